@@ -1,0 +1,117 @@
+//! Dialers: [`Dialer`], an endpoint that connects out to a listener (`nng_dialer`).
+
+use crate::error::{cvt, Result};
+use crate::ffi;
+use crate::socket::{to_cstring, Flags};
+use crate::Socket;
+
+/// An endpoint that connects a socket to a remote listener, and reconnects
+/// when the connection drops (`nng_dialer`).
+///
+/// Create it, set options, then [`start`](Self::start). It closes when dropped
+/// (its connection too); [`detach`](Self::detach) leaves it running for the
+/// socket's lifetime.
+///
+/// ```
+/// use nng::{options::ReconnectMinTime, Dialer, Protocol, Socket};
+/// use std::time::Duration;
+/// let s = Socket::new(Protocol::Push0)?;
+/// let d = Dialer::new(&s, "tcp://127.0.0.1:1")?;
+/// d.set_opt::<ReconnectMinTime>(Some(Duration::from_millis(50)))?;
+/// assert_eq!(d.url()?, "tcp://127.0.0.1:1");
+/// d.start_async()?; // retries in the background; nothing listens on port 1
+/// # Ok::<(), nng::Error>(())
+/// ```
+pub struct Dialer {
+    raw: ffi::nng_dialer,
+}
+
+// Dialer is Send + Sync without an unsafe impl: nng_dialer is a plain u32 id
+// and nng's dialer functions are safe to call from any thread.
+
+impl Dialer {
+    /// Creates a dialer for `url` on `socket`, not yet started
+    /// (`nng_dialer_create`).
+    #[doc(alias = "nng_dialer_create")]
+    pub fn new(socket: &Socket, url: &str) -> Result<Dialer> {
+        let url = to_cstring(url)?;
+        let mut raw = ffi::nng_dialer::default();
+        // SAFETY: `raw` is a valid out-pointer; `url` is NUL-terminated.
+        cvt(unsafe { ffi::nng_dialer_create(&mut raw, socket.raw(), url.as_ptr()) })?;
+        Ok(Dialer { raw })
+    }
+
+    pub(crate) fn raw(&self) -> ffi::nng_dialer {
+        self.raw
+    }
+
+    /// Wraps a dialer id handed out by nng (e.g. a pipe's dialer) without
+    /// taking ownership: it will not be closed on drop.
+    #[allow(dead_code)] // used by pipe.rs
+    pub(crate) fn from_raw(raw: ffi::nng_dialer) -> Option<std::mem::ManuallyDrop<Dialer>> {
+        // SAFETY: nng_dialer_id only reads the id.
+        (unsafe { ffi::nng_dialer_id(raw) } > 0)
+            .then(|| std::mem::ManuallyDrop::new(Dialer { raw }))
+    }
+
+    /// The dialer's positive id (`nng_dialer_id`).
+    #[doc(alias = "nng_dialer_id")]
+    pub fn id(&self) -> u32 {
+        self.raw.id
+    }
+
+    /// Starts dialing; the first attempt is synchronous and its failure is
+    /// returned (`nng_dialer_start`). Later drops reconnect in the background.
+    #[doc(alias = "nng_dialer_start")]
+    pub fn start(&self) -> Result<()> {
+        // SAFETY: the dialer is a plain id; nng validates it.
+        cvt(unsafe { ffi::nng_dialer_start(self.raw, 0) })
+    }
+
+    /// Starts dialing in the background, retrying failures
+    /// (`nng_dialer_start` with `NNG_FLAG_NONBLOCK`).
+    #[doc(alias = "nng_dialer_start")]
+    pub fn start_async(&self) -> Result<()> {
+        // SAFETY: as in start.
+        cvt(unsafe { ffi::nng_dialer_start(self.raw, Flags::NONBLOCK.bits()) })
+    }
+
+    /// The URL the dialer connects to, as nng normalised it (`nng_dialer_get_url`).
+    #[doc(alias = "nng_dialer_get_url")]
+    pub fn url(&self) -> Result<String> {
+        let mut url = std::ptr::null();
+        // SAFETY: `url` is a valid out-pointer; nng keeps the URL alive as long
+        // as the dialer, and we format it at once.
+        cvt(unsafe { ffi::nng_dialer_get_url(self.raw, &mut url) })?;
+        // SAFETY: nng returned a valid URL owned by the dialer.
+        Ok(unsafe { crate::url::url_to_string(url) })
+    }
+
+    /// Keeps the dialer running until its socket closes, giving up this handle.
+    pub fn detach(self) {
+        std::mem::forget(self);
+    }
+
+    /// Closes the dialer and its connection (`nng_dialer_close`).
+    #[doc(alias = "nng_dialer_close")]
+    pub fn close(self) -> Result<()> {
+        let raw = self.raw;
+        std::mem::forget(self);
+        // SAFETY: closing an id is always safe.
+        cvt(unsafe { ffi::nng_dialer_close(raw) })
+    }
+}
+
+impl Drop for Dialer {
+    fn drop(&mut self) {
+        // SAFETY: closing an id is always safe; an already-closed one (e.g. its
+        // socket closed first) just reports NNG_ECLOSED/NNG_ENOENT.
+        unsafe { ffi::nng_dialer_close(self.raw) };
+    }
+}
+
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialer").field("id", &self.raw.id).finish()
+    }
+}

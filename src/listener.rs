@@ -1,0 +1,117 @@
+//! Listeners: [`Listener`], an endpoint that accepts connections (`nng_listener`).
+
+use crate::error::{cvt, Result};
+use crate::ffi;
+use crate::socket::to_cstring;
+use crate::Socket;
+
+/// An endpoint that accepts connections from remote dialers (`nng_listener`).
+///
+/// Create it, set options, then [`start`](Self::start). It closes when dropped
+/// (with the connections it accepted); [`detach`](Self::detach) leaves it
+/// running for the socket's lifetime.
+///
+/// ```
+/// use nng::{Listener, Protocol, Socket};
+/// let s = Socket::new(Protocol::Rep0)?;
+/// let l = Listener::new(&s, "tcp://127.0.0.1:0")?;
+/// l.start()?;
+/// let port = l.port()?; // the port the system picked
+/// assert!(port > 0);
+/// assert_eq!(l.url()?, format!("tcp://127.0.0.1:{port}"));
+/// # Ok::<(), nng::Error>(())
+/// ```
+pub struct Listener {
+    raw: ffi::nng_listener,
+}
+
+// Listener is Send + Sync without an unsafe impl: nng_listener is a plain u32
+// id and nng's listener functions are safe to call from any thread.
+
+impl Listener {
+    /// Creates a listener for `url` on `socket`, not yet started
+    /// (`nng_listener_create`).
+    #[doc(alias = "nng_listener_create")]
+    pub fn new(socket: &Socket, url: &str) -> Result<Listener> {
+        let url = to_cstring(url)?;
+        let mut raw = ffi::nng_listener::default();
+        // SAFETY: `raw` is a valid out-pointer; `url` is NUL-terminated.
+        cvt(unsafe { ffi::nng_listener_create(&mut raw, socket.raw(), url.as_ptr()) })?;
+        Ok(Listener { raw })
+    }
+
+    pub(crate) fn raw(&self) -> ffi::nng_listener {
+        self.raw
+    }
+
+    /// Wraps a listener id handed out by nng (e.g. a pipe's listener) without
+    /// taking ownership: it will not be closed on drop.
+    #[allow(dead_code)] // used by pipe.rs
+    pub(crate) fn from_raw(raw: ffi::nng_listener) -> Option<std::mem::ManuallyDrop<Listener>> {
+        // SAFETY: nng_listener_id only reads the id.
+        (unsafe { ffi::nng_listener_id(raw) } > 0)
+            .then(|| std::mem::ManuallyDrop::new(Listener { raw }))
+    }
+
+    /// The listener's positive id (`nng_listener_id`).
+    #[doc(alias = "nng_listener_id")]
+    pub fn id(&self) -> u32 {
+        self.raw.id
+    }
+
+    /// Binds and starts accepting (`nng_listener_start`).
+    #[doc(alias = "nng_listener_start")]
+    pub fn start(&self) -> Result<()> {
+        // SAFETY: the listener is a plain id; nng validates it.
+        cvt(unsafe { ffi::nng_listener_start(self.raw, 0) })
+    }
+
+    /// The URL, with the bound port filled in once started
+    /// (`nng_listener_get_url`).
+    #[doc(alias = "nng_listener_get_url")]
+    pub fn url(&self) -> Result<String> {
+        let mut url = std::ptr::null();
+        // SAFETY: `url` is a valid out-pointer; nng keeps the URL alive as long
+        // as the listener, and we format it at once.
+        cvt(unsafe { ffi::nng_listener_get_url(self.raw, &mut url) })?;
+        // SAFETY: nng returned a valid URL owned by the listener.
+        Ok(unsafe { crate::url::url_to_string(url) })
+    }
+
+    /// The locally bound port (TCP-based and UDP transports), e.g. after
+    /// listening on port 0 (`NNG_OPT_BOUND_PORT`).
+    pub fn port(&self) -> Result<u16> {
+        let port = self.get_opt::<crate::options::BoundPort>()?;
+        u16::try_from(port).map_err(|_| crate::Error::Internal)
+    }
+
+    /// Keeps the listener running until its socket closes, giving up this handle.
+    pub fn detach(self) {
+        std::mem::forget(self);
+    }
+
+    /// Closes the listener and the connections it accepted (`nng_listener_close`).
+    #[doc(alias = "nng_listener_close")]
+    pub fn close(self) -> Result<()> {
+        let raw = self.raw;
+        std::mem::forget(self);
+        // SAFETY: closing an id is always safe.
+        cvt(unsafe { ffi::nng_listener_close(raw) })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        // SAFETY: closing an id is always safe; an already-closed one just
+        // reports an error, ignored here.
+        unsafe { ffi::nng_listener_close(self.raw) };
+    }
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener")
+            .field("id", &self.raw.id)
+            .finish()
+    }
+}

@@ -1,0 +1,451 @@
+//! Typed options for sockets, dialers, listeners, contexts and pipes.
+//!
+//! Each option is a zero-sized type naming one nng option (`RecvTimeout` is
+//! `NNG_OPT_RECVTIMEO`, "recv-timeout") and its value type. Which handles can
+//! read or write it is part of the type: [`Get<H>`] and [`Set<H>`] are only
+//! implemented where nng supports it, so a wrong pairing does not compile:
+//!
+//! ```compile_fail
+//! use nng::options::BoundPort;
+//! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
+//! s.set_opt::<BoundPort>(80).unwrap(); // the bound port is read-only, listeners only
+//! ```
+//!
+//! Values the type system cannot judge (a transport that lacks the option,
+//! an out-of-range number) come back as typed errors from nng.
+//!
+//! Durations are `Option<Duration>`: `None` is infinite (`NNG_DURATION_INFINITE`),
+//! never a magic number of milliseconds.
+//!
+//! ```
+//! use nng::options::{RecvTimeout, RecvMaxSize};
+//! use std::time::Duration;
+//! let s = nng::Socket::new(nng::Protocol::Rep0)?;
+//! s.set_opt::<RecvTimeout>(Some(Duration::from_millis(250)))?;
+//! assert_eq!(s.get_opt::<RecvTimeout>()?, Some(Duration::from_millis(250)));
+//! assert_eq!(s.get_opt::<RecvMaxSize>()?, 1 << 30); // nng 2.0's default: 1 GiB
+//! # Ok::<(), nng::Error>(())
+//! ```
+
+use crate::error::{cvt, Error, Result};
+use crate::ffi;
+use crate::{Context, Dialer, Listener, Pipe, Socket};
+use std::ffi::{c_char, CStr, CString};
+use std::time::Duration;
+
+/// An nng option: its name and the Rust type of its value.
+pub trait Opt {
+    /// The C name, e.g. `"recv-timeout"`.
+    const NAME: &'static CStr;
+    /// The value's Rust type.
+    type Value: OptValue;
+}
+
+/// Marks an option as readable from handle type `H`.
+pub trait Get<H>: Opt {}
+/// Marks an option as writable on handle type `H`.
+pub trait Set<H>: Opt {}
+
+/// A type an option value can have: `bool`, `i32` (C `int`), `usize`
+/// (`size_t`), `u64`, `Option<Duration>` (`nng_duration`), `String`.
+pub trait OptValue: Sized + private::Sealed {
+    #[doc(hidden)]
+    fn get_from<H: private::RawOptions + ?Sized>(h: &H, name: &CStr) -> Result<Self>;
+    #[doc(hidden)]
+    fn set_on<H: private::RawOptions + ?Sized>(self, h: &H, name: &CStr) -> Result<()>;
+}
+
+pub(crate) mod private {
+    use super::*;
+
+    pub trait Sealed {}
+    impl Sealed for bool {}
+    impl Sealed for i32 {}
+    impl Sealed for usize {}
+    impl Sealed for u64 {}
+    impl Sealed for Option<Duration> {}
+    impl Sealed for String {}
+
+    /// The typed getters and setters of one handle kind's C API. A kind that
+    /// lacks one in C keeps the default, [`Error::NotSupported`].
+    pub trait RawOptions {
+        fn get_bool(&self, _: &CStr) -> Result<bool> {
+            Err(Error::NotSupported)
+        }
+        fn get_int(&self, _: &CStr) -> Result<i32> {
+            Err(Error::NotSupported)
+        }
+        fn get_size(&self, _: &CStr) -> Result<usize> {
+            Err(Error::NotSupported)
+        }
+        fn get_uint64(&self, _: &CStr) -> Result<u64> {
+            Err(Error::NotSupported)
+        }
+        fn get_ms(&self, _: &CStr) -> Result<i32> {
+            Err(Error::NotSupported)
+        }
+        fn get_string(&self, _: &CStr) -> Result<String> {
+            Err(Error::NotSupported)
+        }
+        fn set_bool(&self, _: &CStr, _: bool) -> Result<()> {
+            Err(Error::NotSupported)
+        }
+        fn set_int(&self, _: &CStr, _: i32) -> Result<()> {
+            Err(Error::NotSupported)
+        }
+        fn set_size(&self, _: &CStr, _: usize) -> Result<()> {
+            Err(Error::NotSupported)
+        }
+        fn set_uint64(&self, _: &CStr, _: u64) -> Result<()> {
+            Err(Error::NotSupported)
+        }
+        fn set_ms(&self, _: &CStr, _: i32) -> Result<()> {
+            Err(Error::NotSupported)
+        }
+        fn set_string(&self, _: &CStr, _: &CStr) -> Result<()> {
+            Err(Error::NotSupported)
+        }
+    }
+}
+
+use private::RawOptions;
+
+macro_rules! value {
+    ($ty:ty, $get:ident, $set:ident) => {
+        impl OptValue for $ty {
+            fn get_from<H: RawOptions + ?Sized>(h: &H, name: &CStr) -> Result<Self> {
+                h.$get(name)
+            }
+            fn set_on<H: RawOptions + ?Sized>(self, h: &H, name: &CStr) -> Result<()> {
+                h.$set(name, self)
+            }
+        }
+    };
+}
+value!(bool, get_bool, set_bool);
+value!(i32, get_int, set_int);
+value!(usize, get_size, set_size);
+value!(u64, get_uint64, set_uint64);
+
+impl OptValue for Option<Duration> {
+    fn get_from<H: RawOptions + ?Sized>(h: &H, name: &CStr) -> Result<Self> {
+        Ok(ms_to_duration(h.get_ms(name)?))
+    }
+    fn set_on<H: RawOptions + ?Sized>(self, h: &H, name: &CStr) -> Result<()> {
+        h.set_ms(name, duration_to_ms(self))
+    }
+}
+
+impl OptValue for String {
+    fn get_from<H: RawOptions + ?Sized>(h: &H, name: &CStr) -> Result<Self> {
+        h.get_string(name)
+    }
+    fn set_on<H: RawOptions + ?Sized>(self, h: &H, name: &CStr) -> Result<()> {
+        let c = CString::new(self).map_err(|_| Error::InvalidInput)?;
+        h.set_string(name, &c)
+    }
+}
+
+/// `nng_duration` (ms, negative = infinite) to `Option<Duration>`.
+pub(crate) fn ms_to_duration(ms: i32) -> Option<Duration> {
+    u64::try_from(ms).ok().map(Duration::from_millis)
+}
+
+/// `Option<Duration>` to `nng_duration`; saturates at `i32::MAX` ms (~24 days).
+pub(crate) fn duration_to_ms(d: Option<Duration>) -> i32 {
+    match d {
+        None => ffi::NNG_DURATION_INFINITE,
+        Some(d) => i32::try_from(d.as_millis()).unwrap_or(i32::MAX),
+    }
+}
+
+/// Copies a C string nng handed out; `free` says whether we must `nng_strfree` it.
+///
+/// # Safety
+/// `p` must be NULL or a valid NUL-terminated string.
+pub(crate) unsafe fn take_string(p: *const c_char, free: bool) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: guaranteed by the caller.
+    let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
+    if free {
+        // SAFETY: the caller says nng allocated it for us with nng_strdup.
+        unsafe { ffi::nng_strfree(p as *mut c_char) };
+    }
+    s
+}
+
+/// Implements [`RawOptions`] for a handle from its C functions, listed as
+/// `method = c_function`.
+macro_rules! raw_options {
+    ($handle:ty { $( $method:ident = $cfn:ident ),* $(,)? }) => {
+        impl RawOptions for $handle {
+            $( raw_options!(@one $method $cfn); )*
+        }
+    };
+    (@one get_string $cfn:ident) => {
+        fn get_string(&self, name: &CStr) -> Result<String> {
+            let mut p: *const c_char = std::ptr::null();
+            // SAFETY: the handle is a plain id (nng validates it); `name` is
+            // NUL-terminated; `p` is a valid out-pointer.
+            cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), &mut p) })?;
+            // SAFETY: on success nng stored a pointer to its own NUL-terminated
+            // copy of the value (not ours to free); we copy it out at once.
+            Ok(unsafe { take_string(p, false) })
+        }
+    };
+    (@one set_string $cfn:ident) => {
+        fn set_string(&self, name: &CStr, v: &CStr) -> Result<()> {
+            // SAFETY: the handle is a plain id; both strings are NUL-terminated
+            // and nng copies them.
+            cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), v.as_ptr()) })
+        }
+    };
+    (@one get_bool $cfn:ident) => { raw_options!(@get get_bool bool $cfn); };
+    (@one get_int $cfn:ident) => { raw_options!(@get get_int i32 $cfn); };
+    (@one get_size $cfn:ident) => { raw_options!(@get get_size usize $cfn); };
+    (@one get_uint64 $cfn:ident) => { raw_options!(@get get_uint64 u64 $cfn); };
+    (@one get_ms $cfn:ident) => { raw_options!(@get get_ms i32 $cfn); };
+    (@one set_bool $cfn:ident) => { raw_options!(@set set_bool bool $cfn); };
+    (@one set_int $cfn:ident) => { raw_options!(@set set_int i32 $cfn); };
+    (@one set_size $cfn:ident) => { raw_options!(@set set_size usize $cfn); };
+    (@one set_uint64 $cfn:ident) => { raw_options!(@set set_uint64 u64 $cfn); };
+    (@one set_ms $cfn:ident) => { raw_options!(@set set_ms i32 $cfn); };
+    (@get $method:ident $ty:ident $cfn:ident) => {
+        fn $method(&self, name: &CStr) -> Result<$ty> {
+            let mut v: $ty = Default::default();
+            // SAFETY: the handle is a plain id (nng validates it); `name` is
+            // NUL-terminated; `v` is a valid out-pointer of the C type.
+            cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), &mut v) })?;
+            Ok(v)
+        }
+    };
+    (@set $method:ident $ty:ident $cfn:ident) => {
+        fn $method(&self, name: &CStr, v: $ty) -> Result<()> {
+            // SAFETY: the handle is a plain id (nng validates it); `name` is
+            // NUL-terminated; the value is passed by value.
+            cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), v) })
+        }
+    };
+}
+
+raw_options!(Socket {
+    get_bool = nng_socket_get_bool,
+    get_int = nng_socket_get_int,
+    get_size = nng_socket_get_size,
+    get_ms = nng_socket_get_ms,
+    set_bool = nng_socket_set_bool,
+    set_int = nng_socket_set_int,
+    set_size = nng_socket_set_size,
+    set_ms = nng_socket_set_ms,
+});
+
+raw_options!(Dialer {
+    get_bool = nng_dialer_get_bool,
+    get_int = nng_dialer_get_int,
+    get_size = nng_dialer_get_size,
+    get_uint64 = nng_dialer_get_uint64,
+    get_ms = nng_dialer_get_ms,
+    get_string = nng_dialer_get_string,
+    set_bool = nng_dialer_set_bool,
+    set_int = nng_dialer_set_int,
+    set_size = nng_dialer_set_size,
+    set_uint64 = nng_dialer_set_uint64,
+    set_ms = nng_dialer_set_ms,
+    set_string = nng_dialer_set_string,
+});
+
+raw_options!(Listener {
+    get_bool = nng_listener_get_bool,
+    get_int = nng_listener_get_int,
+    get_size = nng_listener_get_size,
+    get_uint64 = nng_listener_get_uint64,
+    get_ms = nng_listener_get_ms,
+    get_string = nng_listener_get_string,
+    set_bool = nng_listener_set_bool,
+    set_int = nng_listener_set_int,
+    set_size = nng_listener_set_size,
+    set_uint64 = nng_listener_set_uint64,
+    set_ms = nng_listener_set_ms,
+    set_string = nng_listener_set_string,
+});
+
+raw_options!(Context {
+    get_bool = nng_ctx_get_bool,
+    get_int = nng_ctx_get_int,
+    get_size = nng_ctx_get_size,
+    get_ms = nng_ctx_get_ms,
+    set_bool = nng_ctx_set_bool,
+    set_int = nng_ctx_set_int,
+    set_size = nng_ctx_set_size,
+    set_ms = nng_ctx_set_ms,
+});
+
+impl RawOptions for Pipe {
+    fn get_bool(&self, name: &CStr) -> Result<bool> {
+        let mut v = false;
+        // SAFETY: the pipe is a plain id; `name` is NUL-terminated; `v` is a
+        // valid out-pointer.
+        cvt(unsafe { ffi::nng_pipe_get_bool(self.raw(), name.as_ptr(), &mut v) })?;
+        Ok(v)
+    }
+    fn get_int(&self, name: &CStr) -> Result<i32> {
+        let mut v = 0;
+        // SAFETY: as in get_bool.
+        cvt(unsafe { ffi::nng_pipe_get_int(self.raw(), name.as_ptr(), &mut v) })?;
+        Ok(v)
+    }
+    fn get_size(&self, name: &CStr) -> Result<usize> {
+        let mut v = 0;
+        // SAFETY: as in get_bool.
+        cvt(unsafe { ffi::nng_pipe_get_size(self.raw(), name.as_ptr(), &mut v) })?;
+        Ok(v)
+    }
+    fn get_ms(&self, name: &CStr) -> Result<i32> {
+        let mut v = 0;
+        // SAFETY: as in get_bool.
+        cvt(unsafe { ffi::nng_pipe_get_ms(self.raw(), name.as_ptr(), &mut v) })?;
+        Ok(v)
+    }
+    fn get_string(&self, name: &CStr) -> Result<String> {
+        let mut p: *mut c_char = std::ptr::null_mut();
+        // SAFETY: as in get_bool; nng_pipe_get_strdup hands us a copy that
+        // stays valid after the pipe closes, which we free below.
+        cvt(unsafe { ffi::nng_pipe_get_strdup(self.raw(), name.as_ptr(), &mut p) })?;
+        // SAFETY: p is an nng_strdup'd string we now own.
+        Ok(unsafe { take_string(p, true) })
+    }
+}
+
+/// Adds `get_opt`/`set_opt` to a handle type.
+macro_rules! accessors {
+    ($($handle:ty),*) => {$(
+        impl $handle {
+            /// Reads an option (`nng_*_get_*`), typed by the option.
+            pub fn get_opt<O: Get<$handle>>(&self) -> Result<O::Value> {
+                O::Value::get_from(self, O::NAME)
+            }
+            /// Writes an option (`nng_*_set_*`), typed by the option.
+            pub fn set_opt<O: Set<$handle>>(&self, value: O::Value) -> Result<()> {
+                value.set_on(self, O::NAME)
+            }
+        }
+    )*};
+}
+accessors!(Socket, Dialer, Listener, Context);
+
+impl Pipe {
+    /// Reads an option of the pipe (`nng_pipe_get_*`), typed by the option.
+    pub fn get_opt<O: Get<Pipe>>(&self) -> Result<O::Value> {
+        O::Value::get_from(self, O::NAME)
+    }
+}
+
+const fn cstr(bytes: &'static [u8]) -> &'static CStr {
+    match CStr::from_bytes_with_nul(bytes) {
+        Ok(c) => c,
+        Err(_) => panic!("option names are NUL-terminated"),
+    }
+}
+
+/// The option table: name, C constant, value type, and who may read or write.
+macro_rules! options {
+    ($( $(#[$doc:meta])* $name:ident = $c:ident : $ty:ty;
+        get: [$($g:ident),*]; set: [$($s:ident),*]; )*) => {$(
+        $(#[$doc])*
+        #[doc = ""]
+        #[doc = concat!("C name: `", stringify!($c), "`. Value: `", stringify!($ty), "`.")]
+        #[doc = concat!("Readable from: ", $("[`", stringify!($g), "`] ",)* ".")]
+        #[doc = concat!("Writable on: ", $("[`", stringify!($s), "`] ",)* ".")]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub struct $name;
+        impl Opt for $name {
+            const NAME: &'static CStr = cstr(ffi::$c);
+            type Value = $ty;
+        }
+        $( impl Get<$g> for $name {} )*
+        $( impl Set<$s> for $name {} )*
+    )*};
+}
+
+options! {
+    /// Messages (0-8192) buffered for receiving.
+    RecvBufferSize = NNG_OPT_RECVBUF: i32; get: [Socket]; set: [Socket];
+    /// Messages (0-8192) buffered for sending.
+    SendBufferSize = NNG_OPT_SENDBUF: i32; get: [Socket]; set: [Socket];
+    /// Default timeout of receive operations; `None` waits forever.
+    RecvTimeout = NNG_OPT_RECVTIMEO: Option<Duration>; get: [Socket, Context]; set: [Socket, Context];
+    /// Default timeout of send operations; `None` waits forever.
+    SendTimeout = NNG_OPT_SENDTIMEO: Option<Duration>; get: [Socket, Context]; set: [Socket, Context];
+    /// Maximum hops (1-255) through devices, against forwarding loops.
+    MaxTtl = NNG_OPT_MAXTTL: i32; get: [Socket]; set: [Socket];
+    /// Largest message accepted from a peer, in bytes (0 = unlimited; nng 2.0
+    /// defaults to 1 GiB). On a socket it seeds dialers and listeners created
+    /// afterwards; set it on an endpoint to change that endpoint.
+    RecvMaxSize = NNG_OPT_RECVMAXSZ: usize; get: [Socket, Dialer, Listener, Pipe]; set: [Socket, Dialer, Listener];
+    /// Shortest wait before a dialer reconnects. On a socket it seeds new dialers.
+    ReconnectMinTime = NNG_OPT_RECONNMINT: Option<Duration>; get: [Socket, Dialer]; set: [Socket, Dialer];
+    /// Longest wait between reconnect attempts (exponential back-off cap).
+    /// On a socket it seeds new dialers.
+    ReconnectMaxTime = NNG_OPT_RECONNMAXT: Option<Duration>; get: [Socket, Dialer]; set: [Socket, Dialer];
+    /// Disables Nagle's algorithm (tcp, tls, ws, wss); `true` by default.
+    TcpNoDelay = NNG_OPT_TCP_NODELAY: bool; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
+    /// TCP keep-alive probes (tcp, tls, ws, wss); `false` by default.
+    TcpKeepAlive = NNG_OPT_TCP_KEEPALIVE: bool; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
+    /// The locally bound port, e.g. after listening on port 0.
+    BoundPort = NNG_OPT_BOUND_PORT: i32; get: [Listener, Dialer]; set: [];
+    /// UNIX file mode of an ipc listener's socket file (set before starting).
+    IpcPermissions = NNG_OPT_IPC_PERMISSIONS: i32; get: []; set: [Listener];
+    /// UNIX user id for an ipc listener's socket file (set before starting).
+    IpcOwner = NNG_OPT_IPC_OWNER: i32; get: []; set: [Listener];
+    /// UNIX group id for an ipc listener's socket file (set before starting).
+    IpcGroup = NNG_OPT_IPC_GROUP: i32; get: []; set: [Listener];
+    /// User id of the peer process (ipc, and tcp on the same host where supported).
+    PeerUid = NNG_OPT_PEER_UID: i32; get: [Pipe]; set: [];
+    /// Group id of the peer process.
+    PeerGid = NNG_OPT_PEER_GID: i32; get: [Pipe]; set: [];
+    /// Process id of the peer process.
+    PeerPid = NNG_OPT_PEER_PID: i32; get: [Pipe]; set: [];
+    /// Zone id of the peer process (illumos/Solaris).
+    PeerZoneId = NNG_OPT_PEER_ZONEID: i32; get: [Pipe]; set: [];
+    /// An already-listening file descriptor for a listener (socket activation).
+    ListenFd = NNG_OPT_LISTEN_FD: i32; get: []; set: [Listener];
+    /// A connected file descriptor handed to a `socket://` listener.
+    SocketFd = NNG_OPT_SOCKET_FD: i32; get: []; set: [Listener];
+    /// WebSocket subprotocol (`Sec-WebSocket-Protocol`); SP sockets set it themselves.
+    WsProtocol = NNG_OPT_WS_PROTOCOL: String; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
+    /// The request URI the WebSocket client sent.
+    WsRequestUri = NNG_OPT_WS_REQUEST_URI: String; get: [Pipe]; set: [];
+    /// Listener-only: also accept requests for child paths of its URL.
+    WsTree = NNG_OPT_WS_TREE: bool; get: [Listener]; set: [Listener];
+    /// Largest WebSocket frame sent before fragmenting (default 64 KiB).
+    WsSendMaxFrame = NNG_OPT_WS_SENDMAXFRAME: usize; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// Largest WebSocket frame accepted; bigger frames close the connection.
+    WsRecvMaxFrame = NNG_OPT_WS_RECVMAXFRAME: usize; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// Raw streams only: send text frames instead of binary.
+    WsSendText = NNG_OPT_WS_SEND_TEXT: bool; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// Raw streams only: accept text frames as well as binary.
+    WsRecvText = NNG_OPT_WS_RECV_TEXT: bool; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// Whether the TLS peer was verified (tls+tcp, wss).
+    TlsVerified = NNG_OPT_TLS_VERIFIED: bool; get: [Pipe]; set: [];
+    /// Common name of the TLS peer's certificate (tls+tcp, wss).
+    TlsPeerCn = NNG_OPT_TLS_PEER_CN: String; get: [Pipe]; set: [];
+    /// UDP: size above which received messages are loaned rather than copied.
+    UdpCopyMax = NNG_OPT_UDP_COPY_MAX: usize; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// UDP: interval between connection requests while dialing (positive).
+    UdpConnRetry = NNG_OPT_UDP_CONN_RETRY: Option<Duration>; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// UDP: time allowed to establish a connection (positive).
+    UdpConnExpire = NNG_OPT_UDP_CONN_EXPIRE: Option<Duration>; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// UDP: most peers a listener admits (0 = no limit).
+    UdpMaxPeers = NNG_OPT_UDP_MAX_PEERS: usize; get: [Dialer, Listener]; set: [Dialer, Listener];
+    /// req0: resend a request not answered within this time; `None` never resends.
+    ReqResendTime = NNG_OPT_REQ_RESENDTIME: Option<Duration>; get: [Socket, Context]; set: [Socket, Context];
+    /// req0: granularity of the resend clock (default 1 s).
+    ReqResendTick = NNG_OPT_REQ_RESENDTICK: Option<Duration>; get: [Socket]; set: [Socket];
+    /// surveyor0: how long a survey collects responses.
+    SurveyTime = NNG_OPT_SURVEYOR_SURVEYTIME: Option<Duration>; get: [Socket, Context]; set: [Socket, Context];
+    /// sub0: when the receive queue is full, drop the oldest (`true`, default)
+    /// or the newest message.
+    SubPreferNew = NNG_OPT_SUB_PREFNEW: bool; get: [Socket, Context]; set: [Socket, Context];
+}

@@ -1,0 +1,162 @@
+//! The Scalability Protocols: [`Protocol`] names each one nng implements.
+//!
+//! | protocol | peer | pattern |
+//! |---|---|---|
+//! | [`Pair0`](Protocol::Pair0), [`Pair1`](Protocol::Pair1) | itself | one-to-one, both directions |
+//! | [`Pair1Poly`](Protocol::Pair1Poly) | `Pair1` | pair1 with many peers |
+//! | [`Req0`](Protocol::Req0) / [`Rep0`](Protocol::Rep0) | each other | request/reply, with resend |
+//! | [`Pub0`](Protocol::Pub0) / [`Sub0`](Protocol::Sub0) | each other | publish/subscribe by prefix |
+//! | [`Push0`](Protocol::Push0) / [`Pull0`](Protocol::Pull0) | each other | pipeline, round-robin |
+//! | [`Surveyor0`](Protocol::Surveyor0) / [`Respondent0`](Protocol::Respondent0) | each other | ask everyone, collect answers until a deadline |
+//! | [`Bus0`](Protocol::Bus0) | itself | many-to-many, not echoed to the sender |
+
+use crate::ffi;
+
+/// One of nng's protocols; pass it to [`Socket::new`](crate::Socket::new) or
+/// [`Socket::new_raw`](crate::Socket::new_raw).
+///
+/// ```
+/// use nng::{Protocol, Socket};
+/// let s = Socket::new(Protocol::Req0)?;
+/// assert_eq!(s.protocol()?, Protocol::Req0);
+/// assert_eq!(s.peer_protocol()?, Protocol::Rep0);
+/// assert_eq!(Protocol::Req0.name(), "req");
+/// # Ok::<(), nng::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// BUS version 0 (`nng_bus0_open`).
+    Bus0,
+    /// PAIR version 0 (`nng_pair0_open`).
+    Pair0,
+    /// PAIR version 1 (`nng_pair1_open`).
+    Pair1,
+    /// PAIR version 1 in polyamorous mode (`nng_pair1_open_poly`): many peers,
+    /// each message tagged with its pipe. Not available raw.
+    Pair1Poly,
+    /// PUB version 0 (`nng_pub0_open`).
+    Pub0,
+    /// SUB version 0 (`nng_sub0_open`).
+    Sub0,
+    /// PUSH version 0 (`nng_push0_open`).
+    Push0,
+    /// PULL version 0 (`nng_pull0_open`).
+    Pull0,
+    /// REQ version 0 (`nng_req0_open`).
+    Req0,
+    /// REP version 0 (`nng_rep0_open`).
+    Rep0,
+    /// SURVEYOR version 0 (`nng_surveyor0_open`).
+    Surveyor0,
+    /// RESPONDENT version 0 (`nng_respondent0_open`).
+    Respondent0,
+}
+
+type Opener = unsafe extern "C" fn(*mut ffi::nng_socket) -> i32;
+
+impl Protocol {
+    /// Every protocol.
+    pub const ALL: [Protocol; 12] = [
+        Protocol::Bus0,
+        Protocol::Pair0,
+        Protocol::Pair1,
+        Protocol::Pair1Poly,
+        Protocol::Pub0,
+        Protocol::Sub0,
+        Protocol::Push0,
+        Protocol::Pull0,
+        Protocol::Req0,
+        Protocol::Rep0,
+        Protocol::Surveyor0,
+        Protocol::Respondent0,
+    ];
+
+    /// The C functions that open it, cooked and raw.
+    pub(crate) fn openers(self) -> (Opener, Option<Opener>) {
+        use Protocol::*;
+        match self {
+            Bus0 => (ffi::nng_bus0_open, Some(ffi::nng_bus0_open_raw)),
+            Pair0 => (ffi::nng_pair0_open, Some(ffi::nng_pair0_open_raw)),
+            Pair1 => (ffi::nng_pair1_open, Some(ffi::nng_pair1_open_raw)),
+            Pair1Poly => (ffi::nng_pair1_open_poly, None),
+            Pub0 => (ffi::nng_pub0_open, Some(ffi::nng_pub0_open_raw)),
+            Sub0 => (ffi::nng_sub0_open, Some(ffi::nng_sub0_open_raw)),
+            Push0 => (ffi::nng_push0_open, Some(ffi::nng_push0_open_raw)),
+            Pull0 => (ffi::nng_pull0_open, Some(ffi::nng_pull0_open_raw)),
+            Req0 => (ffi::nng_req0_open, Some(ffi::nng_req0_open_raw)),
+            Rep0 => (ffi::nng_rep0_open, Some(ffi::nng_rep0_open_raw)),
+            Surveyor0 => (ffi::nng_surveyor0_open, Some(ffi::nng_surveyor0_open_raw)),
+            Respondent0 => (
+                ffi::nng_respondent0_open,
+                Some(ffi::nng_respondent0_open_raw),
+            ),
+        }
+    }
+
+    /// The 16-bit protocol number on the wire (e.g. req0 is 0x30).
+    pub fn id(self) -> u16 {
+        use Protocol::*;
+        match self {
+            Pair0 => 0x10,
+            Pair1 | Pair1Poly => 0x11,
+            Pub0 => 0x20,
+            Sub0 => 0x21,
+            Req0 => 0x30,
+            Rep0 => 0x31,
+            Push0 => 0x50,
+            Pull0 => 0x51,
+            Surveyor0 => 0x62,
+            Respondent0 => 0x63,
+            Bus0 => 0x70,
+        }
+    }
+
+    /// The protocol's name as nng reports it (`"req"`, `"pair1"`, ...).
+    pub fn name(self) -> &'static str {
+        use Protocol::*;
+        match self {
+            Bus0 => "bus",
+            Pair0 => "pair",
+            Pair1 | Pair1Poly => "pair1",
+            Pub0 => "pub",
+            Sub0 => "sub",
+            Push0 => "push",
+            Pull0 => "pull",
+            Req0 => "req",
+            Rep0 => "rep",
+            Surveyor0 => "surveyor",
+            Respondent0 => "respondent",
+        }
+    }
+
+    /// The protocol with this wire number (pair1 maps to [`Protocol::Pair1`]).
+    pub fn from_id(id: u16) -> Option<Protocol> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.id() == id && *p != Protocol::Pair1Poly)
+    }
+
+    /// The protocol a peer of this one must speak.
+    pub fn peer(self) -> Protocol {
+        use Protocol::*;
+        match self {
+            Pub0 => Sub0,
+            Sub0 => Pub0,
+            Req0 => Rep0,
+            Rep0 => Req0,
+            Push0 => Pull0,
+            Pull0 => Push0,
+            Surveyor0 => Respondent0,
+            Respondent0 => Surveyor0,
+            Pair1Poly => Pair1,
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

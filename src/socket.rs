@@ -1,0 +1,367 @@
+//! Sockets: [`Socket`], the handle every protocol speaks through (`nng_socket`).
+
+use crate::error::{cvt, Error, Result};
+use crate::ffi;
+use crate::message::{Message, SendError};
+use crate::protocol::Protocol;
+use crate::{Dialer, Listener};
+use std::ffi::{c_char, CStr, CString};
+
+bitflags::bitflags! {
+    /// Flags for sending and receiving (`NNG_FLAG_*`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct Flags: i32 {
+        /// Do not block: fail with [`Error::TryAgain`] instead of waiting
+        /// (`NNG_FLAG_NONBLOCK`).
+        #[doc(alias = "NNG_FLAG_NONBLOCK")]
+        const NONBLOCK = ffi::NNG_FLAG_NONBLOCK as i32;
+    }
+}
+
+/// A socket of one of the Scalability Protocols (`nng_socket`).
+///
+/// A socket is thread-safe: share it by reference (or in an `Arc`) and call
+/// `send`/`recv` from any thread. It closes when dropped; pending blocking
+/// calls on other threads then fail with [`Error::Closed`].
+///
+/// ```
+/// use nng::{Protocol, Socket};
+/// let rep = Socket::new(Protocol::Rep0)?;
+/// rep.listen("inproc://socket-doc")?;
+/// let req = Socket::new(Protocol::Req0)?;
+/// req.dial("inproc://socket-doc")?;
+///
+/// req.send(b"ping")?;
+/// let mut request = rep.recv()?;
+/// assert_eq!(request.as_slice(), b"ping");
+/// request.clear();
+/// request.push_back(b"pong");
+/// rep.send_msg(request)?; // the header routes the reply back
+/// assert_eq!(req.recv()?.as_slice(), b"pong");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Socket {
+    raw: ffi::nng_socket,
+    /// Closures registered with `nng_pipe_notify`; dropped after the socket is
+    /// closed (see [`crate::pipe`]).
+    #[allow(dead_code)] // holds the pipe-notify closures alive
+    pub(crate) notify: crate::pipe::NotifyState,
+}
+
+// Socket is Send + Sync without an unsafe impl: nng_socket is a plain u32 id,
+// and nng's socket functions are all safe to call concurrently from any thread.
+// NotifyState holds only Send + Sync closures. Pinned in tests/send_sync.rs.
+
+impl Socket {
+    /// Opens a socket of protocol `p` (`nng_<proto>_open`).
+    #[doc(alias = "nng_req0_open")]
+    #[doc(alias = "nng_rep0_open")]
+    #[doc(alias = "nng_pub0_open")]
+    #[doc(alias = "nng_sub0_open")]
+    pub fn new(p: Protocol) -> Result<Socket> {
+        Socket::open(p.openers().0)
+    }
+
+    /// Opens a socket of protocol `p` in raw mode (`nng_<proto>_open_raw`), as
+    /// used by devices: no protocol state, headers visible to the caller.
+    /// [`Error::NotSupported`] for [`Protocol::Pair1Poly`].
+    #[doc(alias = "nng_req0_open_raw")]
+    pub fn new_raw(p: Protocol) -> Result<Socket> {
+        Socket::open(p.openers().1.ok_or(Error::NotSupported)?)
+    }
+
+    fn open(opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32) -> Result<Socket> {
+        crate::init::ensure()?;
+        let mut raw = ffi::nng_socket::default();
+        // SAFETY: `raw` is a valid out-pointer; nng is initialised.
+        cvt(unsafe { opener(&mut raw) })?;
+        Ok(Socket {
+            raw,
+            notify: Default::default(),
+        })
+    }
+
+    pub(crate) fn raw(&self) -> ffi::nng_socket {
+        self.raw
+    }
+
+    /// The socket's positive id (`nng_socket_id`).
+    #[doc(alias = "nng_socket_id")]
+    pub fn id(&self) -> u32 {
+        self.raw.id
+    }
+
+    /// This socket's protocol (`nng_socket_proto_id`).
+    #[doc(alias = "nng_socket_proto_id")]
+    pub fn protocol(&self) -> Result<Protocol> {
+        let mut id = 0u16;
+        // SAFETY: `id` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_socket_proto_id(self.raw, &mut id) })?;
+        Protocol::from_id(id).ok_or(Error::NotSupported)
+    }
+
+    /// The protocol its peers speak (`nng_socket_peer_id`).
+    #[doc(alias = "nng_socket_peer_id")]
+    pub fn peer_protocol(&self) -> Result<Protocol> {
+        let mut id = 0u16;
+        // SAFETY: `id` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_socket_peer_id(self.raw, &mut id) })?;
+        Protocol::from_id(id).ok_or(Error::NotSupported)
+    }
+
+    /// The protocol's name as nng reports it (`nng_socket_proto_name`).
+    #[doc(alias = "nng_socket_proto_name")]
+    pub fn protocol_name(&self) -> Result<&'static str> {
+        self.name(ffi::nng_socket_proto_name)
+    }
+
+    /// The peer protocol's name (`nng_socket_peer_name`).
+    #[doc(alias = "nng_socket_peer_name")]
+    pub fn peer_protocol_name(&self) -> Result<&'static str> {
+        self.name(ffi::nng_socket_peer_name)
+    }
+
+    fn name(
+        &self,
+        f: unsafe extern "C" fn(ffi::nng_socket, *mut *const c_char) -> i32,
+    ) -> Result<&'static str> {
+        let mut p: *const c_char = std::ptr::null();
+        // SAFETY: `p` is a valid out-pointer.
+        cvt(unsafe { f(self.raw, &mut p) })?;
+        // SAFETY: nng documents the name as a fixed string in program text,
+        // valid for as long as the library is loaded (the whole process).
+        let s: &'static CStr = unsafe { CStr::from_ptr(p) };
+        s.to_str().map_err(|_| Error::Internal)
+    }
+
+    /// Whether the socket is in raw mode (`nng_socket_raw`).
+    #[doc(alias = "nng_socket_raw")]
+    pub fn is_raw(&self) -> Result<bool> {
+        let mut raw = false;
+        // SAFETY: `raw` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_socket_raw(self.raw, &mut raw) })?;
+        Ok(raw)
+    }
+
+    /// Dials `url` and keeps the connection (reconnecting when it drops) for the
+    /// socket's lifetime (`nng_dial`). The first attempt is synchronous: a
+    /// refused connection is an error. For control over the dialer, use
+    /// [`Dialer::new`].
+    #[doc(alias = "nng_dial")]
+    pub fn dial(&self, url: &str) -> Result<()> {
+        let url = to_cstring(url)?;
+        // SAFETY: `url` is NUL-terminated; a NULL dialer pointer is allowed.
+        cvt(unsafe { ffi::nng_dial(self.raw, url.as_ptr(), std::ptr::null_mut(), 0) })
+    }
+
+    /// Like [`dial`](Self::dial), but the first attempt happens in the
+    /// background and failures are retried (`nng_dial` with `NNG_FLAG_NONBLOCK`).
+    #[doc(alias = "nng_dial")]
+    pub fn dial_async(&self, url: &str) -> Result<()> {
+        let url = to_cstring(url)?;
+        let flags = Flags::NONBLOCK.bits();
+        // SAFETY: as in dial.
+        cvt(unsafe { ffi::nng_dial(self.raw, url.as_ptr(), std::ptr::null_mut(), flags) })
+    }
+
+    /// Listens on `url` for the socket's lifetime (`nng_listen`). To read the
+    /// bound port or configure the listener, use [`Listener::new`].
+    #[doc(alias = "nng_listen")]
+    pub fn listen(&self, url: &str) -> Result<()> {
+        let url = to_cstring(url)?;
+        // SAFETY: `url` is NUL-terminated; a NULL listener pointer is allowed.
+        cvt(unsafe { ffi::nng_listen(self.raw, url.as_ptr(), std::ptr::null_mut(), 0) })
+    }
+
+    /// Creates a dialer for `url` without starting it; see [`Dialer::new`].
+    pub fn dialer(&self, url: &str) -> Result<Dialer> {
+        Dialer::new(self, url)
+    }
+
+    /// Creates a listener for `url` without starting it; see [`Listener::new`].
+    pub fn listener(&self, url: &str) -> Result<Listener> {
+        Listener::new(self, url)
+    }
+
+    /// Sends a copy of `data`, blocking until it is queued or the send timeout
+    /// passes (`nng_send`).
+    #[doc(alias = "nng_send")]
+    pub fn send(&self, data: impl AsRef<[u8]>) -> Result<()> {
+        self.send_flags(data.as_ref(), Flags::empty())
+    }
+
+    /// Sends a copy of `data` without blocking; [`Error::TryAgain`] if it
+    /// cannot be queued now (`nng_send` with `NNG_FLAG_NONBLOCK`).
+    pub fn try_send(&self, data: impl AsRef<[u8]>) -> Result<()> {
+        self.send_flags(data.as_ref(), Flags::NONBLOCK)
+    }
+
+    /// Sends a copy of `data` with explicit flags (`nng_send`).
+    #[doc(alias = "nng_send")]
+    pub fn send_flags(&self, data: &[u8], flags: Flags) -> Result<()> {
+        // SAFETY: data is valid for data.len() bytes; nng copies them.
+        cvt(unsafe {
+            ffi::nng_send(
+                self.raw,
+                data.as_ptr() as *const _ as *mut _,
+                data.len(),
+                flags.bits(),
+            )
+        })
+    }
+
+    /// Sends a message, handing it to nng without a copy (`nng_sendmsg`). On
+    /// failure the message comes back inside the [`SendError`].
+    #[doc(alias = "nng_sendmsg")]
+    pub fn send_msg(&self, msg: Message) -> Result<(), SendError> {
+        self.send_msg_flags(msg, Flags::empty())
+    }
+
+    /// [`send_msg`](Self::send_msg) without blocking.
+    pub fn try_send_msg(&self, msg: Message) -> Result<(), SendError> {
+        self.send_msg_flags(msg, Flags::NONBLOCK)
+    }
+
+    /// Sends a message with explicit flags (`nng_sendmsg`).
+    #[doc(alias = "nng_sendmsg")]
+    pub fn send_msg_flags(&self, msg: Message, flags: Flags) -> Result<(), SendError> {
+        // SAFETY: msg owns a live nng_msg. nng takes ownership only on success;
+        // on failure we still own it and hand it back.
+        match cvt(unsafe { ffi::nng_sendmsg(self.raw, msg.as_ptr(), flags.bits()) }) {
+            Ok(()) => {
+                let _ = msg.into_raw(); // now nng's
+                Ok(())
+            }
+            Err(error) => Err(SendError {
+                error,
+                message: msg,
+            }),
+        }
+    }
+
+    /// Receives a message, blocking until one arrives or the receive timeout
+    /// passes (`nng_recvmsg`). No copy is made.
+    #[doc(alias = "nng_recvmsg")]
+    pub fn recv(&self) -> Result<Message> {
+        self.recv_flags(Flags::empty())
+    }
+
+    /// Receives a message if one is waiting; [`Error::TryAgain`] otherwise.
+    pub fn try_recv(&self) -> Result<Message> {
+        self.recv_flags(Flags::NONBLOCK)
+    }
+
+    /// Receives a message with explicit flags (`nng_recvmsg`).
+    #[doc(alias = "nng_recvmsg")]
+    pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
+        let mut p = std::ptr::null_mut();
+        // SAFETY: `p` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_recvmsg(self.raw, &mut p, flags.bits()) })?;
+        // SAFETY: on success nng transferred ownership of a valid message.
+        Ok(unsafe { Message::from_raw(p) })
+    }
+
+    /// Receives a message's body into `buf`, returning its length (`nng_recv`).
+    /// A message longer than `buf` is truncated to fit.
+    #[doc(alias = "nng_recv")]
+    pub fn recv_into(&self, buf: &mut [u8], flags: Flags) -> Result<usize> {
+        let mut len = buf.len();
+        // SAFETY: buf is valid for writes of `len` bytes; nng writes at most that.
+        cvt(unsafe { ffi::nng_recv(self.raw, buf.as_mut_ptr().cast(), &mut len, flags.bits()) })?;
+        Ok(len.min(buf.len()))
+    }
+
+    /// sub0: receive messages whose body starts with `prefix`; an empty prefix
+    /// matches everything (`nng_sub0_socket_subscribe`). Other protocols:
+    /// [`Error::NotSupported`].
+    #[doc(alias = "nng_sub0_socket_subscribe")]
+    pub fn subscribe(&self, prefix: &[u8]) -> Result<()> {
+        // SAFETY: prefix is valid for prefix.len() bytes; nng copies it.
+        cvt(unsafe {
+            ffi::nng_sub0_socket_subscribe(self.raw, prefix.as_ptr().cast(), prefix.len())
+        })
+    }
+
+    /// sub0: remove a subscription made with [`subscribe`](Self::subscribe)
+    /// (`nng_sub0_socket_unsubscribe`); [`Error::EntryNotFound`] if absent.
+    #[doc(alias = "nng_sub0_socket_unsubscribe")]
+    pub fn unsubscribe(&self, prefix: &[u8]) -> Result<()> {
+        // SAFETY: as in subscribe.
+        cvt(unsafe {
+            ffi::nng_sub0_socket_unsubscribe(self.raw, prefix.as_ptr().cast(), prefix.len())
+        })
+    }
+
+    /// A file descriptor that polls readable when a message can be received,
+    /// for external event loops (`nng_socket_get_recv_poll_fd`). Only poll it;
+    /// never read, write or close it: nng closes it with the socket.
+    #[doc(alias = "nng_socket_get_recv_poll_fd")]
+    pub fn recv_poll_fd(&self) -> Result<std::os::raw::c_int> {
+        let mut fd = -1;
+        // SAFETY: `fd` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_socket_get_recv_poll_fd(self.raw, &mut fd) })?;
+        Ok(fd)
+    }
+
+    /// A file descriptor that polls readable when a message can be sent
+    /// (`nng_socket_get_send_poll_fd`); same rules as
+    /// [`recv_poll_fd`](Self::recv_poll_fd).
+    #[doc(alias = "nng_socket_get_send_poll_fd")]
+    pub fn send_poll_fd(&self) -> Result<std::os::raw::c_int> {
+        let mut fd = -1;
+        // SAFETY: `fd` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_socket_get_send_poll_fd(self.raw, &mut fd) })?;
+        Ok(fd)
+    }
+
+    /// Closes the socket, reporting nng's result (`nng_socket_close`). Dropping
+    /// does the same and ignores the result.
+    #[doc(alias = "nng_socket_close")]
+    pub fn close(self) -> Result<()> {
+        // SAFETY: closing an id is always safe; Drop's second close of the same
+        // id then fails harmlessly with NNG_ECLOSED.
+        cvt(unsafe { ffi::nng_socket_close(self.raw) })
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: closing an id is always safe. nng_socket_close waits for the
+        // socket's callbacks to finish, after which the notify closures (the
+        // `notify` field, dropped after this body) are no longer referenced.
+        unsafe { ffi::nng_socket_close(self.raw) };
+    }
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.raw.id)
+            .field("protocol", &self.protocol_name().unwrap_or("closed"))
+            .finish()
+    }
+}
+
+/// Forwards messages between two raw sockets in both directions (or one
+/// socket to itself, for a reflector) until either closes (`nng_device`).
+/// It blocks: run it on its own thread.
+///
+/// ```no_run
+/// use nng::{Protocol, Socket};
+/// let front = Socket::new_raw(Protocol::Rep0)?;
+/// front.listen("tcp://127.0.0.1:5555")?;
+/// let back = Socket::new_raw(Protocol::Req0)?;
+/// back.listen("tcp://127.0.0.1:5556")?;
+/// nng::device(&front, &back)?; // returns when a socket closes
+/// # Ok::<(), nng::Error>(())
+/// ```
+#[doc(alias = "nng_device")]
+pub fn device(a: &Socket, b: &Socket) -> Result<()> {
+    // SAFETY: both are plain ids; nng_device blocks until one is closed.
+    cvt(unsafe { ffi::nng_device(a.raw, b.raw) })
+}
+
+/// Converts a Rust string for nng; an interior NUL is [`Error::AddressInvalid`].
+pub(crate) fn to_cstring(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::AddressInvalid)
+}
