@@ -1,0 +1,299 @@
+//! Shared helpers of the interop tests: where the peers are, child processes
+//! with bounded lifetimes, free loopback addresses.
+//!
+//! A missing peer is a failure naming `.ci/install-peers.sh`, never a skip.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How long any one child may run before it is killed.
+pub const CHILD_LIMIT: Duration = Duration::from_secs(20);
+
+/// The folder of this repository.
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Rust nngcat (`examples/nngcat`), built by cargo next to the tests.
+pub fn rust_nngcat() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test>-<hash> -> target/<profile>/examples/nngcat
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("examples")
+        .join(format!("nngcat{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first with `cargo build --all-features --examples` \
+         (plain `cargo test --all-features` builds it)",
+        path.display()
+    );
+    path
+}
+
+/// C nngcat built from the vendored nng 2.0 source (feature `tools`).
+pub fn c_nngcat() -> PathBuf {
+    let path = Path::new(nng::ffi::TOOLS_DIR).join("nngcat");
+    assert!(path.is_file(), "C nngcat missing at {}", path.display());
+    path
+}
+
+/// Debian's nngcat (nng 1.5.2, package nng-utils).
+pub fn debian_nngcat() -> PathBuf {
+    let path = PathBuf::from("/usr/bin/nngcat");
+    assert!(
+        path.is_file(),
+        "Debian nngcat (/usr/bin/nngcat, package nng-utils) is missing: run .ci/install-peers.sh"
+    );
+    path
+}
+
+/// The Python interpreter that has pynng.
+pub fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// `python3 tests/peers/pynng_cat.py`, after checking pynng is importable.
+pub fn pynng_cat() -> Command {
+    static CHECK: std::sync::Once = std::sync::Once::new();
+    CHECK.call_once(|| {
+        let ok = Command::new(python())
+            .args(["-c", "import pynng"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "pynng is missing for {}: run .ci/install-peers.sh",
+            python()
+        );
+    });
+    let mut c = Command::new(python());
+    c.arg(repo_dir().join("tests/peers/pynng_cat.py"));
+    c
+}
+
+/// A TLS test file in tests/peers (a self-signed certificate for 127.0.0.1
+/// and its key).
+pub fn peer_file(name: &str) -> String {
+    repo_dir()
+        .join("tests/peers")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A loopback TCP port that was free a moment ago. Ports are drawn from the
+/// system (bind to port 0) so parallel tests and runs do not collide.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// A fresh IPC path (an absolute file name) for this process.
+pub fn ipc_path() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "nng-rs-interop-{}-{}.ipc",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&p);
+    p.display().to_string()
+}
+
+/// A fresh URL of `transport` (tcp, ipc, ws, tls+tcp, wss) on loopback.
+pub fn url(transport: &str) -> String {
+    match transport {
+        "ipc" => format!("ipc://{}", ipc_path()),
+        "ws" | "wss" => format!("{transport}://127.0.0.1:{}/nngcat", free_port()),
+        _ => format!("{transport}://127.0.0.1:{}", free_port()),
+    }
+}
+
+/// Waits until something listens at `url` (a TCP port accepts, or the IPC
+/// socket file exists), up to 10 s.
+pub fn wait_listening(url: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let up = if let Some(path) = url.strip_prefix("ipc://") {
+            Path::new(path).exists()
+        } else {
+            let hostport = url.split("://").nth(1).unwrap_or("");
+            let hostport = hostport.split('/').next().unwrap_or("");
+            TcpStream::connect(hostport).is_ok()
+        };
+        if up {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// What a finished (or killed) child left.
+#[derive(Debug)]
+pub struct Output {
+    /// `None` if it had to be killed.
+    pub status: Option<ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Output {
+    /// The exit code, or `None` if killed or signalled.
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    /// A short description for failure messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "status {:?}, stdout {:?}, stderr {:?}",
+            self.status.map(|s| s.to_string()),
+            String::from_utf8_lossy(&self.stdout),
+            String::from_utf8_lossy(&self.stderr)
+        )
+    }
+}
+
+/// A child process that is killed if still running when dropped.
+pub struct Proc {
+    pub name: String,
+    child: Child,
+    out: Option<JoinHandle<Vec<u8>>>,
+    err: Option<JoinHandle<Vec<u8>>>,
+}
+
+fn drain(mut r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = r.read_to_end(&mut v);
+        v
+    })
+}
+
+impl Proc {
+    /// Starts `cmd` with stdin closed (or fed `stdin`) and stdout/stderr captured.
+    pub fn spawn(name: impl Into<String>, mut cmd: Command, stdin: Option<Vec<u8>>) -> Proc {
+        let name = name.into();
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+        if let Some(data) = stdin {
+            let mut w = child.stdin.take().expect("piped stdin");
+            thread::spawn(move || {
+                use std::io::Write;
+                let _ = w.write_all(&data);
+            });
+        }
+        let out = Some(drain(child.stdout.take().expect("piped stdout")));
+        let err = Some(drain(child.stderr.take().expect("piped stderr")));
+        Proc {
+            name,
+            child,
+            out,
+            err,
+        }
+    }
+
+    /// Waits up to `limit` for the child to exit, killing it after that.
+    pub fn wait(mut self, limit: Duration) -> Output {
+        let deadline = Instant::now() + limit;
+        let mut status = None;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) => {
+                    status = Some(s);
+                    break;
+                }
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+                _ => break,
+            }
+        }
+        if status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        self.collect(status)
+    }
+
+    /// Kills the child now and collects what it wrote.
+    pub fn kill(mut self) -> Output {
+        let status = match self.child.try_wait() {
+            Ok(Some(s)) => Some(s),
+            _ => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                None
+            }
+        };
+        self.collect(status)
+    }
+
+    fn collect(&mut self, status: Option<ExitStatus>) -> Output {
+        Output {
+            status,
+            stdout: self
+                .out
+                .take()
+                .map(|h| h.join().unwrap_or_default())
+                .unwrap_or_default(),
+            stderr: self
+                .err
+                .take()
+                .map(|h| h.join().unwrap_or_default())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.out.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `jobs` on up to `width` threads and returns their results in order.
+pub fn run_parallel<T: Send>(
+    width: usize,
+    jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>,
+) -> Vec<T> {
+    let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
+    let results = std::sync::Mutex::new(Vec::new());
+    thread::scope(|s| {
+        for _ in 0..width {
+            s.spawn(|| loop {
+                let job = jobs.lock().unwrap().pop();
+                let Some((i, job)) = job else { break };
+                let r = job();
+                results.lock().unwrap().push((i, r));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
