@@ -13,39 +13,7 @@
 #[path = "peers/support.rs"]
 mod support;
 
-use std::process::Command;
-use support::{Output, Proc, CHILD_LIMIT};
-
-/// One of the two programs of a scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Rust,
-    C2,
-    Debian,
-    Pynng,
-}
-
-impl Side {
-    fn name(self) -> &'static str {
-        match self {
-            Side::Rust => "rust-nngcat",
-            Side::C2 => "c-nngcat-2.0",
-            Side::Debian => "debian-nngcat-1.5.2",
-            Side::Pynng => "pynng",
-        }
-    }
-
-    fn command(self, args: &[String]) -> Command {
-        let mut c = match self {
-            Side::Rust => Command::new(support::rust_nngcat()),
-            Side::C2 => Command::new(support::c_nngcat()),
-            Side::Debian => Command::new(support::debian_nngcat()),
-            Side::Pynng => support::pynng_cat(),
-        };
-        c.args(args);
-        c
-    }
-}
+use support::{Output, Proc, Side, CHILD_LIMIT};
 
 /// One end of a protocol pair: its nngcat arguments and what it must print.
 #[derive(Clone, Copy)]
@@ -147,7 +115,7 @@ const PAIRS: &[(&str, Role, Role)] = &[
                 "question",
                 "--quoted",
                 "--delay",
-                "2",
+                "3",
             ],
             b"\"answer\"\n",
         ),
@@ -224,9 +192,9 @@ const PAIRS: &[(&str, Role, Role)] = &[
                 "ping",
                 "--quoted",
                 "--delay",
-                "2",
+                "3",
                 "--recv-timeout",
-                "2",
+                "4",
             ],
             b"\"pong\"\n",
         ),
@@ -237,9 +205,9 @@ const PAIRS: &[(&str, Role, Role)] = &[
                 "pong",
                 "--quoted",
                 "--delay",
-                "2",
+                "3",
                 "--recv-timeout",
-                "2",
+                "4",
             ],
             b"\"ping\"\n",
         ),

@@ -143,6 +143,43 @@ pub fn wait_listening(url: &str) -> bool {
     false
 }
 
+/// One of the programs the interop tests run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `examples/nngcat`.
+    Rust,
+    /// C nngcat from the vendored nng 2.0 source.
+    C2,
+    /// Debian's nngcat, nng 1.5.2.
+    Debian,
+    /// `tests/peers/pynng_cat.py` on pynng.
+    Pynng,
+}
+
+impl Side {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Rust => "rust-nngcat",
+            Side::C2 => "c-nngcat-2.0",
+            Side::Debian => "debian-nngcat-1.5.2",
+            Side::Pynng => "pynng",
+        }
+    }
+
+    /// A command running it with nngcat-style `args`.
+    pub fn command<S: AsRef<std::ffi::OsStr>>(self, args: &[S]) -> Command {
+        let mut c = match self {
+            Side::Rust => Command::new(rust_nngcat()),
+            Side::C2 => Command::new(c_nngcat()),
+            Side::Debian => Command::new(debian_nngcat()),
+            Side::Pynng => pynng_cat(),
+        };
+        c.args(args);
+        c
+    }
+}
+
 /// What a finished (or killed) child left.
 #[derive(Debug)]
 pub struct Output {
@@ -214,6 +251,11 @@ impl Proc {
             out,
             err,
         }
+    }
+
+    /// Whether the child has exited (std keeps the status for `wait`).
+    pub fn finished(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// Waits up to `limit` for the child to exit, killing it after that.
