@@ -15,6 +15,8 @@ pub mod options;
 pub mod pipe;
 pub mod protocol;
 pub mod socket;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod url;
 
 pub use context::Context;
@@ -26,3 +28,5 @@ pub use message::{Message, SendError};
 pub use pipe::Pipe;
 pub use protocol::Protocol;
 pub use socket::{device, Flags, Socket};
+#[cfg(feature = "tls")]
+pub use tls::{TlsCert, TlsConfig};
