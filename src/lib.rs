@@ -30,3 +30,4 @@ pub use protocol::Protocol;
 pub use socket::{device, Flags, Socket};
 #[cfg(feature = "tls")]
 pub use tls::{TlsCert, TlsConfig};
+pub use url::Url;

@@ -166,8 +166,7 @@ pub struct TlsConfig {
 // SAFETY: an nng_tls_config is reference counted and every nng_tls_config_*
 // function takes the configuration's own mutex (cfg->lock) before touching it,
 // so the handle can move to and be used from any thread, and be shared between
-// threads. Pinned by the assertions and compile_fail doctests in tests/tls.rs
-// and below.
+// threads. Pinned by `config_is_send_and_sync` in tests/tls.rs.
 unsafe impl Send for TlsConfig {}
 // SAFETY: see the Send impl: all access through &TlsConfig is locked by nng.
 unsafe impl Sync for TlsConfig {}
