@@ -5,6 +5,7 @@
 
 pub use nng_sys as ffi;
 
+pub mod addr;
 pub mod context;
 pub mod dialer;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod socket;
 pub mod tls;
 pub mod url;
 
+pub use addr::SockAddr;
 pub use context::Context;
 pub use dialer::Dialer;
 pub use error::{Error, Result};
