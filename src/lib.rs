@@ -16,6 +16,7 @@ pub mod options;
 pub mod pipe;
 pub mod protocol;
 pub mod socket;
+pub mod stats;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod url;
@@ -30,6 +31,7 @@ pub use message::{Message, SendError};
 pub use pipe::Pipe;
 pub use protocol::Protocol;
 pub use socket::{device, Flags, Socket};
+pub use stats::Statistics;
 #[cfg(feature = "tls")]
 pub use tls::{TlsCert, TlsConfig};
 pub use url::Url;
