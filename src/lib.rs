@@ -11,6 +11,7 @@ pub mod dialer;
 pub mod error;
 pub mod init;
 pub mod listener;
+pub mod log;
 pub mod message;
 pub mod options;
 pub mod pipe;
