@@ -499,3 +499,120 @@ fn config_is_send_and_sync() {
         .unwrap();
     drop(cfg);
 }
+
+#[test]
+fn revoked_certificate_is_refused_with_a_crl() {
+    use rcgen::{
+        CertificateRevocationListParams, KeyIdMethod, RevocationReason, RevokedCertParams,
+        SerialNumber,
+    };
+    let ca = Ca::new("CA with CRL");
+    let revoked_leaf = |serial: u64| {
+        ca.leaf_with("server", &["localhost"], |p| {
+            p.serial_number = Some(SerialNumber::from(serial))
+        })
+    };
+    let crl = CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(2020, 1, 1),
+        next_update: rcgen::date_time_ymd(2099, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: SerialNumber::from(42u64),
+            revocation_time: rcgen::date_time_ymd(2021, 1, 1),
+            reason_code: Some(RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&ca.cert, &ca.key)
+    .unwrap()
+    .pem()
+    .unwrap();
+    let client_with_crl = || {
+        let cfg = TlsConfig::new(TlsMode::Client).unwrap();
+        cfg.ca_chain(&ca.pem(), Some(&crl)).unwrap();
+        cfg.server_name("localhost").unwrap();
+        cfg
+    };
+
+    // Serial 42 is revoked: refused.
+    let e = refused(
+        "tls+tcp",
+        server_config(&revoked_leaf(42)),
+        client_with_crl(),
+    );
+    assert_eq!(e, Error::Crypto);
+
+    // Serial 43 is not: accepted under the same CRL.
+    let server = server_config(&revoked_leaf(43));
+    let client = client_with_crl();
+    bounded(move || {
+        let rep = socket(Protocol::Rep0);
+        let (_l, url) = listen(&rep, "tls+tcp", &server);
+        let req = socket(Protocol::Req0);
+        let _d = dial(&req, &url, &client).unwrap();
+        round_trip(&req, &rep);
+    });
+}
+
+/// Encrypts a PKCS#8 PEM key with `pass` using the `openssl` command, if the
+/// machine has one. mbedTLS 2.28 needs the HMAC-SHA1 PRF (OpenSSL 3 defaults
+/// to HMAC-SHA256, which it cannot read).
+fn encrypt_key(key_pem: &str, pass: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("openssl")
+        .args([
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "des3",
+            "-v2prf",
+            "hmacWithSHA1",
+            "-passout",
+        ])
+        .arg(format!("pass:{pass}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(key_pem.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn encrypted_private_key_with_passphrase() {
+    let ca = Ca::new("CA");
+    let (cert, key) = ca.leaf("server", &["localhost"]);
+    let Some(encrypted) = encrypt_key(&key, "correct horse") else {
+        eprintln!("skipped: no openssl command to encrypt a key with");
+        return;
+    };
+    assert!(encrypted.contains("ENCRYPTED PRIVATE KEY"));
+
+    let wrong = TlsConfig::new(TlsMode::Server).unwrap();
+    let e = wrong
+        .own_cert(&cert, &encrypted, Some("wrong"))
+        .unwrap_err();
+    assert!(matches!(e, Error::Crypto | Error::InvalidInput), "{e:?}");
+    let none = TlsConfig::new(TlsMode::Server).unwrap();
+    assert!(none.own_cert(&cert, &encrypted, None).is_err());
+
+    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    server
+        .own_cert(&cert, &encrypted, Some("correct horse"))
+        .unwrap();
+    let client = client_config(&ca.pem(), "localhost");
+    bounded(move || {
+        let rep = socket(Protocol::Rep0);
+        let (_l, url) = listen(&rep, "tls+tcp", &server);
+        let req = socket(Protocol::Req0);
+        let _d = dial(&req, &url, &client).unwrap();
+        round_trip(&req, &rep);
+    });
+}
