@@ -238,10 +238,9 @@ impl TlsConfig {
     /// [`Error::Crypto`] (or [`Error::InvalidInput`]); a second certificate on
     /// a client is [`Error::Busy`].
     ///
-    /// Encrypted keys: mbedTLS 2.28 reads PKCS#8 keys encrypted with PBES2 and
-    /// the HMAC-SHA1 PRF (e.g. `openssl pkcs8 -topk8 -v2 des3 -v2prf
-    /// hmacWithSHA1`) and legacy PEM encryption; OpenSSL 3's default
-    /// (PBKDF2 with HMAC-SHA256) is refused with [`Error::Crypto`] even with
+    /// Encrypted keys: with mbedTLS 2.28, PKCS#8 keys encrypted with PBES2 and
+    /// triple DES work (`openssl pkcs8 -topk8 -v2 des3`); AES-encrypted PKCS#8
+    /// keys (OpenSSL 3's default) are refused with [`Error::Crypto`] even with
     /// the right passphrase.
     #[doc(alias = "nng_tls_config_own_cert")]
     pub fn own_cert(&self, cert_pem: &str, key_pem: &str, pass: Option<&str>) -> Result<()> {

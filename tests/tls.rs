@@ -557,8 +557,8 @@ fn revoked_certificate_is_refused_with_a_crl() {
 }
 
 /// Encrypts a PKCS#8 PEM key with `pass` using the `openssl` command, if the
-/// machine has one. mbedTLS 2.28 needs the HMAC-SHA1 PRF (OpenSSL 3 defaults
-/// to HMAC-SHA256, which it cannot read).
+/// machine has one. Triple DES: mbedTLS 2.28 cannot decrypt AES-encrypted
+/// PKCS#8 keys (OpenSSL 3's default).
 fn encrypt_key(key_pem: &str, pass: &str) -> Option<String> {
     use std::io::Write;
     use std::process::{Command, Stdio};
