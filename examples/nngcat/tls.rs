@@ -2,7 +2,8 @@
 //! `--psk`, `--psk-identity`, parsed and checked as C nngcat does.
 
 use crate::{fatal, loadfile, Opt};
-use nng::{Dialer, Listener};
+use nng::tls::{AuthMode, TlsConfig};
+use nng::{Dialer, Error, Listener};
 
 /// The TLS settings given on the command line.
 #[derive(Default)]
@@ -22,6 +23,11 @@ fn once(slot: &mut Option<Vec<u8>>, v: impl FnOnce() -> Vec<u8>, msg: &str) {
         fatal(msg);
     }
     *slot = Some(v());
+}
+
+/// PEM text and other TLS strings: nng reads them as C strings.
+fn text(b: &[u8]) -> nng::Result<&str> {
+    std::str::from_utf8(b).map_err(|_| Error::InvalidInput)
 }
 
 /// C nngcat's `parsepsk`: a non-empty, even-length hexadecimal string.
@@ -80,9 +86,48 @@ impl TlsArgs {
         }
     }
 
-    /// Configures a dialer's TLS (no-op for transports without TLS).
-    pub fn apply_dialer(&self, _d: &Dialer) {}
+    /// C nngcat's `configtls`: applies the options to an endpoint's own TLS
+    /// configuration, in C's order.
+    fn configure(&self, tls: &TlsConfig) -> nng::Result<()> {
+        if self.insecure {
+            tls.auth_mode(AuthMode::None)?;
+        }
+        if let Some(cert) = &self.cert {
+            let key = self.key.as_ref().unwrap_or(cert);
+            let pass = self.pass.as_deref().map(text).transpose()?;
+            tls.own_cert(text(cert)?, text(key)?, pass)?;
+        }
+        if let Some(ca) = &self.cacert {
+            tls.ca_chain(text(ca)?, None)?;
+        }
+        if let (Some(psk), Some(id)) = (&self.psk, &self.psk_identity) {
+            tls.psk(text(id)?, psk)?;
+        }
+        Ok(())
+    }
 
-    /// Configures a listener's TLS (no-op for transports without TLS).
-    pub fn apply_listener(&self, _l: &Listener) {}
+    /// Configures an endpoint's TLS if its transport has TLS, or fails like C.
+    fn apply(&self, tls: nng::Result<TlsConfig>) {
+        match tls {
+            Ok(tls) => {
+                if let Err(e) = self.configure(&tls) {
+                    fatal(format_args!("Unable to configure TLS: {e}"));
+                }
+            }
+            Err(Error::NotSupported) => {}
+            Err(e) => fatal(format_args!("Unable to get TLS config: {e}")),
+        }
+    }
+
+    /// Configures a dialer's TLS (`nng_dialer_get_tls`); nothing for other
+    /// transports.
+    pub fn apply_dialer(&self, d: &Dialer) {
+        self.apply(d.tls());
+    }
+
+    /// Configures a listener's TLS (`nng_listener_get_tls`); nothing for other
+    /// transports.
+    pub fn apply_listener(&self, l: &Listener) {
+        self.apply(l.tls());
+    }
 }
