@@ -426,3 +426,186 @@ fn matrix_shape() {
     // more transports: 2 pairs x 4 transports x 2 roles x 2.
     assert_eq!(n, 4 * 4 + 3 * 2 + 2 * 4 * 4);
 }
+
+/// req/rep over tls+tcp between `listener` (REP) and `dialer` (REQ), each
+/// with its own TLS options; both must print the other's message and exit 0.
+fn tls_exchange(
+    listener: Side,
+    listen_tls: &[String],
+    dialer: Side,
+    dial_tls: &[String],
+) -> Result<(), String> {
+    let url = support::url("tls+tcp");
+    let mut la: Vec<String> = [
+        "--rep0",
+        "--listen",
+        &url,
+        "--data",
+        "pong",
+        "--quoted",
+        "--count",
+        "1",
+        "--recv-timeout",
+        "10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    la.extend_from_slice(listen_tls);
+    let mut da: Vec<String> = [
+        "--req0",
+        "--dial",
+        &url,
+        "--data",
+        "ping",
+        "--quoted",
+        "--recv-timeout",
+        "10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    da.extend_from_slice(dial_tls);
+    let lp = Proc::spawn(listener.name(), listener.command(&la), None);
+    if !support::wait_listening(&url) {
+        return Err(format!(
+            "{} never listened: {}",
+            listener.name(),
+            lp.kill().describe()
+        ));
+    }
+    let dout = Proc::spawn(dialer.name(), dialer.command(&da), None).wait(CHILD_LIMIT);
+    let lout = lp.wait(CHILD_LIMIT);
+    let ok = |o: &Output, want: &[u8]| o.code() == Some(0) && o.stdout == want;
+    if ok(&dout, b"\"pong\"\n") && ok(&lout, b"\"ping\"\n") {
+        Ok(())
+    } else {
+        Err(format!(
+            "listener {}: {}; dialer {}: {}",
+            listener.name(),
+            lout.describe(),
+            dialer.name(),
+            dout.describe()
+        ))
+    }
+}
+
+/// The TLS options beyond a plain certificate: an encrypted key with
+/// `--pass`, a combined cert+key file given to `--cert` alone, `--insecure`,
+/// and PSK (`--psk`, `--psk-identity`), between the Rust and C nngcat 2.0 in
+/// both directions. (Debian's nngcat 1.5.2 has no `--pass` or `--psk`.)
+#[test]
+fn tls_options_vs_c_nngcat_2_0() {
+    let vendored = |f: &str| {
+        support::repo_dir()
+            .join("vendor/nng/src/tools/nngcat")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let combined = std::env::temp_dir().join(format!("nngcat-combined-{}.pem", std::process::id()));
+    let pem = |f: &str| std::fs::read_to_string(support::peer_file(f)).unwrap();
+    std::fs::write(&combined, pem("test_cert.pem") + &pem("test_key.pem")).unwrap();
+    let combined = combined.display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+
+    let encrypted = s(&[
+        "--cert",
+        &vendored("nngcat_tls_cert.pem"),
+        "--key",
+        &vendored("nngcat_tls_key.pem"),
+        "--pass",
+        "secret",
+    ]);
+    let insecure = s(&["--insecure"]);
+    let insecure_short = s(&["-k"]);
+    let cert_alone = s(&["-E", &combined]);
+    let cacert = s(&["--cacert", &support::peer_file("test_cert.pem")]);
+    let psk = s(&[
+        "--psk-identity",
+        "nngcat",
+        "--psk",
+        "00112233445566778899aabbccddeeff",
+    ]);
+
+    let cases: Vec<(&str, Side, &[String], Side, &[String])> = vec![
+        (
+            "encrypted key, rust listens",
+            Side::Rust,
+            &encrypted,
+            Side::C2,
+            &insecure,
+        ),
+        (
+            "encrypted key, rust dials",
+            Side::C2,
+            &encrypted,
+            Side::Rust,
+            &insecure_short,
+        ),
+        (
+            "cert+key in --cert, rust listens",
+            Side::Rust,
+            &cert_alone,
+            Side::C2,
+            &cacert,
+        ),
+        (
+            "cert+key in --cert, rust dials",
+            Side::C2,
+            &cert_alone,
+            Side::Rust,
+            &cacert,
+        ),
+        ("psk, rust listens", Side::Rust, &psk, Side::C2, &psk),
+        ("psk, rust dials", Side::C2, &psk, Side::Rust, &psk),
+    ];
+    let mut failed = Vec::new();
+    for (name, l, la, d, da) in cases {
+        match tls_exchange(l, la, d, da) {
+            Ok(()) => println!("PASS tls {name}"),
+            Err(e) => {
+                println!("FAIL tls {name}: {e}");
+                failed.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&combined);
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// A dialer that verifies (no `--insecure`, no `--cacert`) must refuse a
+/// self-signed listener, with the same error and status from both tools.
+#[test]
+fn tls_verification_failure_matches_c() {
+    let url = support::url("tls+tcp");
+    let cert = support::peer_file("test_cert.pem");
+    let key = support::peer_file("test_key.pem");
+    let lp = Proc::spawn(
+        "c listener",
+        Side::C2.command(&[
+            "--rep0",
+            "--listen",
+            &url,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--data",
+            "x",
+            "--recv-timeout",
+            "10",
+        ]),
+        None,
+    );
+    assert!(support::wait_listening(&url));
+    let args = ["--req0", "--dial", &url, "--data", "ping"];
+    let c = Side::C2.command(&args).output().unwrap();
+    let r = Side::Rust.command(&args).output().unwrap();
+    lp.kill();
+    assert_eq!(c.status.code(), Some(1), "{c:?}");
+    assert_eq!(
+        (r.status.code(), &r.stdout, &r.stderr),
+        (c.status.code(), &c.stdout, &c.stderr)
+    );
+}

@@ -94,6 +94,68 @@ fn req_dials_rep_listens(side: Side, transport: &str) {
     expect_exit(p, b"\"ping\"\n");
 }
 
+/// The TLS configuration a library user would build: a server certificate,
+/// or a client that trusts it.
+fn tls_config(server: bool) -> nng::tls::TlsConfig {
+    use nng::tls::{TlsConfig, TlsMode};
+    let pem = |f: &str| std::fs::read_to_string(support::peer_file(f)).unwrap();
+    if server {
+        let c = TlsConfig::new(TlsMode::Server).unwrap();
+        c.own_cert(&pem("test_cert.pem"), &pem("test_key.pem"), None)
+            .unwrap();
+        c
+    } else {
+        let c = TlsConfig::new(TlsMode::Client).unwrap();
+        c.ca_chain(&pem("test_cert.pem"), None).unwrap();
+        c.server_name("127.0.0.1").unwrap();
+        c
+    }
+}
+
+/// REP with a TLS listener (Rust) answering a peer REQ that verifies it.
+fn tls_rep_listens(side: Side, transport: &str) {
+    let rep = socket(Protocol::Rep0);
+    let l = rep.listener(&support::url(transport)).unwrap();
+    l.set_tls(&tls_config(true)).unwrap();
+    l.start().unwrap();
+    let url = l.url().unwrap();
+    let cacert = support::peer_file("test_cert.pem");
+    let p = peer(
+        side,
+        &["--req0", "--data", "ping", "--quoted", "--cacert", &cacert],
+        "--dial",
+        &url,
+    );
+    let mut m = rep.recv().unwrap();
+    assert_eq!(m.as_slice(), b"ping");
+    m.clear();
+    m.push_back(b"pong");
+    rep.send_msg(m).unwrap();
+    expect_exit(p, b"\"pong\"\n");
+}
+
+/// REQ with a verifying TLS dialer (Rust) against a peer REP with a certificate.
+fn tls_req_dials(side: Side, transport: &str) {
+    let (cert, key) = (
+        support::peer_file("test_cert.pem"),
+        support::peer_file("test_key.pem"),
+    );
+    let (p, url) = peer_listening(
+        side,
+        &[
+            "--rep0", "--data", "pong", "--quoted", "--count", "1", "--cert", &cert, "--key", &key,
+        ],
+        transport,
+    );
+    let req = socket(Protocol::Req0);
+    let d = req.dialer(&url).unwrap();
+    d.set_tls(&tls_config(false)).unwrap();
+    d.start().unwrap();
+    req.send(b"ping").unwrap();
+    assert_eq!(body(&req), b"pong");
+    expect_exit(p, b"\"ping\"\n");
+}
+
 fn sub_dials_pub_listens(side: Side) {
     let (p, url) = peer_listening(
         side,
@@ -263,56 +325,32 @@ fn bus(side: Side) {
 /// Runs every check against `side`, several at once.
 fn all(side: Side) {
     type Job = Box<dyn FnOnce() -> std::thread::Result<()> + Send>;
-    let checks: Vec<(&str, Box<dyn Fn() + Send + Sync>)> = vec![
-        (
-            "rep listens, req dials, tcp",
-            Box::new(move || rep_listens_req_dials(side, "tcp")),
-        ),
-        (
-            "rep listens, req dials, ipc",
-            Box::new(move || rep_listens_req_dials(side, "ipc")),
-        ),
-        (
-            "rep listens, req dials, ws",
-            Box::new(move || rep_listens_req_dials(side, "ws")),
-        ),
-        (
-            "req dials, rep listens, tcp",
-            Box::new(move || req_dials_rep_listens(side, "tcp")),
-        ),
-        (
-            "req dials, rep listens, ipc",
-            Box::new(move || req_dials_rep_listens(side, "ipc")),
-        ),
-        (
-            "req dials, rep listens, ws",
-            Box::new(move || req_dials_rep_listens(side, "ws")),
-        ),
-        (
-            "sub dials pub",
-            Box::new(move || sub_dials_pub_listens(side)),
-        ),
-        (
-            "pub listens for sub",
-            Box::new(move || pub_listens_sub_dials(side)),
-        ),
-        ("push dials pull", Box::new(move || push_to_pull(side))),
-        (
-            "pull listens for push",
-            Box::new(move || pull_from_push(side)),
-        ),
-        ("surveyor listens", Box::new(move || surveyor_listens(side))),
-        ("respondent dials", Box::new(move || respondent_dials(side))),
-        (
-            "pair0",
-            Box::new(move || pair(side, Protocol::Pair0, "--pair0")),
-        ),
-        (
-            "pair1",
-            Box::new(move || pair(side, Protocol::Pair1, "--pair1")),
-        ),
-        ("bus", Box::new(move || bus(side))),
-    ];
+    macro_rules! checks {
+        ($($name:literal => $check:expr;)*) => {
+            vec![$(($name, Box::new(move || $check) as Box<dyn Fn() + Send + Sync>),)*]
+        };
+    }
+    let checks = checks! {
+        "rep listens, req dials, tcp" => rep_listens_req_dials(side, "tcp");
+        "rep listens, req dials, ipc" => rep_listens_req_dials(side, "ipc");
+        "rep listens, req dials, ws" => rep_listens_req_dials(side, "ws");
+        "req dials, rep listens, tcp" => req_dials_rep_listens(side, "tcp");
+        "req dials, rep listens, ipc" => req_dials_rep_listens(side, "ipc");
+        "req dials, rep listens, ws" => req_dials_rep_listens(side, "ws");
+        "tls rep listens, tls+tcp" => tls_rep_listens(side, "tls+tcp");
+        "tls rep listens, wss" => tls_rep_listens(side, "wss");
+        "tls req dials, tls+tcp" => tls_req_dials(side, "tls+tcp");
+        "tls req dials, wss" => tls_req_dials(side, "wss");
+        "sub dials pub" => sub_dials_pub_listens(side);
+        "pub listens for sub" => pub_listens_sub_dials(side);
+        "push dials pull" => push_to_pull(side);
+        "pull listens for push" => pull_from_push(side);
+        "surveyor listens" => surveyor_listens(side);
+        "respondent dials" => respondent_dials(side);
+        "pair0" => pair(side, Protocol::Pair0, "--pair0");
+        "pair1" => pair(side, Protocol::Pair1, "--pair1");
+        "bus" => bus(side);
+    };
     let names: Vec<&str> = checks.iter().map(|(n, _)| *n).collect();
     let jobs: Vec<Job> = checks
         .into_iter()

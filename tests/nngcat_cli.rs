@@ -410,3 +410,88 @@ fn pair_alias_selects_pair1_or_pair0_with_compat() {
         );
     }
 }
+
+/// TLS option errors surface when the endpoint is configured, with C's words.
+#[test]
+fn same_tls_configuration_errors() {
+    let vendored = |f: &str| {
+        support::repo_dir()
+            .join("vendor/nng/src/tools/nngcat")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let cert = support::peer_file("test_cert.pem");
+    let key = support::peer_file("test_key.pem");
+    let enc_cert = vendored("nngcat_tls_cert.pem");
+    let enc_key = vendored("nngcat_tls_key.pem");
+    let cases: Vec<Vec<&str>> = vec![
+        // wrong or missing passphrase for an encrypted key
+        vec![
+            "--rep",
+            "--listen",
+            "tls+tcp://127.0.0.1:1",
+            "--cert",
+            &enc_cert,
+            "--key",
+            &enc_key,
+            "--pass",
+            "wrong",
+        ],
+        vec![
+            "--rep",
+            "--listen",
+            "tls+tcp://127.0.0.1:1",
+            "--cert",
+            &enc_cert,
+            "--key",
+            &enc_key,
+        ],
+        // a key where a certificate belongs
+        vec![
+            "--req",
+            "--dial",
+            "tls+tcp://127.0.0.1:1",
+            "--cacert",
+            &key,
+            "-D",
+            "x",
+        ],
+        vec![
+            "--rep",
+            "--listen",
+            "tls+tcp://127.0.0.1:1",
+            "--cert",
+            &key,
+            "--key",
+            &key,
+        ],
+        // a certificate without a key in the same file
+        vec!["--rep", "--listen", "wss://127.0.0.1:1/x", "-E", &cert],
+        // TLS options are ignored on transports without TLS
+        vec![
+            "--req",
+            "--dial",
+            "tcp://127.0.0.1:1",
+            "-k",
+            "--cacert",
+            &cert,
+            "-D",
+            "x",
+        ],
+        // refused connection after a good configuration
+        vec![
+            "--req",
+            "--dial",
+            "tls+tcp://127.0.0.1:1",
+            "--cacert",
+            &cert,
+            "-D",
+            "x",
+        ],
+    ];
+    for case in cases {
+        let out = same(&strings(&case), None);
+        assert_eq!(out.code(), Some(1), "{case:?}: {}", out.describe());
+    }
+}
