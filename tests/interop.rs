@@ -528,7 +528,9 @@ fn tls_options_vs_c_nngcat_2_0() {
         "00112233445566778899aabbccddeeff",
     ]);
 
-    let cases: Vec<(&str, Side, &[String], Side, &[String])> = vec![
+    // (name, listener and its TLS options, dialer and its TLS options)
+    type Case<'a> = (&'a str, Side, &'a [String], Side, &'a [String]);
+    let cases: Vec<Case> = vec![
         (
             "encrypted key, rust listens",
             Side::Rust,

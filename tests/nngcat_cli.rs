@@ -283,7 +283,9 @@ fn same_message_from_data_file_and_stdin() {
     let file = std::env::temp_dir().join(format!("nngcat-cli-{}.bin", std::process::id()));
     std::fs::write(&file, &body).unwrap();
     let path = file.display().to_string();
-    let cases: Vec<(Vec<&str>, Option<Vec<u8>>, Vec<u8>)> = vec![
+    // (source options, standard input, the message expected)
+    type Case<'a> = (Vec<&'a str>, Option<Vec<u8>>, Vec<u8>);
+    let cases: Vec<Case> = vec![
         (vec!["--data", "hello world"], None, b"hello world".to_vec()),
         (vec!["-Dhello"], None, b"hello".to_vec()),
         (vec!["--file", &path], None, body.clone()),

@@ -34,6 +34,9 @@ pub enum ArgError {
     Missing(usize),
 }
 
+/// An option the parser found, and its value if it takes one.
+pub type Found<'a, T> = (T, Option<&'a [u8]>);
+
 /// Walks `argv` (from index 1) one option at a time.
 pub struct Parser<'a, T> {
     argv: &'a [Vec<u8>],
@@ -52,7 +55,7 @@ impl<'a, T: Copy> Parser<'a, T> {
     }
 
     /// The next option and its value; `Ok(None)` at the end of the options.
-    pub fn next_opt(&mut self) -> Result<Option<(T, Option<&'a [u8]>)>, ArgError> {
+    pub fn next_opt(&mut self) -> Result<Option<Found<'a, T>>, ArgError> {
         let i = self.idx;
         let Some(word) = self.argv.get(i) else {
             return Ok(None);

@@ -495,20 +495,10 @@ fn check(c: &mut Cat) -> Protocol {
                 fatal("Protocol requires either --file or --data.");
             }
         }
-        Some(Surveyor0 | Req0) => {
-            if !has_data {
-                fatal("Protocol requires either --file or --data.");
-            }
-        }
-        Some(Rep0 | Respondent0) => {
-            if has_interval {
-                fatal("Protocol does not support --interval.");
-            }
-        }
-        Some(Pair0 | Pair1 | Bus0) => {
-            if has_interval && !has_data {
-                fatal("Option --interval requires either --file or --data.");
-            }
+        Some(Surveyor0 | Req0) if !has_data => fatal("Protocol requires either --file or --data."),
+        Some(Rep0 | Respondent0) if has_interval => fatal("Protocol does not support --interval."),
+        Some(Pair0 | Pair1 | Bus0) if has_interval && !has_data => {
+            fatal("Option --interval requires either --file or --data.")
         }
         _ => {}
     }
