@@ -93,13 +93,27 @@ pub fn peer_file(name: &str) -> String {
         .to_string()
 }
 
-/// A loopback TCP port that was free a moment ago. Ports are drawn from the
-/// system (bind to port 0) so parallel tests and runs do not collide.
+/// A loopback TCP port that is free now and was not handed out before in
+/// this process. Ports come from 20000..32768, below Linux's ephemeral range,
+/// so outgoing connections (which take ephemeral local ports) never hold
+/// them; the start is derived from the process id so parallel runs differ.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
+    const LOW: u32 = 20000;
+    const SPAN: u32 = 32768 - LOW;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..SPAN {
+        let port = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {LOW}..32768");
 }
 
 /// A fresh IPC path (an absolute file name) for this process.
