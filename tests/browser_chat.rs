@@ -43,7 +43,7 @@ fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 
 /// Finds `name` on PATH (or the path in the environment variable `var`).
 fn find_tool(var: &str, name: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(var) {
+    if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         assert!(
             p.is_file(),
@@ -318,7 +318,7 @@ impl Browser {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1100,860",
+            "--window-size=1100,760",
         ]
         .into_iter()
         .map(String::from)
@@ -587,5 +587,64 @@ fn browser_page_talks_to_nng_sockets_over_ws() {
     browser.switch_to_first_tab();
     browser.wait_text("chat-log", "bob: hi from a second page");
 
+    browser.js("window.scrollTo(0, 0)");
     save_screenshot(&browser.screenshot());
+}
+
+/// The status line nng's WebSocket listener answers a handshake for `path`
+/// with, offering `protocol` (none when `None`).
+fn handshake_status(ws_addr: &str, path: &str, protocol: Option<&str>) -> String {
+    let mut conn = std::net::TcpStream::connect(ws_addr).expect("connect to the ws port");
+    conn.set_read_timeout(Some(WAIT)).expect("read timeout");
+    let offer = protocol.map_or(String::new(), |p| {
+        format!("Sec-WebSocket-Protocol: {p}\r\n")
+    });
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {ws_addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+    )
+    .expect("send the handshake");
+    let mut status = String::new();
+    BufReader::new(conn)
+        .read_line(&mut status)
+        .expect("read the status line");
+    status.trim_end().to_string()
+}
+
+/// What the browser's handshakes meet, seen without a browser: the listener
+/// accepts only its own protocol's subprotocol, and only on its path.
+#[test]
+fn ws_handshake_accepts_only_the_listeners_subprotocol() {
+    let mut service = Example::start();
+    let chat = service
+        .seen
+        .iter()
+        .find(|l| l.starts_with("browser_chat: chat "))
+        .cloned();
+    let chat = chat.expect("chat URL line");
+    let addr = chat
+        .split("ws://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("host:port in the chat URL line")
+        .to_string();
+    let cases = [
+        ("/chat", Some("bus.sp.nanomsg.org"), "101"),
+        ("/news", Some("pub.sp.nanomsg.org"), "101"),
+        ("/ask", Some("rep.sp.nanomsg.org"), "101"),
+        ("/chat", Some("pair1.sp.nanomsg.org"), "400"),
+        ("/ask", Some("req.sp.nanomsg.org"), "400"),
+        ("/chat", None, "400"),
+        ("/nowhere", Some("bus.sp.nanomsg.org"), "404"),
+    ];
+    for (path, protocol, want) in cases {
+        let status = handshake_status(&addr, path, protocol);
+        assert!(
+            status.starts_with(&format!("HTTP/1.1 {want} ")),
+            "{path} offering {protocol:?}: got {status:?}, want {want}"
+        );
+    }
+    // The refused handshakes did not disturb the service.
+    service.publish("still serving");
 }
