@@ -249,6 +249,70 @@ impl Drop for Example {
     }
 }
 
+/// One HTTP/1.1 request to `addr` (chromedriver on loopback), with a JSON
+/// body if given; gives the status code and the body.
+fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, String)> {
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut conn = std::net::TcpStream::connect(addr)?;
+    conn.set_read_timeout(Some(WAIT))?;
+    conn.set_write_timeout(Some(WAIT))?;
+    let body = body.map_or(String::new(), Value::to_string);
+    write!(
+        conn,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut conn = BufReader::new(conn);
+    let mut line = String::new();
+    conn.read_line(&mut line)?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
+    let (mut length, mut chunked) = (None, false);
+    loop {
+        line.clear();
+        conn.read_line(&mut line)?;
+        let header = line.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(v) = header.strip_prefix("content-length:") {
+            length = Some(v.trim().parse().map_err(|_| bad(header.clone()))?);
+        }
+        chunked |= header.starts_with("transfer-encoding:") && header.contains("chunked");
+    }
+    let mut payload = Vec::new();
+    if chunked {
+        loop {
+            line.clear();
+            conn.read_line(&mut line)?;
+            let size = line.trim_end().split(';').next().unwrap_or_default();
+            let size = usize::from_str_radix(size, 16).map_err(|_| bad(line.clone()))?;
+            let mut chunk = vec![0; size + 2]; // the data and its CRLF
+            conn.read_exact(&mut chunk)?;
+            if size == 0 {
+                break;
+            }
+            payload.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(n) = length {
+        payload.resize(n, 0);
+        conn.read_exact(&mut payload)?;
+    } else {
+        conn.read_to_end(&mut payload)?;
+    }
+    let text = String::from_utf8(payload).map_err(|_| bad("body is not UTF-8".into()))?;
+    Ok((status, text))
+}
+
 /// chromedriver (in its own process group, with the Chromium it starts) and
 /// one WebDriver session; everything is stopped and removed on drop.
 struct Browser {
@@ -256,7 +320,6 @@ struct Browser {
     base: String,
     session: Option<String>,
     profile: PathBuf,
-    agent: ureq::Agent,
 }
 
 impl Browser {
@@ -286,16 +349,11 @@ impl Browser {
             )
         });
         let lines = line_reader(driver.stdout.take().expect("piped"));
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(10))
-            .timeout(WAIT)
-            .build();
         let mut browser = Browser {
             driver,
             base: String::new(),
             session: None,
             profile,
-            agent,
         };
         let mut seen = Vec::new();
         let line = wait_line(&lines, &mut seen, "chromedriver", "its port", |l| {
@@ -307,7 +365,7 @@ impl Browser {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {line:?}"));
-        browser.base = format!("http://127.0.0.1:{port}");
+        browser.base = format!("127.0.0.1:{port}");
         thread::spawn(move || lines.into_iter().for_each(drop)); // keep draining
 
         let args = [
@@ -343,25 +401,11 @@ impl Browser {
 
     /// One WebDriver request; gives the response's `value`, or the error text.
     fn http(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let req = self.agent.request(method, &format!("{}{path}", self.base));
-        let resp = match body {
-            Some(b) => req
-                .set("Content-Type", "application/json")
-                .send_string(&b.to_string()),
-            None => req.call(),
-        };
-        let (ok, resp) = match resp {
-            Ok(r) => (true, r),
-            Err(ureq::Error::Status(_, r)) => (false, r),
-            Err(e) => return Err(format!("{method} {path}: {e}")),
-        };
-        let mut text = String::new();
-        resp.into_reader()
-            .read_to_string(&mut text)
-            .map_err(|e| e.to_string())?;
+        let (status, text) = http_request(&self.base, method, path, body.as_ref())
+            .map_err(|e| format!("{method} {path}: {e}"))?;
         let v: Value =
             serde_json::from_str(&text).map_err(|e| format!("{method} {path}: {e}: {text}"))?;
-        if ok {
+        if status == 200 {
             Ok(v["value"].clone())
         } else {
             Err(format!("{method} {path}: {}", v["value"]))
