@@ -15,6 +15,10 @@
 //! handshake over WebSocket: the subprotocol replaces it. Frames are binary
 //! (nng closes the connection on a text frame, with code 1003), and frames
 //! bigger than `--max-frame` close that one connection with code 1009.
+//! Other protocols follow the same rule; a pair1 listener, for example, is
+//! `"pair1.sp.nanomsg.org"` and its frames start with a 4-byte big-endian hop
+//! count (nng's src/sp/protocol/pair1/pair.c strips it on receipt and closes
+//! the pipe when it is missing; a browser sends 1 and strips it likewise).
 //!
 //! Chat messages are relayed to every page; lines typed on the service's
 //! standard input are published to every page's news panel; questions get an

@@ -432,6 +432,16 @@ impl Browser {
         )
     }
 
+    /// Runs `script` as an async script: it finishes by calling its last
+    /// argument, whose value is returned.
+    fn js_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            json!({ "script": script, "args": args }),
+        )
+    }
+
     fn element(&self, css: &str) -> String {
         let v = self.cmd(
             "POST",
@@ -631,6 +641,10 @@ fn browser_page_talks_to_nng_sockets_over_ws() {
     browser.switch_to_first_tab();
     browser.wait_text("chat-log", "bob: hi from a second page");
 
+    // pair1 from the same page (a socket of this test, not of the example):
+    // frames carry a 4-byte big-endian hop count before the payload.
+    pair1_round_trip(&browser);
+
     browser.js("window.scrollTo(0, 0)");
     save_screenshot(&browser.screenshot());
 }
@@ -691,4 +705,65 @@ fn ws_handshake_accepts_only_the_listeners_subprotocol() {
     }
     // The refused handshakes did not disturb the service.
     service.publish("still serving");
+}
+
+/// A browser WebSocket as a pair1 peer of a Rust pair1 socket: the page sends
+/// hop count 1 + payload, and gets the Rust side's message with hop count 1.
+fn pair1_round_trip(browser: &Browser) {
+    use nng::options::{RecvTimeout, SendTimeout};
+    let pair = nng::Socket::new(nng::Protocol::Pair1).expect("pair1 socket");
+    pair.set_opt::<RecvTimeout>(Some(WAIT))
+        .expect("recv timeout");
+    pair.set_opt::<SendTimeout>(Some(WAIT))
+        .expect("send timeout");
+    let listener = nng::Listener::new(&pair, "ws://127.0.0.1:0/pair").expect("pair1 listener");
+    listener.start().expect("start the pair1 listener");
+    let url = format!(
+        "ws://127.0.0.1:{}/pair",
+        listener.port().expect("bound port")
+    );
+    let script = r#"
+        const [url, done] = arguments;
+        const ws = new WebSocket(url, "pair1.sp.nanomsg.org");
+        ws.binaryType = "arraybuffer";
+        const timer = setTimeout(() => done({ error: "timeout" }), 30000);
+        ws.onopen = () => {
+            const text = new TextEncoder().encode("hi from a pair1 page");
+            const frame = new Uint8Array(4 + text.length);
+            new DataView(frame.buffer).setUint32(0, 1); // hop count
+            frame.set(text, 4);
+            ws.send(frame);
+        };
+        ws.onmessage = (ev) => {
+            const bytes = new Uint8Array(ev.data);
+            clearTimeout(timer);
+            done({
+                hops: new DataView(ev.data).getUint32(0),
+                text: new TextDecoder().decode(bytes.subarray(4)),
+                protocol: ws.protocol,
+            });
+            ws.close();
+        };
+        ws.onclose = (ev) => { clearTimeout(timer); done({ error: "closed " + ev.code }); };
+    "#;
+    // The page's pair1 frame arrives first; then this side answers.
+    let answer = thread::scope(|s| {
+        let rust_side = s.spawn(|| {
+            let msg = pair.recv().expect("pair1 message from the page");
+            assert_eq!(
+                msg.as_slice(),
+                b"hi from a pair1 page",
+                "hop count stripped"
+            );
+            pair.send("hello, pair1 page").expect("pair1 send");
+        });
+        let answer = browser.js_async(script, json!([url]));
+        rust_side.join().expect("the pair1 side");
+        answer
+    });
+    assert_eq!(
+        answer,
+        json!({ "hops": 1, "text": "hello, pair1 page", "protocol": "pair1.sp.nanomsg.org" }),
+        "what the page got from pair1"
+    );
 }
