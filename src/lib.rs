@@ -5,18 +5,24 @@
 
 pub use nng_sys as ffi;
 
+pub mod addr;
 pub mod context;
 pub mod dialer;
 pub mod error;
 pub mod init;
 pub mod listener;
+pub mod log;
 pub mod message;
 pub mod options;
 pub mod pipe;
 pub mod protocol;
 pub mod socket;
+pub mod stats;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod url;
 
+pub use addr::SockAddr;
 pub use context::Context;
 pub use dialer::Dialer;
 pub use error::{Error, Result};
@@ -26,3 +32,7 @@ pub use message::{Message, SendError};
 pub use pipe::Pipe;
 pub use protocol::Protocol;
 pub use socket::{device, Flags, Socket};
+pub use stats::Statistics;
+#[cfg(feature = "tls")]
+pub use tls::{TlsCert, TlsConfig};
+pub use url::Url;
