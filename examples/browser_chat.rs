@@ -62,13 +62,25 @@ struct Config {
     exit_after: Option<Duration>,
 }
 
+/// Parses `value` of `what` (a flag or variable), naming it on error.
+fn parse<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, BoxError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| format!("{what} {value:?}: {e}").into())
+}
+
 impl Config {
     fn from_args() -> Result<Config, BoxError> {
-        let env = |name: &str| std::env::var(name).ok();
+        let env = |name: &str, default: u16| {
+            std::env::var(name).map_or(Ok(default), |v| parse::<u16>(name, &v))
+        };
         let mut cfg = Config {
-            host: env("BROWSER_CHAT_HOST").unwrap_or_else(|| "127.0.0.1".into()),
-            http_port: env("BROWSER_CHAT_HTTP_PORT").map_or(Ok(8080), |v| v.parse())?,
-            ws_port: env("BROWSER_CHAT_WS_PORT").map_or(Ok(8081), |v| v.parse())?,
+            host: std::env::var("BROWSER_CHAT_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
+            http_port: env("BROWSER_CHAT_HTTP_PORT", 8080)?,
+            ws_port: env("BROWSER_CHAT_WS_PORT", 8081)?,
             max_frame: 4096,
             exit_after: None,
         };
@@ -77,11 +89,14 @@ impl Config {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
             match flag.as_str() {
                 "--host" => cfg.host = value()?,
-                "--http-port" => cfg.http_port = value()?.parse()?,
-                "--ws-port" => cfg.ws_port = value()?.parse()?,
-                "--max-frame" => cfg.max_frame = value()?.parse()?,
+                "--http-port" => cfg.http_port = parse(&flag, &value()?)?,
+                "--ws-port" => cfg.ws_port = parse(&flag, &value()?)?,
+                "--max-frame" => cfg.max_frame = parse(&flag, &value()?)?,
                 "--exit-after" => {
-                    cfg.exit_after = Some(Duration::from_secs_f64(value()?.parse()?));
+                    let secs: f64 = parse(&flag, &value()?)?;
+                    let after = Duration::try_from_secs_f64(secs)
+                        .map_err(|e| format!("{flag} {secs}: {e}"))?;
+                    cfg.exit_after = Some(after);
                 }
                 "-h" | "--help" => {
                     println!(
