@@ -145,6 +145,11 @@ impl TlsVersion {
 /// Dialers and listeners keep their own reference, so the `TlsConfig` may be
 /// dropped once it is set on them.
 ///
+/// There is deliberately no getter for an endpoint's configuration
+/// (`nng_dialer_get_tls` returns it without a hold, so a socket closed on
+/// another thread could free it before a hold is taken): keep a clone of what
+/// you set instead.
+///
 /// ```
 /// use nng::tls::{AuthMode, TlsConfig, TlsMode, TlsVersion};
 /// let cfg = TlsConfig::new(TlsMode::Client)?;
@@ -216,18 +221,6 @@ impl TlsConfig {
 
     pub(crate) fn as_ptr(&self) -> *mut ffi::nng_tls_config {
         self.raw.as_ptr()
-    }
-
-    /// Takes a new reference to a configuration nng handed out.
-    ///
-    /// # Safety
-    /// `raw` must point to a live `nng_tls_config` (nng holds a reference for
-    /// the duration of the call).
-    unsafe fn from_borrowed(raw: *mut ffi::nng_tls_config, mode: TlsMode) -> Result<TlsConfig> {
-        let raw = NonNull::new(raw).ok_or(Error::EntryNotFound)?;
-        // SAFETY: guaranteed live by the caller; the hold is released in Drop.
-        unsafe { ffi::nng_tls_config_hold(raw.as_ptr()) };
-        Ok(TlsConfig { raw, mode })
     }
 
     /// Sets the local certificate chain and its private key from PEM text,
@@ -367,50 +360,36 @@ impl std::fmt::Debug for TlsConfig {
 
 impl Dialer {
     /// Uses `config` for this dialer's TLS sessions (`nng_dialer_set_tls`).
-    /// Must be called before [`start`](Self::start); the dialer keeps its own
-    /// reference. A transport without TLS (`tcp://`) gives
-    /// [`Error::NotSupported`].
+    /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
+    /// the dialer keeps its own reference. A transport without TLS (`tcp://`)
+    /// gives [`Error::NotSupported`]; a [`TlsMode::Server`] configuration
+    /// gives [`Error::InvalidInput`] (nng would accept it, and the handshake
+    /// could only stall).
     #[doc(alias = "nng_dialer_set_tls")]
     pub fn set_tls(&self, config: &TlsConfig) -> Result<()> {
+        if config.mode != TlsMode::Client {
+            return Err(Error::InvalidInput);
+        }
         // SAFETY: the dialer is a plain id (nng validates it); the config is
         // live and nng takes its own hold on it.
         cvt(unsafe { ffi::nng_dialer_set_tls(self.raw(), config.as_ptr()) })
-    }
-
-    /// The dialer's TLS configuration (`nng_dialer_get_tls`), as another
-    /// reference to it.
-    #[doc(alias = "nng_dialer_get_tls")]
-    pub fn tls(&self) -> Result<TlsConfig> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: `raw` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_dialer_get_tls(self.raw(), &mut raw) })?;
-        // SAFETY: nng returned the dialer's live configuration; we take our own
-        // hold at once. (The dialer could be closed concurrently by another
-        // thread only through a handle that owns it, which &self excludes.)
-        unsafe { TlsConfig::from_borrowed(raw, TlsMode::Client) }
     }
 }
 
 impl Listener {
     /// Uses `config` for this listener's TLS sessions (`nng_listener_set_tls`).
-    /// Must be called before [`start`](Self::start); the listener keeps its
-    /// own reference. A transport without TLS gives [`Error::NotSupported`].
+    /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
+    /// the listener keeps its own reference. A transport without TLS gives
+    /// [`Error::NotSupported`]; a [`TlsMode::Client`] configuration gives
+    /// [`Error::InvalidInput`].
     #[doc(alias = "nng_listener_set_tls")]
     pub fn set_tls(&self, config: &TlsConfig) -> Result<()> {
+        if config.mode != TlsMode::Server {
+            return Err(Error::InvalidInput);
+        }
         // SAFETY: the listener is a plain id; the config is live and nng takes
         // its own hold on it.
         cvt(unsafe { ffi::nng_listener_set_tls(self.raw(), config.as_ptr()) })
-    }
-
-    /// The listener's TLS configuration (`nng_listener_get_tls`), as another
-    /// reference to it.
-    #[doc(alias = "nng_listener_get_tls")]
-    pub fn tls(&self) -> Result<TlsConfig> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: `raw` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_listener_get_tls(self.raw(), &mut raw) })?;
-        // SAFETY: as in Dialer::tls.
-        unsafe { TlsConfig::from_borrowed(raw, TlsMode::Server) }
     }
 }
 

@@ -334,9 +334,7 @@ fn one_config_shared_by_several_endpoints() {
         let (_l2, url2) = listen(&rep, "wss", &server);
         for url in [url1, url2] {
             let req = socket(Protocol::Req0);
-            let d = dial(&req, &url, &client).unwrap();
-            // The dialer holds its own reference to the shared configuration.
-            assert_eq!(d.tls().unwrap().mode(), TlsMode::Client);
+            let _d = dial(&req, &url, &client).unwrap();
             round_trip(&req, &rep);
         }
         // Once used, a configuration is read-only.
@@ -483,7 +481,9 @@ fn tls_on_a_plain_transport_is_not_supported() {
     let d = Dialer::new(&s, "tcp://127.0.0.1:1").unwrap();
     let cfg = TlsConfig::new(TlsMode::Client).unwrap();
     assert_eq!(d.set_tls(&cfg), Err(Error::NotSupported));
-    assert_eq!(d.tls().unwrap_err(), Error::NotSupported);
+    let l = Listener::new(&s, "ipc:///tmp/nng-tls-not-here.sock").unwrap();
+    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    assert_eq!(l.set_tls(&server), Err(Error::NotSupported));
 }
 
 #[test]
@@ -615,4 +615,26 @@ fn encrypted_private_key_with_passphrase() {
         let _d = dial(&req, &url, &client).unwrap();
         round_trip(&req, &rep);
     });
+}
+
+#[test]
+fn mode_must_match_the_endpoint() {
+    let s = Socket::new(Protocol::Req0).unwrap();
+    let d = Dialer::new(&s, "tls+tcp://127.0.0.1:1").unwrap();
+    let l = Listener::new(&s, "tls+tcp://127.0.0.1:0").unwrap();
+    let client = TlsConfig::new(TlsMode::Client).unwrap();
+    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    assert_eq!(d.set_tls(&server), Err(Error::InvalidInput));
+    assert_eq!(l.set_tls(&client), Err(Error::InvalidInput));
+    d.set_tls(&client).unwrap();
+    l.set_tls(&server).unwrap();
+}
+
+#[test]
+fn set_tls_after_start_is_busy() {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let server = server_config(&(ck.cert.pem(), ck.key_pair.serialize_pem()));
+    let s = Socket::new(Protocol::Rep0).unwrap();
+    let (l, _) = listen(&s, "tls+tcp", &server);
+    assert_eq!(l.set_tls(&server), Err(Error::Busy));
 }
