@@ -396,7 +396,7 @@ impl Listener {
 impl Pipe {
     /// The certificate the peer presented on this TLS connection
     /// (`nng_pipe_peer_cert`). [`Error::NotSupported`] for transports without
-    /// TLS; an error if the peer presented none.
+    /// TLS; [`Error::EntryNotFound`] if the peer presented none.
     #[doc(alias = "nng_pipe_peer_cert")]
     pub fn peer_cert(&self) -> Result<TlsCert> {
         let mut raw = std::ptr::null_mut();

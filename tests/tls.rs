@@ -319,7 +319,7 @@ fn optional_client_auth_reports_unverified_peer() {
         let (request, _) = round_trip(&req, &rep);
         let pipe = request.pipe().unwrap();
         assert!(!pipe.peer_verified().unwrap());
-        assert!(pipe.peer_cert().is_err());
+        assert_eq!(pipe.peer_cert().unwrap_err(), Error::EntryNotFound);
     })
 }
 
@@ -637,4 +637,18 @@ fn set_tls_after_start_is_busy() {
     let s = Socket::new(Protocol::Rep0).unwrap();
     let (l, _) = listen(&s, "tls+tcp", &server);
     assert_eq!(l.set_tls(&server), Err(Error::Busy));
+}
+
+#[test]
+fn no_certificate_on_a_plain_tcp_pipe() {
+    let rep = socket(Protocol::Rep0);
+    let l = Listener::new(&rep, "tcp://127.0.0.1:0").unwrap();
+    l.start().unwrap();
+    let req = socket(Protocol::Req0);
+    req.dial(&format!("tcp://127.0.0.1:{}", l.port().unwrap()))
+        .unwrap();
+    let (request, _) = round_trip(&req, &rep);
+    let pipe = request.pipe().unwrap();
+    assert_eq!(pipe.peer_cert().unwrap_err(), Error::NotSupported);
+    assert!(pipe.peer_verified().is_err());
 }
