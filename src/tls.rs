@@ -64,16 +64,38 @@
 //! let request = rep.recv()?;
 //! assert_eq!(request.as_slice(), b"hello over TLS");
 //!
-//! // The server can see who it talks to; the client sees the server's certificate.
-//! let reply_pipe = request.pipe().expect("a received message has a pipe");
 //! rep.send(b"hello back")?;
 //! let reply = req.recv()?;
 //! assert_eq!(reply.as_slice(), b"hello back");
-//! let server_cert = reply.pipe().expect("pipe").peer_cert()?;
-//! assert_eq!(server_cert.alt_names(), ["localhost"]);
-//! # let _ = reply_pipe;
+//!
+//! // The client can inspect the certificate the server presented.
+//! let pipe = reply.pipe().expect("a received message has a pipe");
+//! assert!(pipe.peer_verified()?);
+//! assert_eq!(pipe.peer_cert()?.alt_names(), ["localhost"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Mutual TLS
+//!
+//! The server also trusts the CA that issued client certificates and
+//! requires one: `server_tls.ca_chain(&client_ca_pem, None)` and
+//! `server_tls.auth_mode(AuthMode::Required)`; the client presents its own
+//! with `client_tls.own_cert(&client_cert_pem, &client_key_pem, None)`. The
+//! server then reads the client's identity from any message's pipe with
+//! [`Pipe::peer_cert`] (e.g. its [`TlsCert::common_name`]). A client without
+//! an acceptable certificate cannot connect.
+//!
+//! # Pre-shared keys
+//!
+//! Instead of certificates, both sides can call [`TlsConfig::psk`] with the
+//! same identity and key (a server may hold several identities).
+//!
+//! # Without the `tls` feature
+//!
+//! This module is compiled only with the crate's `tls` feature (on by
+//! default). Without it nng is built without TLS, and `tls+tcp://` and `wss://`
+//! URLs are refused with [`Error::NotSupported`] when a dialer or listener is
+//! created.
 
 use crate::error::{cvt, Error, Result};
 use crate::ffi;
