@@ -556,23 +556,29 @@ impl TlsCert {
     /// `raw` must be NULL or a certificate we own (not freed elsewhere).
     unsafe fn take(raw: *mut ffi::nng_tls_cert) -> Result<TlsCert> {
         let guard = CertGuard(NonNull::new(raw).ok_or(Error::Internal)?);
+        // A field nng cannot render (an empty name is NNG_ENOTSUP, a missing
+        // CN NNG_ENOENT, an over-long CN or alt name NNG_EINVAL) is left out
+        // rather than failing the whole certificate.
+        let optional = |r: Result<String>| match r {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotSupported | Error::EntryNotFound | Error::InvalidInput) => Ok(None),
+            Err(e) => Err(e),
+        };
         let mut alt_names = Vec::new();
         loop {
+            // Each call moves nng's cursor on, even when it reports an error.
             match guard.string(ffi::nng_tls_cert_next_alt) {
                 Ok(name) => alt_names.push(name),
                 Err(Error::EntryNotFound) => break,
+                Err(Error::InvalidInput) => continue,
                 Err(e) => return Err(e),
             }
         }
         Ok(TlsCert {
-            subject: guard.string(ffi::nng_tls_cert_subject)?,
-            issuer: guard.string(ffi::nng_tls_cert_issuer)?,
-            serial: guard.string(ffi::nng_tls_cert_serial_number)?,
-            common_name: match guard.string(ffi::nng_tls_cert_subject_cn) {
-                Ok(cn) => Some(cn),
-                Err(Error::EntryNotFound) => None,
-                Err(e) => return Err(e),
-            },
+            subject: optional(guard.string(ffi::nng_tls_cert_subject))?.unwrap_or_default(),
+            issuer: optional(guard.string(ffi::nng_tls_cert_issuer))?.unwrap_or_default(),
+            serial: optional(guard.string(ffi::nng_tls_cert_serial_number))?.unwrap_or_default(),
+            common_name: optional(guard.string(ffi::nng_tls_cert_subject_cn))?,
             alt_names,
             not_before: guard.time(ffi::nng_tls_cert_not_before)?,
             not_after: guard.time(ffi::nng_tls_cert_not_after)?,
@@ -608,7 +614,7 @@ impl TlsCert {
     }
 
     /// The subject's distinguished name, e.g. `"CN=localhost, O=Example"`
-    /// (`nng_tls_cert_subject`).
+    /// (`nng_tls_cert_subject`); empty if the certificate has none.
     #[doc(alias = "nng_tls_cert_subject")]
     pub fn subject(&self) -> &str {
         &self.subject
@@ -626,7 +632,8 @@ impl TlsCert {
         &self.serial
     }
 
-    /// The subject's common name (CN), if it has one (`nng_tls_cert_subject_cn`).
+    /// The subject's common name (CN), if it has one that nng can read (at
+    /// most 64 bytes) (`nng_tls_cert_subject_cn`).
     #[doc(alias = "nng_tls_cert_subject_cn")]
     pub fn common_name(&self) -> Option<&str> {
         self.common_name.as_deref()

@@ -668,3 +668,16 @@ fn no_certificate_on_a_plain_tcp_pipe() {
     assert_eq!(pipe.peer_cert().unwrap_err(), Error::NotSupported);
     assert!(pipe.peer_verified().is_err());
 }
+
+#[test]
+fn certificate_without_subject_or_cn() {
+    let ca = Ca::new("CA");
+    let (cert, _) = ca.leaf_with("unused", &["only-a-san.example"], |p| {
+        p.distinguished_name = rcgen::DistinguishedName::new();
+    });
+    let c = TlsCert::from_pem(&cert).unwrap();
+    assert_eq!(c.subject(), "");
+    assert_eq!(c.common_name(), None);
+    assert_eq!(c.alt_names(), ["only-a-san.example"]);
+    assert!(c.issuer().contains("CN=CA"));
+}
