@@ -15,7 +15,8 @@
 //! debug → `Debug`.
 //!
 //! nng filters before formatting, with its own level: [`init`] sets it from
-//! [`log::max_level`], and [`set_level`] changes it.
+//! [`log::max_level`], and [`set_level`] changes it. nng formats each message
+//! into at most 511 bytes; longer ones arrive truncated.
 //!
 //! ```
 //! // With a logger installed (env_logger::init(), say):

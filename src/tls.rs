@@ -64,16 +64,38 @@
 //! let request = rep.recv()?;
 //! assert_eq!(request.as_slice(), b"hello over TLS");
 //!
-//! // The server can see who it talks to; the client sees the server's certificate.
-//! let reply_pipe = request.pipe().expect("a received message has a pipe");
 //! rep.send(b"hello back")?;
 //! let reply = req.recv()?;
 //! assert_eq!(reply.as_slice(), b"hello back");
-//! let server_cert = reply.pipe().expect("pipe").peer_cert()?;
-//! assert_eq!(server_cert.alt_names(), ["localhost"]);
-//! # let _ = reply_pipe;
+//!
+//! // The client can inspect the certificate the server presented.
+//! let pipe = reply.pipe().expect("a received message has a pipe");
+//! assert!(pipe.peer_verified()?);
+//! assert_eq!(pipe.peer_cert()?.alt_names(), ["localhost"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Mutual TLS
+//!
+//! The server also trusts the CA that issued client certificates and
+//! requires one: `server_tls.ca_chain(&client_ca_pem, None)` and
+//! `server_tls.auth_mode(AuthMode::Required)`; the client presents its own
+//! with `client_tls.own_cert(&client_cert_pem, &client_key_pem, None)`. The
+//! server then reads the client's identity from any message's pipe with
+//! [`Pipe::peer_cert`] (e.g. its [`TlsCert::common_name`]). A client without
+//! an acceptable certificate cannot connect.
+//!
+//! # Pre-shared keys
+//!
+//! Instead of certificates, both sides can call [`TlsConfig::psk`] with the
+//! same identity and key (a server may hold several identities).
+//!
+//! # Without the `tls` feature
+//!
+//! This module is compiled only with the crate's `tls` feature (on by
+//! default). Without it nng is built without TLS, and `tls+tcp://` and `wss://`
+//! URLs are refused with [`Error::NotSupported`] when a dialer or listener is
+//! created.
 
 use crate::error::{cvt, Error, Result};
 use crate::ffi;
@@ -144,6 +166,11 @@ impl TlsVersion {
 /// (`nng_tls_config_hold`), and dropping releases one (`nng_tls_config_free`).
 /// Dialers and listeners keep their own reference, so the `TlsConfig` may be
 /// dropped once it is set on them.
+///
+/// There is deliberately no getter for an endpoint's configuration
+/// (`nng_dialer_get_tls` returns it without a hold, so a socket closed on
+/// another thread could free it before a hold is taken): keep a clone of what
+/// you set instead.
 ///
 /// ```
 /// use nng::tls::{AuthMode, TlsConfig, TlsMode, TlsVersion};
@@ -216,18 +243,6 @@ impl TlsConfig {
 
     pub(crate) fn as_ptr(&self) -> *mut ffi::nng_tls_config {
         self.raw.as_ptr()
-    }
-
-    /// Takes a new reference to a configuration nng handed out.
-    ///
-    /// # Safety
-    /// `raw` must point to a live `nng_tls_config` (nng holds a reference for
-    /// the duration of the call).
-    unsafe fn from_borrowed(raw: *mut ffi::nng_tls_config, mode: TlsMode) -> Result<TlsConfig> {
-        let raw = NonNull::new(raw).ok_or(Error::EntryNotFound)?;
-        // SAFETY: guaranteed live by the caller; the hold is released in Drop.
-        unsafe { ffi::nng_tls_config_hold(raw.as_ptr()) };
-        Ok(TlsConfig { raw, mode })
     }
 
     /// Sets the local certificate chain and its private key from PEM text,
@@ -367,57 +382,43 @@ impl std::fmt::Debug for TlsConfig {
 
 impl Dialer {
     /// Uses `config` for this dialer's TLS sessions (`nng_dialer_set_tls`).
-    /// Must be called before [`start`](Self::start); the dialer keeps its own
-    /// reference. A transport without TLS (`tcp://`) gives
-    /// [`Error::NotSupported`].
+    /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
+    /// the dialer keeps its own reference. A transport without TLS (`tcp://`)
+    /// gives [`Error::NotSupported`]; a [`TlsMode::Server`] configuration
+    /// gives [`Error::InvalidInput`] (nng would accept it, and the handshake
+    /// could only stall).
     #[doc(alias = "nng_dialer_set_tls")]
     pub fn set_tls(&self, config: &TlsConfig) -> Result<()> {
+        if config.mode != TlsMode::Client {
+            return Err(Error::InvalidInput);
+        }
         // SAFETY: the dialer is a plain id (nng validates it); the config is
         // live and nng takes its own hold on it.
         cvt(unsafe { ffi::nng_dialer_set_tls(self.raw(), config.as_ptr()) })
-    }
-
-    /// The dialer's TLS configuration (`nng_dialer_get_tls`), as another
-    /// reference to it.
-    #[doc(alias = "nng_dialer_get_tls")]
-    pub fn tls(&self) -> Result<TlsConfig> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: `raw` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_dialer_get_tls(self.raw(), &mut raw) })?;
-        // SAFETY: nng returned the dialer's live configuration; we take our own
-        // hold at once. (The dialer could be closed concurrently by another
-        // thread only through a handle that owns it, which &self excludes.)
-        unsafe { TlsConfig::from_borrowed(raw, TlsMode::Client) }
     }
 }
 
 impl Listener {
     /// Uses `config` for this listener's TLS sessions (`nng_listener_set_tls`).
-    /// Must be called before [`start`](Self::start); the listener keeps its
-    /// own reference. A transport without TLS gives [`Error::NotSupported`].
+    /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
+    /// the listener keeps its own reference. A transport without TLS gives
+    /// [`Error::NotSupported`]; a [`TlsMode::Client`] configuration gives
+    /// [`Error::InvalidInput`].
     #[doc(alias = "nng_listener_set_tls")]
     pub fn set_tls(&self, config: &TlsConfig) -> Result<()> {
+        if config.mode != TlsMode::Server {
+            return Err(Error::InvalidInput);
+        }
         // SAFETY: the listener is a plain id; the config is live and nng takes
         // its own hold on it.
         cvt(unsafe { ffi::nng_listener_set_tls(self.raw(), config.as_ptr()) })
-    }
-
-    /// The listener's TLS configuration (`nng_listener_get_tls`), as another
-    /// reference to it.
-    #[doc(alias = "nng_listener_get_tls")]
-    pub fn tls(&self) -> Result<TlsConfig> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: `raw` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_listener_get_tls(self.raw(), &mut raw) })?;
-        // SAFETY: as in Dialer::tls.
-        unsafe { TlsConfig::from_borrowed(raw, TlsMode::Server) }
     }
 }
 
 impl Pipe {
     /// The certificate the peer presented on this TLS connection
     /// (`nng_pipe_peer_cert`). [`Error::NotSupported`] for transports without
-    /// TLS; an error if the peer presented none.
+    /// TLS; [`Error::EntryNotFound`] if the peer presented none.
     #[doc(alias = "nng_pipe_peer_cert")]
     pub fn peer_cert(&self) -> Result<TlsCert> {
         let mut raw = std::ptr::null_mut();
@@ -555,23 +556,29 @@ impl TlsCert {
     /// `raw` must be NULL or a certificate we own (not freed elsewhere).
     unsafe fn take(raw: *mut ffi::nng_tls_cert) -> Result<TlsCert> {
         let guard = CertGuard(NonNull::new(raw).ok_or(Error::Internal)?);
+        // A field nng cannot render (an empty name is NNG_ENOTSUP, a missing
+        // CN NNG_ENOENT, an over-long CN or alt name NNG_EINVAL) is left out
+        // rather than failing the whole certificate.
+        let optional = |r: Result<String>| match r {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotSupported | Error::EntryNotFound | Error::InvalidInput) => Ok(None),
+            Err(e) => Err(e),
+        };
         let mut alt_names = Vec::new();
         loop {
+            // Each call moves nng's cursor on, even when it reports an error.
             match guard.string(ffi::nng_tls_cert_next_alt) {
                 Ok(name) => alt_names.push(name),
                 Err(Error::EntryNotFound) => break,
+                Err(Error::InvalidInput) => continue,
                 Err(e) => return Err(e),
             }
         }
         Ok(TlsCert {
-            subject: guard.string(ffi::nng_tls_cert_subject)?,
-            issuer: guard.string(ffi::nng_tls_cert_issuer)?,
-            serial: guard.string(ffi::nng_tls_cert_serial_number)?,
-            common_name: match guard.string(ffi::nng_tls_cert_subject_cn) {
-                Ok(cn) => Some(cn),
-                Err(Error::EntryNotFound) => None,
-                Err(e) => return Err(e),
-            },
+            subject: optional(guard.string(ffi::nng_tls_cert_subject))?.unwrap_or_default(),
+            issuer: optional(guard.string(ffi::nng_tls_cert_issuer))?.unwrap_or_default(),
+            serial: optional(guard.string(ffi::nng_tls_cert_serial_number))?.unwrap_or_default(),
+            common_name: optional(guard.string(ffi::nng_tls_cert_subject_cn))?,
             alt_names,
             not_before: guard.time(ffi::nng_tls_cert_not_before)?,
             not_after: guard.time(ffi::nng_tls_cert_not_after)?,
@@ -607,7 +614,7 @@ impl TlsCert {
     }
 
     /// The subject's distinguished name, e.g. `"CN=localhost, O=Example"`
-    /// (`nng_tls_cert_subject`).
+    /// (`nng_tls_cert_subject`); empty if the certificate has none.
     #[doc(alias = "nng_tls_cert_subject")]
     pub fn subject(&self) -> &str {
         &self.subject
@@ -625,7 +632,8 @@ impl TlsCert {
         &self.serial
     }
 
-    /// The subject's common name (CN), if it has one (`nng_tls_cert_subject_cn`).
+    /// The subject's common name (CN), if it has one that nng can read (at
+    /// most 64 bytes) (`nng_tls_cert_subject_cn`).
     #[doc(alias = "nng_tls_cert_subject_cn")]
     pub fn common_name(&self) -> Option<&str> {
         self.common_name.as_deref()

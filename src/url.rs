@@ -22,6 +22,16 @@
 //! assert_eq!(Url::parse("foo://host").unwrap_err(), nng::Error::NotSupported);
 //! # Ok::<(), nng::Error>(())
 //! ```
+//!
+//! The accessors borrow from the `Url`, so their results cannot outlive it:
+//!
+//! ```compile_fail
+//! let host = {
+//!     let url = nng::Url::parse("tcp://example.com:80").unwrap();
+//!     url.host() // error: `url` does not live long enough
+//! };
+//! println!("{host:?}");
+//! ```
 
 use crate::error::{cvt, Error, Result};
 use crate::ffi;

@@ -228,26 +228,42 @@ fn wrong_ca_is_refused_tls_tcp() {
 
 #[test]
 fn wrong_ca_is_refused_wss() {
-    assert_auth_error(wrong_ca("wss"));
+    assert_eq!(wrong_ca("wss"), Error::Crypto);
 }
 
-#[test]
-fn expired_certificate_is_refused() {
+fn expired(scheme: &'static str) -> Error {
     let ca = Ca::new("CA");
     let server = server_config(&ca.leaf_with("server", &["localhost"], |p| {
         p.not_before = rcgen::date_time_ymd(2000, 1, 1);
         p.not_after = rcgen::date_time_ymd(2001, 1, 1);
     }));
-    let e = refused("tls+tcp", server, client_config(&ca.pem(), "localhost"));
-    assert_eq!(e, Error::Crypto);
+    refused(scheme, server, client_config(&ca.pem(), "localhost"))
 }
 
 #[test]
-fn wrong_server_name_is_refused() {
+fn expired_certificate_is_refused_tls_tcp() {
+    assert_eq!(expired("tls+tcp"), Error::Crypto);
+}
+
+#[test]
+fn expired_certificate_is_refused_wss() {
+    assert_eq!(expired("wss"), Error::Crypto);
+}
+
+fn wrong_name(scheme: &'static str) -> Error {
     let ca = Ca::new("CA");
     let server = server_config(&ca.leaf("server", &["localhost"]));
-    let e = refused("tls+tcp", server, client_config(&ca.pem(), "other.example"));
-    assert_eq!(e, Error::Crypto);
+    refused(scheme, server, client_config(&ca.pem(), "other.example"))
+}
+
+#[test]
+fn wrong_server_name_is_refused_tls_tcp() {
+    assert_eq!(wrong_name("tls+tcp"), Error::Crypto);
+}
+
+#[test]
+fn wrong_server_name_is_refused_wss() {
+    assert_eq!(wrong_name("wss"), Error::Crypto);
 }
 
 fn mutual(scheme: &'static str) {
@@ -319,7 +335,7 @@ fn optional_client_auth_reports_unverified_peer() {
         let (request, _) = round_trip(&req, &rep);
         let pipe = request.pipe().unwrap();
         assert!(!pipe.peer_verified().unwrap());
-        assert!(pipe.peer_cert().is_err());
+        assert_eq!(pipe.peer_cert().unwrap_err(), Error::EntryNotFound);
     })
 }
 
@@ -334,9 +350,7 @@ fn one_config_shared_by_several_endpoints() {
         let (_l2, url2) = listen(&rep, "wss", &server);
         for url in [url1, url2] {
             let req = socket(Protocol::Req0);
-            let d = dial(&req, &url, &client).unwrap();
-            // The dialer holds its own reference to the shared configuration.
-            assert_eq!(d.tls().unwrap().mode(), TlsMode::Client);
+            let _d = dial(&req, &url, &client).unwrap();
             round_trip(&req, &rep);
         }
         // Once used, a configuration is read-only.
@@ -483,7 +497,9 @@ fn tls_on_a_plain_transport_is_not_supported() {
     let d = Dialer::new(&s, "tcp://127.0.0.1:1").unwrap();
     let cfg = TlsConfig::new(TlsMode::Client).unwrap();
     assert_eq!(d.set_tls(&cfg), Err(Error::NotSupported));
-    assert_eq!(d.tls().unwrap_err(), Error::NotSupported);
+    let l = Listener::new(&s, "ipc:///tmp/nng-tls-not-here.sock").unwrap();
+    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    assert_eq!(l.set_tls(&server), Err(Error::NotSupported));
 }
 
 #[test]
@@ -615,4 +631,53 @@ fn encrypted_private_key_with_passphrase() {
         let _d = dial(&req, &url, &client).unwrap();
         round_trip(&req, &rep);
     });
+}
+
+#[test]
+fn mode_must_match_the_endpoint() {
+    let s = Socket::new(Protocol::Req0).unwrap();
+    let d = Dialer::new(&s, "tls+tcp://127.0.0.1:1").unwrap();
+    let l = Listener::new(&s, "tls+tcp://127.0.0.1:0").unwrap();
+    let client = TlsConfig::new(TlsMode::Client).unwrap();
+    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    assert_eq!(d.set_tls(&server), Err(Error::InvalidInput));
+    assert_eq!(l.set_tls(&client), Err(Error::InvalidInput));
+    d.set_tls(&client).unwrap();
+    l.set_tls(&server).unwrap();
+}
+
+#[test]
+fn set_tls_after_start_is_busy() {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let server = server_config(&(ck.cert.pem(), ck.key_pair.serialize_pem()));
+    let s = Socket::new(Protocol::Rep0).unwrap();
+    let (l, _) = listen(&s, "tls+tcp", &server);
+    assert_eq!(l.set_tls(&server), Err(Error::Busy));
+}
+
+#[test]
+fn no_certificate_on_a_plain_tcp_pipe() {
+    let rep = socket(Protocol::Rep0);
+    let l = Listener::new(&rep, "tcp://127.0.0.1:0").unwrap();
+    l.start().unwrap();
+    let req = socket(Protocol::Req0);
+    req.dial(&format!("tcp://127.0.0.1:{}", l.port().unwrap()))
+        .unwrap();
+    let (request, _) = round_trip(&req, &rep);
+    let pipe = request.pipe().unwrap();
+    assert_eq!(pipe.peer_cert().unwrap_err(), Error::NotSupported);
+    assert!(pipe.peer_verified().is_err());
+}
+
+#[test]
+fn certificate_without_subject_or_cn() {
+    let ca = Ca::new("CA");
+    let (cert, _) = ca.leaf_with("unused", &["only-a-san.example"], |p| {
+        p.distinguished_name = rcgen::DistinguishedName::new();
+    });
+    let c = TlsCert::from_pem(&cert).unwrap();
+    assert_eq!(c.subject(), "");
+    assert_eq!(c.common_name(), None);
+    assert_eq!(c.alt_names(), ["only-a-san.example"]);
+    assert!(c.issuer().contains("CN=CA"));
 }
