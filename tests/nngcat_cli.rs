@@ -157,6 +157,35 @@ const CASES: &[&[&str]] = &[
         "b",
     ],
     &["--sub", "--dial", "tcp://127.0.0.1:1", "-v", "-q"],
+    // runtime errors: a send that cannot complete, a receive that times out
+    &[
+        "--push",
+        "--async",
+        "--dial",
+        "tcp://127.0.0.1:1",
+        "--send-timeout",
+        "1",
+        "-D",
+        "x",
+    ],
+    &[
+        "--req",
+        "--async",
+        "--dial",
+        "tcp://127.0.0.1:1",
+        "--send-timeout",
+        "1",
+        "-D",
+        "x",
+    ],
+    &[
+        "--pull",
+        "--async",
+        "--dial",
+        "tcp://127.0.0.1:1",
+        "--recv-timeout",
+        "1",
+    ],
 ];
 
 #[test]
@@ -495,5 +524,205 @@ fn same_tls_configuration_errors() {
     for case in cases {
         let out = same(&strings(&case), None);
         assert_eq!(out.code(), Some(1), "{case:?}: {}", out.describe());
+    }
+}
+
+/// A PULL listener run by `prog` with `opts`, fed `msgs` by a Rust PUSH;
+/// returns what it printed.
+fn pull_with(prog: PathBuf, opts: &[&str], msgs: &[Vec<u8>]) -> Output {
+    let url = support::url("tcp");
+    let mut args = strings(&["--pull0", "--listen", &url]);
+    args.extend(strings(opts));
+    let mut c = Command::new(prog);
+    c.args(&args);
+    let p = Proc::spawn("nngcat", c, None);
+    assert!(support::wait_listening(&url));
+    let push = Socket::new(Protocol::Push0).unwrap();
+    push.set_opt::<SendTimeout>(Some(Duration::from_secs(5)))
+        .unwrap();
+    push.dial_async(&url).unwrap();
+    for m in msgs {
+        push.send(m).unwrap();
+    }
+    let out = p.wait(CHILD_LIMIT);
+    drop(push);
+    out
+}
+
+/// `--recv-maxsz`/`-Z`: a larger message is refused (nothing printed), `0`
+/// lifts the limit; both tools agree.
+#[test]
+fn same_recv_maxsz_behaviour() {
+    let big = vec![vec![b'z'; 100]];
+    for (opts, want) in [
+        (
+            &["-Z", "50", "--quoted", "--recv-timeout", "2"][..],
+            &b""[..],
+        ),
+        (
+            &[
+                "--recv-maxsz=0",
+                "--quoted",
+                "--count",
+                "1",
+                "--recv-timeout",
+                "5",
+            ][..],
+            &[b'"'; 1][..],
+        ),
+        (
+            &[
+                "--recv-maxsz",
+                "100",
+                "--raw",
+                "--count",
+                "1",
+                "--recv-timeout",
+                "5",
+            ][..],
+            &[b'z'; 100][..],
+        ),
+    ] {
+        let c = pull_with(support::c_nngcat(), opts, &big);
+        let r = pull_with(support::rust_nngcat(), opts, &big);
+        assert_eq!((c.code(), &c.stdout), (r.code(), &r.stdout), "{opts:?}");
+        assert_eq!(c.code(), Some(0), "{opts:?}: {}", c.describe());
+        assert!(c.stdout.starts_with(want), "{opts:?}: {}", c.describe());
+    }
+}
+
+/// `--interval` with `--count` repeats a PUSH; `-v` on a dialer says where it
+/// connected. Both tools send the same messages and print the same line.
+#[test]
+fn same_interval_count_and_verbose_dial() {
+    for prog in [support::c_nngcat(), support::rust_nngcat()] {
+        let pull = Socket::new(Protocol::Pull0).unwrap();
+        pull.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(10)))
+            .unwrap();
+        let l = pull.listener("tcp://127.0.0.1:0").unwrap();
+        l.start().unwrap();
+        let port = l.port().unwrap().to_string();
+        let mut c = Command::new(&prog);
+        c.args([
+            "--push", "-l", &port, "-v", "-D", "tick", "-i", "1", "-C", "3",
+        ]);
+        let p = Proc::spawn("nngcat", c, None);
+        for _ in 0..3 {
+            assert_eq!(
+                pull.recv().unwrap().as_slice(),
+                b"tick",
+                "{}",
+                prog.display()
+            );
+        }
+        let out = p.wait(CHILD_LIMIT);
+        assert_eq!(
+            out.code(),
+            Some(0),
+            "{}: {}",
+            prog.display(),
+            out.describe()
+        );
+        assert_eq!(
+            out.stdout,
+            format!("Connected to: tcp://127.0.0.1:{port}\n").as_bytes(),
+            "{}",
+            prog.display()
+        );
+    }
+}
+
+/// Several addresses on one socket: a PULL listening on tcp and ipc gets a
+/// message from a pusher on each.
+#[test]
+fn multiple_addresses() {
+    for prog in [support::c_nngcat(), support::rust_nngcat()] {
+        let (tcp, ipc) = (support::url("tcp"), support::url("ipc"));
+        let mut c = Command::new(&prog);
+        c.args([
+            "--pull",
+            "--listen",
+            &tcp,
+            "--bind",
+            &ipc,
+            "-Q",
+            "-C",
+            "2",
+            "--recv-timeout",
+            "10",
+        ]);
+        let p = Proc::spawn("nngcat", c, None);
+        assert!(support::wait_listening(&tcp) && support::wait_listening(&ipc));
+        for (url, data) in [(&tcp, "over tcp"), (&ipc, "over ipc")] {
+            let push = Socket::new(Protocol::Push0).unwrap();
+            push.dial(url).unwrap();
+            push.send(data).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = p.wait(CHILD_LIMIT);
+        assert_eq!(
+            out.code(),
+            Some(0),
+            "{}: {}",
+            prog.display(),
+            out.describe()
+        );
+        assert_eq!(
+            out.stdout,
+            b"\"over tcp\"\n\"over ipc\"\n",
+            "{}",
+            prog.display()
+        );
+    }
+}
+
+/// `--async` dials in the background: a requester started before its
+/// replier still gets its answer (C nngcat's own async test).
+#[test]
+fn async_dial_before_listener() {
+    for (req, rep) in [
+        (support::rust_nngcat(), support::c_nngcat()),
+        (support::c_nngcat(), support::rust_nngcat()),
+    ] {
+        let url = support::url("ipc");
+        let mut c = Command::new(&req);
+        c.args([
+            "--async",
+            "-d",
+            "1",
+            "--connect",
+            &url,
+            "--req0",
+            "-D",
+            "ping",
+            "-Q",
+        ]);
+        let rq = Proc::spawn("req", c, None);
+        let mut c = Command::new(&rep);
+        c.args([
+            "--rep0",
+            "--recv-timeout=10",
+            "--listen",
+            &url,
+            "-D",
+            "pong",
+            "--ascii",
+            "-C",
+            "1",
+        ]);
+        let rp = Proc::spawn("rep", c, None).wait(CHILD_LIMIT);
+        let rq = rq.wait(CHILD_LIMIT);
+        assert_eq!(
+            (rp.code(), rp.stdout.as_slice()),
+            (Some(0), &b"ping"[..]),
+            "{}",
+            rp.describe()
+        );
+        assert_eq!(
+            (rq.code(), rq.stdout.as_slice()),
+            (Some(0), &b"\"pong\"\n"[..]),
+            "{}",
+            rq.describe()
+        );
     }
 }
