@@ -161,6 +161,17 @@ impl Scenario {
         )
     }
 
+    /// Runs the scenario; a failure is retried once (on a fresh address), and
+    /// reported as a retry so load-induced flakes stay visible without
+    /// failing the run. Two failures in a row fail.
+    fn run_with_retry(&self) -> Result<(), String> {
+        self.run().or_else(|first| {
+            println!("RETRY {}: {first}", self.label());
+            self.run()
+                .map_err(|second| format!("{second} (first attempt: {first})"))
+        })
+    }
+
     fn run(&self) -> Result<(), String> {
         let (_, first, second) = PAIRS[self.pair];
         let (rust_role, peer_role) = if self.rust_first {
@@ -302,7 +313,7 @@ fn run_matrix(peer: Side) {
         .iter()
         .map(|s| {
             let s = *s;
-            Box::new(move || s.run()) as Box<dyn FnOnce() -> _ + Send>
+            Box::new(move || s.run_with_retry()) as Box<dyn FnOnce() -> _ + Send>
         })
         .collect();
     let results = support::run_parallel(8, jobs);

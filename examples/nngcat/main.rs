@@ -557,7 +557,7 @@ fn open(c: &Cat, proto: Protocol) -> Socket {
                     .unwrap_or_else(|e| {
                         fatal(format_args!("Unable to create dialer for {shown}: {e}"))
                     });
-                c.tls.apply_dialer(&d);
+                c.tls.apply_dialer(&d, &shown);
                 let rv = if c.async_dial {
                     d.start_async()
                 } else {
@@ -579,7 +579,7 @@ fn open(c: &Cat, proto: Protocol) -> Socket {
                     .unwrap_or_else(|e| {
                         fatal(format_args!("Unable to create listener for {shown}: {e}"))
                     });
-                c.tls.apply_listener(&l);
+                c.tls.apply_listener(&l, &shown);
                 if let Err(e) = l.start() {
                     fatal(format_args!("Unable to listen on {shown}: {e}"));
                 }

@@ -2,8 +2,8 @@
 //! `--psk`, `--psk-identity`, parsed and checked as C nngcat does.
 
 use crate::{fatal, loadfile, Opt};
-use nng::tls::{AuthMode, TlsConfig};
-use nng::{Dialer, Error, Listener};
+use nng::tls::{AuthMode, TlsConfig, TlsMode};
+use nng::{Dialer, Error, Listener, Url};
 
 /// The TLS settings given on the command line.
 #[derive(Default)]
@@ -106,28 +106,51 @@ impl TlsArgs {
         Ok(())
     }
 
-    /// Configures an endpoint's TLS if its transport has TLS, or fails like C.
-    fn apply(&self, tls: nng::Result<TlsConfig>) {
-        match tls {
-            Ok(tls) => {
-                if let Err(e) = self.configure(&tls) {
-                    fatal(format_args!("Unable to configure TLS: {e}"));
-                }
-            }
-            Err(Error::NotSupported) => {}
+    /// C nngcat configures the endpoint's own TLS configuration, which the
+    /// safe API does not hand out; a fresh one with the same defaults is
+    /// configured and installed instead. A default configuration installed
+    /// first tells whether the transport has TLS at all (as `nng_*_get_tls`
+    /// does in C), so TLS options are ignored for other transports just like
+    /// there. `set` installs a configuration on the endpoint.
+    fn apply(&self, mode: TlsMode, url: &str, set: impl Fn(&TlsConfig) -> nng::Result<()>) {
+        let fresh = || {
+            TlsConfig::new(mode)
+                .unwrap_or_else(|e| fatal(format_args!("Unable to get TLS config: {e}")))
+        };
+        match set(&fresh()) {
+            Ok(()) => {}
+            Err(Error::NotSupported) => return,
             Err(e) => fatal(format_args!("Unable to get TLS config: {e}")),
+        }
+        let tls = fresh();
+        let configured = self
+            .server_name(mode, url, &tls)
+            .and_then(|()| self.configure(&tls))
+            .and_then(|()| set(&tls));
+        if let Err(e) = configured {
+            fatal(format_args!("Unable to configure TLS: {e}"));
         }
     }
 
-    /// Configures a dialer's TLS (`nng_dialer_get_tls`); nothing for other
-    /// transports.
-    pub fn apply_dialer(&self, d: &Dialer) {
-        self.apply(d.tls());
+    /// A dialer's default configuration verifies the server against the URL's
+    /// host name (nng's `tls_dialer` sets it); do the same.
+    fn server_name(&self, mode: TlsMode, url: &str, tls: &TlsConfig) -> nng::Result<()> {
+        match Url::parse(url) {
+            Ok(u) if mode == TlsMode::Client => match u.host() {
+                Some(host) if !host.is_empty() => tls.server_name(host),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
     }
 
-    /// Configures a listener's TLS (`nng_listener_get_tls`); nothing for other
-    /// transports.
-    pub fn apply_listener(&self, l: &Listener) {
-        self.apply(l.tls());
+    /// Configures a dialer's TLS; nothing for transports without TLS.
+    pub fn apply_dialer(&self, d: &Dialer, url: &str) {
+        self.apply(TlsMode::Client, url, |tls| d.set_tls(tls));
+    }
+
+    /// Configures a listener's TLS; nothing for transports without TLS.
+    pub fn apply_listener(&self, l: &Listener, url: &str) {
+        self.apply(TlsMode::Server, url, |tls| l.set_tls(tls));
     }
 }
