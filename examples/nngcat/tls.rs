@@ -1,7 +1,7 @@
 //! The TLS options: `--insecure`, `--cacert`, `--cert`, `--key`, `--pass`,
 //! `--psk`, `--psk-identity`, parsed and checked as C nngcat does.
 
-use crate::{fatal, loadfile, Opt};
+use crate::{fatal, loadfile, once, Opt};
 use nng::tls::{AuthMode, TlsConfig, TlsMode};
 use nng::{Dialer, Error, Listener, Url};
 
@@ -15,14 +15,6 @@ pub struct TlsArgs {
     pub pass: Option<Vec<u8>>,
     pub psk: Option<Vec<u8>>,
     pub psk_identity: Option<Vec<u8>>,
-}
-
-/// Sets a once-only value, or fails with C's message.
-fn once(slot: &mut Option<Vec<u8>>, v: impl FnOnce() -> Vec<u8>, msg: &str) {
-    if slot.is_some() {
-        fatal(msg);
-    }
-    *slot = Some(v());
 }
 
 /// PEM text and other TLS strings: nng reads them as C strings.

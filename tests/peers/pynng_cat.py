@@ -13,6 +13,7 @@ meaning and the same quoted output format:
 
 Exit status 0 on success, 1 with a message on stderr on failure.
 """
+import os
 import sys
 import time
 
@@ -29,8 +30,10 @@ WITH_ARG = {"dial", "listen", "data", "count", "delay", "interval",
 
 
 def fatal(msg):
+    sys.stdout.flush()
     sys.stderr.write(msg + "\n")
-    sys.exit(1)
+    sys.stderr.flush()
+    os._exit(1)
 
 
 def parse(argv):
@@ -215,7 +218,12 @@ def main():
         cat.run()
     except pynng.NNGException as e:
         fatal("pynng error: %s" % e)
-    cat.sock.close()
+    # Leave without closing: the nng 1.x bundled with pynng can abort in a
+    # worker thread while a ws socket closes ("pthread_mutex_lock: Invalid
+    # argument"), which would turn a finished exchange into a crash.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
