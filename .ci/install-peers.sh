@@ -29,11 +29,24 @@ fi
 test -x /usr/bin/nngcat || { echo "install-peers: /usr/bin/nngcat missing after install" >&2; exit 1; }
 
 PY="${PYTHON:-python3}"
+if ! command -v "$PY" >/dev/null 2>&1; then
+    echo "install-peers: installing python3"
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip
+fi
 if "$PY" -c 'import pynng' >/dev/null 2>&1; then
     echo "install-peers: pynng already installed"
 else
+    if ! "$PY" -m pip --version >/dev/null 2>&1; then
+        echo "install-peers: installing pip for $PY"
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get update
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-pip
+    fi
     echo "install-peers: installing pynng with $PY -m pip"
-    "$PY" -m pip install --quiet pynng
+    # A Debian system Python refuses plain pip installs (PEP 668); the peer
+    # only lives on test machines, so fall back to overriding that.
+    "$PY" -m pip install --quiet pynng \
+        || "$PY" -m pip install --quiet --break-system-packages pynng
 fi
 "$PY" -c 'import pynng; print("install-peers: pynng", pynng.__version__)'
 echo "install-peers: done"

@@ -207,8 +207,13 @@ Usage: nngcat <proto> <addr>... [<fmt>] [<opts>...] [<src>]
 /// Prints `msg` and a newline to stderr and exits with status 1, like C's `fatal`.
 fn fatal(msg: impl Display) -> ! {
     let _ = std::io::stdout().flush();
-    eprintln!("{msg}");
+    let _ = writeln!(std::io::stderr(), "{msg}");
     exit(1)
+}
+
+/// Writes to stdout; like C's stdio, a closed stdout is not an error.
+fn out(text: std::fmt::Arguments) {
+    let _ = std::io::stdout().write_fmt(text);
 }
 
 /// Bytes from the command line, shown as text in messages.
@@ -364,7 +369,7 @@ fn parse(argv: &[Vec<u8>]) -> Cat {
         use Opt::*;
         match opt {
             Help => {
-                print!("{HELP}");
+                out(format_args!("{HELP}"));
                 fatal_quiet();
             }
             Req0 | Rep0 | Sub0 | Pub0 | Bus0 | Surveyor0 | Respondent0 | Pair | Pair0 | Pair1
@@ -431,7 +436,7 @@ fn parse(argv: &[Vec<u8>]) -> Cat {
             CaCert | Key | Pass | Psk | PskIdentity | Cert | Insecure => c.tls.parse_opt(opt, arg),
             SocketName => {} // accepted and ignored, as in C
             Version => {
-                println!("{}", nng_version());
+                out(format_args!("{}\n", nng_version()));
                 exit(0);
             }
         }
@@ -568,7 +573,7 @@ fn open(c: &Cat, proto: Protocol) -> Socket {
                 }
                 if c.verbose {
                     if let Ok(u) = d.url() {
-                        println!("Connected to: {u}");
+                        out(format_args!("Connected to: {u}\n"));
                     }
                 }
                 d.detach();
@@ -585,7 +590,7 @@ fn open(c: &Cat, proto: Protocol) -> Socket {
                 }
                 if c.verbose {
                     if let Ok(u) = l.url() {
-                        println!("Listening at: {u}");
+                        out(format_args!("Listening at: {u}\n"));
                     }
                 }
                 l.detach();
