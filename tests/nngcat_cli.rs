@@ -726,3 +726,42 @@ fn async_dial_before_listener() {
         );
     }
 }
+
+/// C nngcat's own test scripts (`src/tools/nngcat/*_test.sh` in nng), run
+/// against the Rust nngcat as their `NNGCAT`: a drop-in must pass them all.
+#[test]
+fn c_nngcat_test_scripts_pass_with_rust_nngcat() {
+    let dir = support::repo_dir().join("vendor/nng/src/tools/nngcat");
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (run vendor/fetch-nng.sh)", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("_test.sh"))
+        .collect();
+    scripts.sort();
+    assert!(
+        scripts.len() >= 11,
+        "expected nng's 11 nngcat test scripts, found {scripts:?}"
+    );
+    let rust = support::rust_nngcat();
+    let jobs: Vec<Box<dyn FnOnce() -> Output + Send>> = scripts
+        .iter()
+        .map(|script| {
+            let (script, rust) = (script.clone(), rust.clone());
+            Box::new(move || {
+                let mut c = Command::new("bash");
+                c.arg(&script).arg(&rust).env("NNGCAT", &rust);
+                Proc::spawn("script", c, None).wait(CHILD_LIMIT)
+            }) as Box<dyn FnOnce() -> Output + Send>
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for (script, out) in scripts.iter().zip(support::run_parallel(4, jobs)) {
+        let name = script.file_name().unwrap().to_string_lossy().into_owned();
+        if out.code() == Some(0) {
+            println!("PASS {name}");
+        } else {
+            failed.push(format!("{name}: {}", out.describe()));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
