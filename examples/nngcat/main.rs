@@ -422,21 +422,21 @@ fn parse(argv: &[Vec<u8>]) -> Cat {
                 };
                 once(&mut c.format, || f, FORMAT_ONCE);
             }
-            Format => {
-                if c.format.is_some() {
-                    fatal(FORMAT_ONCE);
-                }
-                c.format = Some(
+            Format => once(
+                &mut c.format,
+                || {
                     format::Format::from_name(arg)
-                        .unwrap_or_else(|| fatal("Invalid format specified.")),
-                );
-            }
+                        .unwrap_or_else(|| fatal("Invalid format specified."))
+                },
+                FORMAT_ONCE,
+            ),
             File => once(&mut c.data, || loadfile(arg), DATA_ONCE),
             Data => once(&mut c.data, || arg.to_vec(), DATA_ONCE),
             CaCert | Key | Pass | Psk | PskIdentity | Cert | Insecure => c.tls.parse_opt(opt, arg),
             SocketName => {} // accepted and ignored, as in C
             Version => {
                 out(format_args!("{}\n", nng_version()));
+                let _ = std::io::stdout().flush();
                 exit(0);
             }
         }
