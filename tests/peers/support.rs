@@ -36,7 +36,30 @@ pub fn rust_nngcat() -> PathBuf {
          (plain `cargo test --all-features` builds it)",
         path.display()
     );
+    // `cargo test --test <name>` does not rebuild examples: refuse a binary
+    // older than its sources rather than test stale code.
+    let built = mtime(&path);
+    for dir in ["examples/nngcat", "src"] {
+        for entry in std::fs::read_dir(repo_dir().join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            assert!(
+                mtime(&entry.path()) <= built,
+                "{} is older than {}: rebuild with `cargo build --all-features --examples`",
+                path.display(),
+                entry.path().display()
+            );
+        }
+    }
     path
+}
+
+fn mtime(p: &Path) -> std::time::SystemTime {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
 }
 
 /// C nngcat built from the vendored nng 2.0 source (feature `tools`).
