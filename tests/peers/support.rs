@@ -160,8 +160,13 @@ pub fn url(transport: &str) -> String {
     }
 }
 
-/// Waits until something listens at `url` (a TCP port accepts, or the IPC
-/// socket file exists), up to 10 s.
+/// Waits until something listens at `url` (the TCP port is in LISTEN state,
+/// or the IPC socket file exists), up to 10 s.
+///
+/// On Linux the port's state is read from /proc/net/tcp{,6} rather than by
+/// connecting: a probe connection that closes during the SP handshake is
+/// itself an event for the peer (nng 1.5.2 listeners were seen to drop or
+/// refuse the next real connection right after one).
 pub fn wait_listening(url: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
@@ -170,7 +175,11 @@ pub fn wait_listening(url: &str) -> bool {
         } else {
             let hostport = url.split("://").nth(1).unwrap_or("");
             let hostport = hostport.split('/').next().unwrap_or("");
-            TcpStream::connect(hostport).is_ok()
+            let port = hostport.rsplit(':').next().and_then(|p| p.parse().ok());
+            match port.and_then(tcp_listening) {
+                Some(up) => up,
+                None => TcpStream::connect(hostport).is_ok(),
+            }
         };
         if up {
             return true;
@@ -178,6 +187,32 @@ pub fn wait_listening(url: &str) -> bool {
         thread::sleep(Duration::from_millis(20));
     }
     false
+}
+
+/// Whether a socket is in LISTEN state on `port` per /proc/net/tcp{,6};
+/// `None` where those files do not exist.
+fn tcp_listening(port: u16) -> Option<bool> {
+    let mut found_table = false;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        found_table = true;
+        let listening = text.lines().skip(1).any(|line| {
+            let mut cols = line.split_whitespace();
+            let local = cols.nth(1).unwrap_or("");
+            let state = cols.nth(1).unwrap_or("");
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            state == "0A" && local_port == Some(port)
+        });
+        if listening {
+            return Some(true);
+        }
+    }
+    found_table.then_some(false)
 }
 
 /// One of the programs the interop tests run.
