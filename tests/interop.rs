@@ -46,7 +46,7 @@ const fn role(args: &'static str, expect: &'static [u8]) -> Role {
 /// waits a little for the listener to attach the pipe.
 const fn lossy(args: &'static str, expect: &'static [u8]) -> Role {
     Role {
-        when_listening: "--delay 6",
+        when_listening: "--delay 8",
         when_dialing: "--delay 1",
         ..role(args, expect)
     }
@@ -57,11 +57,11 @@ const PAIRS: &[(&str, Role, Role)] = &[
     (
         "req/rep",
         role(
-            "--req0 --data ping --quoted --recv-timeout 10",
+            "--req0 --data ping --quoted --recv-timeout 20",
             b"\"pong\"\n",
         ),
         role(
-            "--rep0 --data pong --quoted --count 1 --recv-timeout 10",
+            "--rep0 --data pong --quoted --count 1 --recv-timeout 20",
             b"\"ping\"\n",
         ),
     ),
@@ -72,7 +72,7 @@ const PAIRS: &[(&str, Role, Role)] = &[
             ..role("--pub0 --data hello --interval 1 --count 30", b"")
         },
         role(
-            "--sub0 --subscribe hel --quoted --count 1 --recv-timeout 10",
+            "--sub0 --subscribe hel --quoted --count 1 --recv-timeout 20",
             b"\"hello\"\n",
         ),
     ),
@@ -80,7 +80,7 @@ const PAIRS: &[(&str, Role, Role)] = &[
         "push/pull",
         role("--push0 --data hello", b""),
         role(
-            "--pull0 --quoted --count 1 --recv-timeout 10",
+            "--pull0 --quoted --count 1 --recv-timeout 20",
             b"\"hello\"\n",
         ),
     ),
@@ -88,7 +88,7 @@ const PAIRS: &[(&str, Role, Role)] = &[
         "surveyor/respondent",
         lossy("--surveyor0 --data question --quoted", b"\"answer\"\n"),
         role(
-            "--respondent0 --data answer --quoted --count 1 --recv-timeout 10",
+            "--respondent0 --data answer --quoted --count 1 --recv-timeout 20",
             b"\"question\"\n",
         ),
     ),
@@ -117,11 +117,11 @@ const PAIRS: &[(&str, Role, Role)] = &[
     (
         "bus",
         lossy(
-            "--bus0 --data ping --quoted --recv-timeout 6",
+            "--bus0 --data ping --quoted --recv-timeout 8",
             b"\"pong\"\n",
         ),
         lossy(
-            "--bus0 --data pong --quoted --recv-timeout 6",
+            "--bus0 --data pong --quoted --recv-timeout 8",
             b"\"ping\"\n",
         ),
     ),

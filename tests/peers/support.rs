@@ -13,7 +13,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// How long any one child may run before it is killed.
-pub const CHILD_LIMIT: Duration = Duration::from_secs(20);
+pub const CHILD_LIMIT: Duration = Duration::from_secs(40);
 
 /// The folder of this repository.
 pub fn repo_dir() -> PathBuf {
