@@ -87,6 +87,32 @@ impl Dialer {
         Ok(unsafe { crate::url::url_to_string(url) })
     }
 
+    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
+    /// request (`NNG_OPT_WS_HEADER` + `name`, via `nng_dialer_set_string`).
+    /// Set it before starting. [`Error::NotSupported`] on other transports.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
+    /// l.start()?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let d = req.dialer(&l.url()?)?;
+    /// d.set_ws_header("X-Client", "doc-test")?;
+    /// d.start()?;
+    /// req.send(b"hi")?;
+    /// let msg = rep.recv()?;
+    /// let pipe = msg.pipe().expect("received from a peer");
+    /// assert_eq!(pipe.ws_header("X-Client")?, "doc-test");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
+        use crate::options::private::RawOptions;
+        let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
+        self.set_string(&crate::options::ws_header_option(name)?, &value)
+    }
+
     /// Keeps the dialer running until its socket closes, giving up this handle.
     pub fn detach(self) {
         std::mem::forget(self);

@@ -85,6 +85,25 @@ impl Listener {
         u16::try_from(port).map_err(|_| crate::Error::Internal)
     }
 
+    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
+    /// response (`NNG_OPT_WS_HEADER` + `name`, via `nng_listener_set_string`).
+    /// Set it before starting. [`Error::NotSupported`] on other transports.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
+    /// l.set_ws_header("X-Server", "doc-test")?;
+    /// l.start()?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
+        use crate::options::private::RawOptions;
+        let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
+        self.set_string(&crate::options::ws_header_option(name)?, &value)
+    }
+
     /// Keeps the listener running until its socket closes, giving up this handle.
     pub fn detach(self) {
         std::mem::forget(self);

@@ -322,11 +322,13 @@ impl RawOptions for Pipe {
 macro_rules! accessors {
     ($($handle:ty),*) => {$(
         impl $handle {
-            /// Reads an option (`nng_*_get_*`), typed by the option.
+            /// Reads an option (`nng_*_get_*`), typed by the option; see
+            /// [the options module](crate::options) for examples.
             pub fn get_opt<O: Get<$handle>>(&self) -> Result<O::Value> {
                 O::Value::get_from(self, O::NAME)
             }
-            /// Writes an option (`nng_*_set_*`), typed by the option.
+            /// Writes an option (`nng_*_set_*`), typed by the option; see
+            /// [the options module](crate::options) for examples.
             pub fn set_opt<O: Set<$handle>>(&self, value: O::Value) -> Result<()> {
                 value.set_on(self, O::NAME)
             }
@@ -337,9 +339,50 @@ accessors!(Socket, Dialer, Listener, Context);
 
 impl Pipe {
     /// Reads an option of the pipe (`nng_pipe_get_*`), typed by the option.
+    /// Options of the pipe's dialer or listener are readable here too.
+    #[doc(alias = "nng_pipe_get_bool", alias = "nng_pipe_get_int")]
+    #[doc(alias = "nng_pipe_get_size", alias = "nng_pipe_get_ms")]
+    #[doc(alias = "nng_pipe_get_strdup")]
     pub fn get_opt<O: Get<Pipe>>(&self) -> Result<O::Value> {
         O::Value::get_from(self, O::NAME)
     }
+
+    /// ws, wss: the value of HTTP header `name` the peer sent in its
+    /// WebSocket handshake (`NNG_OPT_WS_HEADER` + `name`);
+    /// [`Error::EntryNotFound`] if it sent none, [`Error::NotSupported`] on
+    /// other transports. See [`Dialer::set_ws_header`] for an example.
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn ws_header(&self, name: &str) -> Result<String> {
+        self.get_string(&ws_header_option(name)?)
+    }
+
+    /// ws, wss: every HTTP header of the peer's WebSocket handshake, in order
+    /// (`NNG_OPT_WS_HEADER_RESET`, `_NEXT`, `_KEY`, `_VALUE`). Do not call it
+    /// on one pipe from two threads at once: nng keeps one iteration cursor
+    /// per connection.
+    #[doc(alias = "NNG_OPT_WS_HEADER_NEXT")]
+    pub fn ws_headers(&self) -> Result<Vec<(String, String)>> {
+        self.get_bool(cstr(ffi::NNG_OPT_WS_HEADER_RESET))?;
+        let mut out = Vec::new();
+        while self.get_bool(cstr(ffi::NNG_OPT_WS_HEADER_NEXT))? {
+            out.push((
+                self.get_string(cstr(ffi::NNG_OPT_WS_HEADER_KEY))?,
+                self.get_string(cstr(ffi::NNG_OPT_WS_HEADER_VALUE))?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The dynamic option name `ws:header:<name>` for a WebSocket HTTP header;
+/// [`Error::InvalidInput`] for an empty name or one with a NUL byte.
+pub(crate) fn ws_header_option(name: &str) -> Result<CString> {
+    if name.is_empty() {
+        return Err(Error::InvalidInput);
+    }
+    let mut full = cstr(ffi::NNG_OPT_WS_HEADER).to_bytes().to_vec();
+    full.extend_from_slice(name.as_bytes());
+    CString::new(full).map_err(|_| Error::InvalidInput)
 }
 
 const fn cstr(bytes: &'static [u8]) -> &'static CStr {
@@ -370,8 +413,8 @@ macro_rules! options {
 }
 
 options! {
-    /// Messages (0-8192) buffered for receiving.
-    RecvBufferSize = NNG_OPT_RECVBUF: i32; get: [Socket]; set: [Socket];
+    /// Messages (0-8192) buffered for receiving. A sub0 context has its own.
+    RecvBufferSize = NNG_OPT_RECVBUF: i32; get: [Socket, Context]; set: [Socket, Context];
     /// Messages (0-8192) buffered for sending.
     SendBufferSize = NNG_OPT_SENDBUF: i32; get: [Socket]; set: [Socket];
     /// Default timeout of receive operations; `None` waits forever.
@@ -393,8 +436,9 @@ options! {
     TcpNoDelay = NNG_OPT_TCP_NODELAY: bool; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
     /// TCP keep-alive probes (tcp, tls, ws, wss); `false` by default.
     TcpKeepAlive = NNG_OPT_TCP_KEEPALIVE: bool; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
-    /// The locally bound port, e.g. after listening on port 0.
-    BoundPort = NNG_OPT_BOUND_PORT: i32; get: [Listener, Dialer]; set: [];
+    /// The locally bound port of a started tcp, ws, tls, wss or udp listener,
+    /// e.g. after listening on port 0 (see also [`Listener::port`]).
+    BoundPort = NNG_OPT_BOUND_PORT: i32; get: [Listener]; set: [];
     /// UNIX file mode of an ipc listener's socket file (set before starting).
     IpcPermissions = NNG_OPT_IPC_PERMISSIONS: i32; get: []; set: [Listener];
     /// UNIX user id for an ipc listener's socket file (set before starting).
@@ -445,6 +489,9 @@ options! {
     ReqResendTick = NNG_OPT_REQ_RESENDTICK: Option<Duration>; get: [Socket]; set: [Socket];
     /// surveyor0: how long a survey collects responses.
     SurveyTime = NNG_OPT_SURVEYOR_SURVEYTIME: Option<Duration>; get: [Socket, Context]; set: [Socket, Context];
+    /// pair1: whether the socket is polyamorous (read-only; open one with
+    /// [`Protocol::Pair1Poly`](crate::Protocol::Pair1Poly)).
+    Pair1Polyamorous = NNG_OPT_PAIR1_POLY: bool; get: [Socket]; set: [];
     /// sub0: when the receive queue is full, drop the oldest (`true`, default)
     /// or the newest message.
     SubPreferNew = NNG_OPT_SUB_PREFNEW: bool; get: [Socket, Context]; set: [Socket, Context];

@@ -6,6 +6,7 @@ use crate::message::{Message, SendError};
 use crate::protocol::Protocol;
 use crate::{Dialer, Listener};
 use std::ffi::{c_char, CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 bitflags::bitflags! {
     /// Flags for sending and receiving (`NNG_FLAG_*`).
@@ -42,6 +43,8 @@ bitflags::bitflags! {
 /// ```
 pub struct Socket {
     raw: ffi::nng_socket,
+    /// Set once the id has been closed, so it is never closed twice.
+    closed: AtomicBool,
     /// Closures registered with `nng_pipe_notify`; dropped after the socket is
     /// closed (see [`crate::pipe`]).
     #[allow(dead_code)] // holds the pipe-notify closures alive
@@ -54,10 +57,17 @@ pub struct Socket {
 
 impl Socket {
     /// Opens a socket of protocol `p` (`nng_<proto>_open`).
-    #[doc(alias = "nng_req0_open")]
-    #[doc(alias = "nng_rep0_open")]
-    #[doc(alias = "nng_pub0_open")]
-    #[doc(alias = "nng_sub0_open")]
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Pair1)?;
+    /// assert!(!s.is_raw()?);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_bus0_open", alias = "nng_pair0_open", alias = "nng_pair1_open")]
+    #[doc(alias = "nng_pair1_open_poly", alias = "nng_pub0_open", alias = "nng_sub0_open")]
+    #[doc(alias = "nng_push0_open", alias = "nng_pull0_open", alias = "nng_req0_open")]
+    #[doc(alias = "nng_rep0_open", alias = "nng_surveyor0_open")]
+    #[doc(alias = "nng_respondent0_open")]
     pub fn new(p: Protocol) -> Result<Socket> {
         Socket::open(p.openers().0)
     }
@@ -65,7 +75,18 @@ impl Socket {
     /// Opens a socket of protocol `p` in raw mode (`nng_<proto>_open_raw`), as
     /// used by devices: no protocol state, headers visible to the caller.
     /// [`Error::NotSupported`] for [`Protocol::Pair1Poly`].
-    #[doc(alias = "nng_req0_open_raw")]
+    ///
+    /// ```
+    /// let s = nng::Socket::new_raw(nng::Protocol::Rep0)?;
+    /// assert!(s.is_raw()?);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_bus0_open_raw", alias = "nng_pair0_open_raw")]
+    #[doc(alias = "nng_pair1_open_raw", alias = "nng_pub0_open_raw")]
+    #[doc(alias = "nng_sub0_open_raw", alias = "nng_push0_open_raw")]
+    #[doc(alias = "nng_pull0_open_raw", alias = "nng_req0_open_raw")]
+    #[doc(alias = "nng_rep0_open_raw", alias = "nng_surveyor0_open_raw")]
+    #[doc(alias = "nng_respondent0_open_raw")]
     pub fn new_raw(p: Protocol) -> Result<Socket> {
         Socket::open(p.openers().1.ok_or(Error::NotSupported)?)
     }
@@ -77,6 +98,7 @@ impl Socket {
         cvt(unsafe { opener(&mut raw) })?;
         Ok(Socket {
             raw,
+            closed: AtomicBool::new(false),
             notify: Default::default(),
         })
     }
@@ -174,11 +196,13 @@ impl Socket {
     }
 
     /// Creates a dialer for `url` without starting it; see [`Dialer::new`].
+    #[doc(alias = "nng_dialer_create")]
     pub fn dialer(&self, url: &str) -> Result<Dialer> {
         Dialer::new(self, url)
     }
 
     /// Creates a listener for `url` without starting it; see [`Listener::new`].
+    #[doc(alias = "nng_listener_create")]
     pub fn listener(&self, url: &str) -> Result<Listener> {
         Listener::new(self, url)
     }
@@ -192,6 +216,7 @@ impl Socket {
 
     /// Sends a copy of `data` without blocking; [`Error::TryAgain`] if it
     /// cannot be queued now (`nng_send` with `NNG_FLAG_NONBLOCK`).
+    #[doc(alias = "nng_send")]
     pub fn try_send(&self, data: impl AsRef<[u8]>) -> Result<()> {
         self.send_flags(data.as_ref(), Flags::NONBLOCK)
     }
@@ -218,6 +243,7 @@ impl Socket {
     }
 
     /// [`send_msg`](Self::send_msg) without blocking.
+    #[doc(alias = "nng_sendmsg")]
     pub fn try_send_msg(&self, msg: Message) -> Result<(), SendError> {
         self.send_msg_flags(msg, Flags::NONBLOCK)
     }
@@ -247,6 +273,7 @@ impl Socket {
     }
 
     /// Receives a message if one is waiting; [`Error::TryAgain`] otherwise.
+    #[doc(alias = "nng_recvmsg")]
     pub fn try_recv(&self) -> Result<Message> {
         self.recv_flags(Flags::NONBLOCK)
     }
@@ -261,14 +288,34 @@ impl Socket {
         Ok(unsafe { Message::from_raw(p) })
     }
 
-    /// Receives a message's body into `buf`, returning its length (`nng_recv`).
-    /// A message longer than `buf` is truncated to fit.
+    /// Receives a message's body into `buf` (`nng_recv`), returning the
+    /// message's full length, as nng does.
+    ///
+    /// A message longer than `buf` is truncated: `buf` gets its first
+    /// `buf.len()` bytes and the rest is discarded. A result greater than
+    /// `buf.len()` tells that this happened. To receive without a copy or a
+    /// size limit, use [`recv`](Self::recv).
+    ///
+    /// ```
+    /// use nng::{Flags, Protocol, Socket};
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// pull.listen("inproc://recv-into-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://recv-into-doc")?;
+    /// push.send(b"hello world")?;
+    /// let mut buf = [0u8; 5];
+    /// let n = pull.recv_into(&mut buf, Flags::empty())?;
+    /// assert_eq!(n, 11); // the message was 11 bytes...
+    /// assert_eq!(&buf, b"hello"); // ...and only 5 fit
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_recv")]
     pub fn recv_into(&self, buf: &mut [u8], flags: Flags) -> Result<usize> {
         let mut len = buf.len();
-        // SAFETY: buf is valid for writes of `len` bytes; nng writes at most that.
+        // SAFETY: buf is valid for writes of `len` bytes; nng copies at most
+        // min(len, message length) bytes and then stores the message length.
         cvt(unsafe { ffi::nng_recv(self.raw, buf.as_mut_ptr().cast(), &mut len, flags.bits()) })?;
-        Ok(len.min(buf.len()))
+        Ok(len)
     }
 
     /// sub0: receive messages whose body starts with `prefix`; an empty prefix
@@ -314,22 +361,39 @@ impl Socket {
         Ok(fd)
     }
 
-    /// Closes the socket, reporting nng's result (`nng_socket_close`). Dropping
-    /// does the same and ignores the result.
+    /// Closes the socket now (`nng_socket_close`); dropping it does the same.
+    ///
+    /// It takes `&self` so that any thread sharing the socket can close it:
+    /// blocking calls in other threads (including [`device`]) then return
+    /// [`Error::Closed`], and so does every later call on it. A second close
+    /// is [`Error::Closed`].
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
+    /// s.close()?;
+    /// assert_eq!(s.try_recv().unwrap_err(), nng::Error::Closed);
+    /// assert_eq!(s.close(), Err(nng::Error::Closed));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_close")]
-    pub fn close(self) -> Result<()> {
-        // SAFETY: closing an id is always safe; Drop's second close of the same
-        // id then fails harmlessly with NNG_ECLOSED.
+    pub fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(Error::Closed);
+        }
+        // SAFETY: closing an id is always safe; the flag makes this the only
+        // close of this id, so a later id reuse by nng cannot be hit.
         cvt(unsafe { ffi::nng_socket_close(self.raw) })
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        // SAFETY: closing an id is always safe. nng_socket_close waits for the
-        // socket's callbacks to finish, after which the notify closures (the
-        // `notify` field, dropped after this body) are no longer referenced.
-        unsafe { ffi::nng_socket_close(self.raw) };
+        if !*self.closed.get_mut() {
+            // SAFETY: closing an id is always safe. nng_socket_close waits for
+            // the socket's callbacks to finish, after which the notify closures
+            // (the `notify` field, dropped after this body) are unreferenced.
+            unsafe { ffi::nng_socket_close(self.raw) };
+        }
     }
 }
 
@@ -344,7 +408,8 @@ impl std::fmt::Debug for Socket {
 
 /// Forwards messages between two raw sockets in both directions (or one
 /// socket to itself, for a reflector) until either closes (`nng_device`).
-/// It blocks: run it on its own thread.
+/// It blocks: run it on its own thread, and [`Socket::close`] either socket
+/// to stop it.
 ///
 /// ```no_run
 /// use nng::{Protocol, Socket};
