@@ -25,4 +25,4 @@ pub use listener::Listener;
 pub use message::{Message, SendError};
 pub use pipe::Pipe;
 pub use protocol::Protocol;
-pub use socket::{device, Flags, Socket};
+pub use socket::{device, Device, DeviceError, Flags, Socket};

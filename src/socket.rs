@@ -63,9 +63,21 @@ impl Socket {
     /// assert!(!s.is_raw()?);
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_bus0_open", alias = "nng_pair0_open", alias = "nng_pair1_open")]
-    #[doc(alias = "nng_pair1_open_poly", alias = "nng_pub0_open", alias = "nng_sub0_open")]
-    #[doc(alias = "nng_push0_open", alias = "nng_pull0_open", alias = "nng_req0_open")]
+    #[doc(
+        alias = "nng_bus0_open",
+        alias = "nng_pair0_open",
+        alias = "nng_pair1_open"
+    )]
+    #[doc(
+        alias = "nng_pair1_open_poly",
+        alias = "nng_pub0_open",
+        alias = "nng_sub0_open"
+    )]
+    #[doc(
+        alias = "nng_push0_open",
+        alias = "nng_pull0_open",
+        alias = "nng_req0_open"
+    )]
     #[doc(alias = "nng_rep0_open", alias = "nng_surveyor0_open")]
     #[doc(alias = "nng_respondent0_open")]
     pub fn new(p: Protocol) -> Result<Socket> {
@@ -364,7 +376,7 @@ impl Socket {
     /// Closes the socket now (`nng_socket_close`); dropping it does the same.
     ///
     /// It takes `&self` so that any thread sharing the socket can close it:
-    /// blocking calls in other threads (including [`device`]) then return
+    /// blocking calls in other threads then return
     /// [`Error::Closed`], and so does every later call on it. A second close
     /// is [`Error::Closed`].
     ///
@@ -406,24 +418,205 @@ impl std::fmt::Debug for Socket {
     }
 }
 
-/// Forwards messages between two raw sockets in both directions (or one
-/// socket to itself, for a reflector) until either closes (`nng_device`).
-/// It blocks: run it on its own thread, and [`Socket::close`] either socket
-/// to stop it.
+/// A running device: forwards messages between two raw sockets, or reflects
+/// one socket's messages back to it (`nng_device_aio`).
 ///
-/// ```no_run
-/// use nng::{Protocol, Socket};
-/// let front = Socket::new_raw(Protocol::Rep0)?;
-/// front.listen("tcp://127.0.0.1:5555")?;
-/// let back = Socket::new_raw(Protocol::Req0)?;
-/// back.listen("tcp://127.0.0.1:5556")?;
-/// nng::device(&front, &back)?; // returns when a socket closes
-/// # Ok::<(), nng::Error>(())
+/// The device owns its sockets while it runs (nng refuses other use of them
+/// with [`Error::Busy`]) and closes them when it stops: on [`stop`](Self::stop),
+/// on drop, or when a socket fails. Forwarding is best effort: a message the
+/// other side cannot take at once is dropped.
+///
 /// ```
+/// use nng::{Device, Protocol, Socket};
+/// // client (req) -> front (raw rep) => back (raw req) -> server (rep)
+/// let front = Socket::new_raw(Protocol::Rep0)?;
+/// front.listen("inproc://device-doc-front")?;
+/// let back = Socket::new_raw(Protocol::Req0)?;
+/// back.listen("inproc://device-doc-back")?;
+/// let device = Device::start(front, back).map_err(|e| e.error)?;
+///
+/// let server = Socket::new(Protocol::Rep0)?;
+/// server.dial("inproc://device-doc-back")?;
+/// let client = Socket::new(Protocol::Req0)?;
+/// client.dial("inproc://device-doc-front")?;
+/// client.send(b"ping")?;
+/// let request = server.recv()?;
+/// server.send_msg(request)?; // echo it back through the device
+/// assert_eq!(client.recv()?.as_slice(), b"ping");
+/// device.stop()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[doc(alias = "nng_device_aio")]
+pub struct Device {
+    aio: std::ptr::NonNull<ffi::nng_aio>,
+    sockets: (Socket, Option<Socket>),
+}
+
+// SAFETY: the device is driven by nng's own threads; this handle only cancels,
+// waits on and frees its aio, which nng allows from any thread. The sockets it
+// holds are Send. It is not Sync (no `&self` method needs sharing); that is
+// pinned by a compile-fail doctest on `Device::stop`.
+unsafe impl Send for Device {}
+
+/// A device that could not start: why, and the sockets, handed back.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct DeviceError {
+    /// Why the device did not start.
+    pub error: Error,
+    /// The sockets passed in, still the caller's.
+    pub sockets: (Socket, Option<Socket>),
+}
+
+impl From<DeviceError> for Error {
+    fn from(e: DeviceError) -> Error {
+        e.error
+    }
+}
+
+impl Device {
+    /// Starts forwarding between raw sockets `a` and `b`, which must be peers
+    /// (e.g. raw rep0 and raw req0, raw pub0 and raw sub0). A cooked socket is
+    /// [`Error::InvalidInput`]; the sockets then come back in the error.
+    #[doc(alias = "nng_device_aio", alias = "nng_device")]
+    pub fn start(a: Socket, b: Socket) -> Result<Device, DeviceError> {
+        Device::launch((a, Some(b)))
+    }
+
+    /// Starts a reflector: messages received on raw socket `a` are sent back to
+    /// it. `a` must be able to peer with itself (raw pair or bus).
+    ///
+    /// ```
+    /// use nng::{Device, Protocol, Socket};
+    /// let hub = Socket::new_raw(Protocol::Bus0)?;
+    /// hub.listen("inproc://reflector-doc")?;
+    /// let device = Device::reflector(hub).map_err(|e| e.error)?;
+    /// device.stop()?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_device_aio")]
+    pub fn reflector(a: Socket) -> Result<Device, DeviceError> {
+        Device::launch((a, None))
+    }
+
+    fn launch(sockets: (Socket, Option<Socket>)) -> Result<Device, DeviceError> {
+        let mut p = std::ptr::null_mut();
+        // SAFETY: `p` is a valid out-pointer; no callback is registered.
+        if let Err(error) = cvt(unsafe { ffi::nng_aio_alloc(&mut p, None, std::ptr::null_mut()) }) {
+            return Err(DeviceError { error, sockets });
+        }
+        let aio = std::ptr::NonNull::new(p).expect("nng_aio_alloc succeeded");
+        let b = sockets
+            .1
+            .as_ref()
+            .map_or(ffi::nng_socket::default(), |b| b.raw);
+        // SAFETY: `aio` is a live aio we own; the socket ids are plain values.
+        unsafe { ffi::nng_device_aio(aio.as_ptr(), sockets.0.raw, b) };
+        // SAFETY: `aio` is live. A device that failed to start has already
+        // finished its aio; a running one keeps it busy until it stops.
+        let started = unsafe { ffi::nng_aio_busy(aio.as_ptr()) };
+        let device = Device { aio, sockets };
+        if started {
+            return Ok(device);
+        }
+        // SAFETY: the aio has finished; reading its result is allowed.
+        let rv = cvt(unsafe { ffi::nng_aio_result(device.aio.as_ptr()) });
+        let error = rv.err().unwrap_or(Error::Closed);
+        let device = std::mem::ManuallyDrop::new(device);
+        // SAFETY: the aio has finished and is never used again; the sockets
+        // are moved out exactly once and `device` is never dropped. nng did
+        // not take them (the device did not start): they stay open.
+        let sockets = unsafe {
+            ffi::nng_aio_free(device.aio.as_ptr());
+            std::ptr::read(&device.sockets)
+        };
+        Err(DeviceError { error, sockets })
+    }
+
+    /// Blocks until the device stops by itself (a socket failed or was closed
+    /// by nng), returning why (`nng_aio_wait`).
+    #[doc(alias = "nng_aio_wait")]
+    pub fn wait(self) -> Result<()> {
+        // SAFETY: the aio is live until Drop.
+        unsafe { ffi::nng_aio_wait(self.aio.as_ptr()) };
+        self.result()
+    }
+
+    /// Stops the device and closes its sockets, waiting for it to finish
+    /// (`nng_aio_cancel`, `nng_aio_wait`). Dropping it does the same.
+    ///
+    /// A `Device` can be moved to another thread, but not shared:
+    /// ```compile_fail
+    /// fn shared<T: Sync>() {}
+    /// shared::<nng::Device>();
+    /// ```
+    #[doc(alias = "nng_aio_cancel")]
+    pub fn stop(self) -> Result<()> {
+        self.halt();
+        match self.result() {
+            Err(Error::Canceled) | Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn halt(&self) {
+        // SAFETY: the aio is live until Drop; cancel then wait is nng's way to
+        // stop a device, and both are no-ops on a finished aio.
+        unsafe {
+            ffi::nng_aio_cancel(self.aio.as_ptr());
+            ffi::nng_aio_wait(self.aio.as_ptr());
+        }
+    }
+
+    fn result(&self) -> Result<()> {
+        // SAFETY: the aio is live and finished (callers waited).
+        cvt(unsafe { ffi::nng_aio_result(self.aio.as_ptr()) })
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        self.halt();
+        // SAFETY: the aio has finished and is not used again. The device
+        // closed the sockets: mark them so their Drop does not close the ids.
+        unsafe { ffi::nng_aio_free(self.aio.as_ptr()) };
+        self.sockets.0.closed.store(true, Ordering::Release);
+        if let Some(b) = &self.sockets.1 {
+            b.closed.store(true, Ordering::Release);
+        }
+    }
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("a", &self.sockets.0.id())
+            .field("b", &self.sockets.1.as_ref().map(Socket::id))
+            .finish()
+    }
+}
+
+/// Forwards between raw sockets `a` and `b` until the device fails
+/// (`nng_device`): [`Device::start`] followed by [`Device::wait`]. It blocks,
+/// normally forever; use [`Device`] to stop under program control.
 #[doc(alias = "nng_device")]
-pub fn device(a: &Socket, b: &Socket) -> Result<()> {
-    // SAFETY: both are plain ids; nng_device blocks until one is closed.
-    cvt(unsafe { ffi::nng_device(a.raw, b.raw) })
+pub fn device(a: Socket, b: Socket) -> Result<(), DeviceError> {
+    let d = Device::start(a, b)?;
+    // SAFETY: the aio is live until `d` drops.
+    unsafe { ffi::nng_aio_wait(d.aio.as_ptr()) };
+    let result = d.result();
+    let d = std::mem::ManuallyDrop::new(d);
+    // SAFETY: the aio has finished; it is freed once and `d` is never dropped.
+    // The device closed the sockets: they are marked closed and moved out once.
+    let sockets = unsafe {
+        ffi::nng_aio_free(d.aio.as_ptr());
+        std::ptr::read(&d.sockets)
+    };
+    sockets.0.closed.store(true, Ordering::Release);
+    if let Some(b) = &sockets.1 {
+        b.closed.store(true, Ordering::Release);
+    }
+    result.map_err(|error| DeviceError { error, sockets })
 }
 
 /// Converts a Rust string for nng; an interior NUL is [`Error::AddressInvalid`].
