@@ -3,6 +3,24 @@
 //! A `Message` has exactly one owner. Sending consumes it; when a send fails
 //! the message comes back inside the error ([`SendError`]), so nothing is lost.
 //! Receiving a `Message` copies nothing: the buffer nng filled is handed over.
+//!
+//! Ownership is enforced by the compiler. A sent message is gone:
+//!
+//! ```compile_fail,E0382
+//! let s = nng::Socket::new(nng::Protocol::Pair0).unwrap();
+//! let m = nng::Message::from("once");
+//! let _ = s.send_msg(m);
+//! println!("{}", m.len()); // error: use of moved value
+//! ```
+//!
+//! and a shared `&Message` (which may be on several threads: `Message` is
+//! `Sync`) cannot change the message:
+//!
+//! ```compile_fail,E0596
+//! fn edit(m: &nng::Message) {
+//!     m.push_back(b"x"); // error: needs `&mut Message`
+//! }
+//! ```
 
 use crate::error::{cvt, Error, Result};
 use crate::ffi;

@@ -5,10 +5,28 @@
 //! read or write it is part of the type: [`Get<H>`] and [`Set<H>`] are only
 //! implemented where nng supports it, so a wrong pairing does not compile:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use nng::options::BoundPort;
 //! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
 //! s.set_opt::<BoundPort>(80).unwrap(); // the bound port is read-only, listeners only
+//! ```
+//!
+//! A value of the wrong type does not compile either (durations are never raw
+//! milliseconds):
+//!
+//! ```compile_fail,E0308
+//! use nng::options::RecvTimeout;
+//! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
+//! s.set_opt::<RecvTimeout>(250).unwrap(); // expected Option<Duration>
+//! ```
+//!
+//! nor does reading a transport option from a socket (nng 2.0 keeps those on
+//! dialers and listeners), or setting anything on a pipe:
+//!
+//! ```compile_fail,E0277
+//! use nng::options::TcpNoDelay;
+//! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
+//! let _ = s.get_opt::<TcpNoDelay>();
 //! ```
 //!
 //! Values the type system cannot judge (a transport that lacks the option,

@@ -546,7 +546,7 @@ impl Device {
     /// (`nng_aio_cancel`, `nng_aio_wait`). Dropping it does the same.
     ///
     /// A `Device` can be moved to another thread, but not shared:
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// fn shared<T: Sync>() {}
     /// shared::<nng::Device>();
     /// ```
