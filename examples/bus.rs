@@ -24,7 +24,8 @@ fn main() -> Result<(), Error> {
             s.dial(&format!("inproc://bus-example-{name}"))?;
         }
     }
-    std::thread::sleep(Duration::from_millis(50));
+    // Dialing sides are ready at once; give the listening sides a moment.
+    std::thread::sleep(Duration::from_millis(100));
 
     for (name, s) in names.iter().zip(&nodes) {
         s.send(format!("hello from {name}"))?;

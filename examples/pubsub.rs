@@ -7,20 +7,21 @@ use nng::{Error, Protocol, Socket};
 use std::time::Duration;
 
 fn main() -> Result<(), Error> {
-    let publisher = Socket::new(Protocol::Pub0)?;
-    publisher.listen("inproc://pubsub-example")?;
-
     let weather = Socket::new(Protocol::Sub0)?;
     weather.subscribe(b"weather/")?;
     let everything = Socket::new(Protocol::Sub0)?;
     everything.subscribe(b"")?;
-    for s in [&weather, &everything] {
+
+    // The publisher dials each subscriber: a dial returns once the connection
+    // is up, so nothing published afterwards is missed (pub drops messages
+    // for peers that are not connected yet).
+    let publisher = Socket::new(Protocol::Pub0)?;
+    for (i, s) in [&weather, &everything].into_iter().enumerate() {
+        let url = format!("inproc://pubsub-example-{i}");
         s.set_opt::<RecvTimeout>(Some(Duration::from_millis(200)))?;
-        s.dial("inproc://pubsub-example")?;
+        s.listen(&url)?;
+        publisher.dial(&url)?;
     }
-    // Let the subscriptions reach the publisher side (pub drops messages
-    // no subscriber is connected for).
-    std::thread::sleep(Duration::from_millis(50));
 
     for topic in [
         "weather/oslo: snow",

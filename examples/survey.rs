@@ -10,14 +10,23 @@ use std::time::Duration;
 fn main() -> Result<(), Error> {
     let surveyor = Socket::new(Protocol::Surveyor0)?;
     surveyor.set_opt::<SurveyTime>(Some(Duration::from_millis(500)))?;
-    surveyor.listen("inproc://survey-example")?;
+
+    let names = ["alpha", "beta", "gamma"];
+    let respondents = names
+        .iter()
+        .map(|name| {
+            let url = format!("inproc://survey-example-{name}");
+            let r = Socket::new(Protocol::Respondent0)?;
+            r.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
+            r.listen(&url)?;
+            surveyor.dial(&url)?; // returns once connected
+            Ok(r)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
 
     std::thread::scope(|s| {
-        for name in ["alpha", "beta", "gamma"] {
+        for (name, r) in names.into_iter().zip(respondents) {
             s.spawn(move || -> Result<(), Error> {
-                let r = Socket::new(Protocol::Respondent0)?;
-                r.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
-                r.dial("inproc://survey-example")?;
                 let mut question = r.recv()?;
                 question.clear();
                 question.push_back(format!("{name} is here").as_bytes());
@@ -25,7 +34,6 @@ fn main() -> Result<(), Error> {
                 Ok(())
             });
         }
-        std::thread::sleep(Duration::from_millis(100)); // respondents connect
         println!("surveyor: who is there?");
         surveyor.send(b"who is there?")?;
         loop {

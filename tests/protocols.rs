@@ -195,17 +195,18 @@ fn empty_subscription_matches_everything_and_sub_cannot_send() {
 
 #[test]
 fn push_spreads_across_pulls() {
-    let url = inproc("pipeline");
     let push = socket(Protocol::Push0);
-    push.listen(&url).unwrap();
+    // push dials each pull: a dial returns with its pipe attached, so all
+    // three are ready before the first send.
     let pulls: Vec<Socket> = (0..3)
         .map(|_| {
+            let url = inproc("pipeline");
             let p = socket(Protocol::Pull0);
-            p.dial(&url).unwrap();
+            p.listen(&url).unwrap();
+            push.dial(&url).unwrap();
             p
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(100)); // let all pipes attach
 
     let total = 30u32;
     let per_pull: Vec<Vec<u32>> = std::thread::scope(|sc| {
@@ -246,7 +247,6 @@ fn push_spreads_across_pulls() {
 
 #[test]
 fn surveyor_collects_until_the_deadline() {
-    let url = inproc("survey");
     let surveyor = socket(Protocol::Surveyor0);
     surveyor
         .set_opt::<SurveyTime>(Some(Duration::from_millis(300)))
@@ -255,12 +255,15 @@ fn surveyor_collects_until_the_deadline() {
         surveyor.get_opt::<SurveyTime>().unwrap(),
         Some(Duration::from_millis(300))
     );
-    surveyor.listen(&url).unwrap();
-    let fast = socket(Protocol::Respondent0);
-    fast.dial(&url).unwrap();
-    let slow = socket(Protocol::Respondent0);
-    slow.dial(&url).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    let respondent = || {
+        let url = inproc("survey");
+        let r = socket(Protocol::Respondent0);
+        r.listen(&url).unwrap();
+        surveyor.dial(&url).unwrap(); // returns with the pipe attached
+        r
+    };
+    let fast = respondent();
+    let slow = respondent();
 
     // Receiving without a survey in progress is a state error.
     assert_eq!(surveyor.try_recv().unwrap_err(), Error::IncorrectState);
@@ -293,14 +296,15 @@ fn surveyor_collects_until_the_deadline() {
 
 #[test]
 fn bus_does_not_echo_to_the_sender() {
-    let url = inproc("bus");
+    // a dials b and c: each dial returns with its pipe attached.
     let a = socket(Protocol::Bus0);
-    a.listen(&url).unwrap();
     let b = socket(Protocol::Bus0);
-    b.dial(&url).unwrap();
     let c = socket(Protocol::Bus0);
-    c.dial(&url).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    for peer in [&b, &c] {
+        let url = inproc("bus");
+        peer.listen(&url).unwrap();
+        a.dial(&url).unwrap();
+    }
 
     a.send(b"from a").unwrap();
     assert_eq!(b.recv().unwrap().as_slice(), b"from a");
@@ -391,9 +395,18 @@ fn reflector_echoes_to_other_peers() {
     a.dial(&url).unwrap();
     let b = socket(Protocol::Bus0);
     b.dial(&url).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    a.send(b"hello all").unwrap();
-    assert_eq!(b.recv().unwrap().as_slice(), b"hello all");
+    // The hub's side of b's pipe attaches asynchronously: retry until b hears.
+    b.set_opt::<RecvTimeout>(Some(Duration::from_millis(100)))
+        .unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        a.send(b"hello all").unwrap();
+        if let Ok(m) = b.recv() {
+            assert_eq!(m.as_slice(), b"hello all");
+            break;
+        }
+        assert!(Instant::now() < deadline, "reflector never forwarded");
+    }
     drop(device); // dropping stops it too, without blocking
 }
 
