@@ -52,6 +52,12 @@ use std::ffi::{c_char, CStr, CString};
 use std::time::Duration;
 
 /// An nng option: its name and the Rust type of its value.
+///
+/// ```
+/// use nng::options::{Opt, RecvTimeout};
+/// assert_eq!(RecvTimeout::NAME.to_str(), Ok("recv-timeout"));
+/// let _typed: <RecvTimeout as Opt>::Value = Some(std::time::Duration::from_secs(1));
+/// ```
 pub trait Opt {
     /// The C name, e.g. `"recv-timeout"`.
     const NAME: &'static CStr;
@@ -60,12 +66,31 @@ pub trait Opt {
 }
 
 /// Marks an option as readable from handle type `H`.
+///
+/// ```
+/// use nng::options::{BoundPort, Get};
+/// fn readable_from_listeners<O: Get<nng::Listener>>() {}
+/// readable_from_listeners::<BoundPort>();
+/// ```
 pub trait Get<H>: Opt {}
 /// Marks an option as writable on handle type `H`.
+///
+/// ```
+/// use nng::options::{RecvMaxSize, Set};
+/// fn writable_on_dialers<O: Set<nng::Dialer>>() {}
+/// writable_on_dialers::<RecvMaxSize>();
+/// ```
 pub trait Set<H>: Opt {}
 
 /// A type an option value can have: `bool`, `i32` (C `int`), `usize`
 /// (`size_t`), `u64`, `Option<Duration>` (`nng_duration`), `String`.
+/// Sealed: the set follows nng's typed option functions.
+///
+/// ```
+/// fn value<V: nng::options::OptValue>() {}
+/// value::<Option<std::time::Duration>>();
+/// value::<String>();
+/// ```
 pub trait OptValue: Sized + private::Sealed {
     #[doc(hidden)]
     fn get_from<H: private::RawOptions + ?Sized>(h: &H, name: &CStr) -> Result<Self>;
@@ -378,6 +403,22 @@ impl Pipe {
     /// (`NNG_OPT_WS_HEADER_RESET`, `_NEXT`, `_KEY`, `_VALUE`). Do not call it
     /// on one pipe from two threads at once: nng keeps one iteration cursor
     /// per connection.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/all-headers")?;
+    /// l.start()?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let d = req.dialer(&l.url()?)?;
+    /// d.set_ws_header("X-Trace", "42")?;
+    /// d.start()?;
+    /// req.send(b"hi")?;
+    /// let pipe = rep.recv()?.pipe().unwrap();
+    /// let headers = pipe.ws_headers()?;
+    /// assert!(headers.iter().any(|(k, v)| k == "X-Trace" && v == "42"));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "NNG_OPT_WS_HEADER_NEXT")]
     pub fn ws_headers(&self) -> Result<Vec<(String, String)>> {
         self.get_bool(cstr(ffi::NNG_OPT_WS_HEADER_RESET))?;
@@ -419,6 +460,8 @@ macro_rules! options {
         #[doc = concat!("C name: `", stringify!($c), "`. Value: `", stringify!($ty), "`.")]
         #[doc = concat!("Readable from: ", $("[`", stringify!($g), "`] ",)* ".")]
         #[doc = concat!("Writable on: ", $("[`", stringify!($s), "`] ",)* ".")]
+        #[doc = ""]
+        #[doc = concat!("```\nuse nng::options::{Opt, ", stringify!($name), "};\nlet name = ", stringify!($name), "::NAME.to_bytes_with_nul();\nassert_eq!(name, nng::ffi::", stringify!($c), ");\n```")]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $name;
         impl Opt for $name {

@@ -10,6 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 bitflags::bitflags! {
     /// Flags for sending and receiving (`NNG_FLAG_*`).
+    ///
+    /// ```
+    /// use nng::{Error, Flags, Protocol, Socket};
+    /// let s = Socket::new(Protocol::Pull0)?;
+    /// assert_eq!(s.recv_flags(Flags::NONBLOCK).unwrap_err(), Error::TryAgain);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Flags: i32 {
         /// Do not block: fail with [`Error::TryAgain`] instead of waiting
@@ -120,12 +127,25 @@ impl Socket {
     }
 
     /// The socket's positive id (`nng_socket_id`).
+    ///
+    /// ```
+    /// let a = nng::Socket::new(nng::Protocol::Bus0)?;
+    /// let b = nng::Socket::new(nng::Protocol::Bus0)?;
+    /// assert!(a.id() > 0 && a.id() != b.id());
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_id")]
     pub fn id(&self) -> u32 {
         self.raw.id
     }
 
     /// This socket's protocol (`nng_socket_proto_id`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new_raw(nng::Protocol::Rep0)?;
+    /// assert_eq!(s.protocol()?, nng::Protocol::Rep0);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_proto_id")]
     pub fn protocol(&self) -> Result<Protocol> {
         let mut id = 0u16;
@@ -135,6 +155,12 @@ impl Socket {
     }
 
     /// The protocol its peers speak (`nng_socket_peer_id`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Pub0)?;
+    /// assert_eq!(s.peer_protocol()?, nng::Protocol::Sub0);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_peer_id")]
     pub fn peer_protocol(&self) -> Result<Protocol> {
         let mut id = 0u16;
@@ -144,12 +170,25 @@ impl Socket {
     }
 
     /// The protocol's name as nng reports it (`nng_socket_proto_name`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Surveyor0)?;
+    /// assert_eq!(s.protocol_name()?, "surveyor");
+    /// assert_eq!(s.peer_protocol_name()?, "respondent");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_proto_name")]
     pub fn protocol_name(&self) -> Result<&'static str> {
         self.name(ffi::nng_socket_proto_name)
     }
 
     /// The peer protocol's name (`nng_socket_peer_name`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
+    /// assert_eq!(s.peer_protocol_name()?, "pull");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_peer_name")]
     pub fn peer_protocol_name(&self) -> Result<&'static str> {
         self.name(ffi::nng_socket_peer_name)
@@ -169,6 +208,12 @@ impl Socket {
     }
 
     /// Whether the socket is in raw mode (`nng_socket_raw`).
+    ///
+    /// ```
+    /// assert!(nng::Socket::new_raw(nng::Protocol::Bus0)?.is_raw()?);
+    /// assert!(!nng::Socket::new(nng::Protocol::Bus0)?.is_raw()?);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_raw")]
     pub fn is_raw(&self) -> Result<bool> {
         let mut raw = false;
@@ -181,6 +226,16 @@ impl Socket {
     /// socket's lifetime (`nng_dial`). The first attempt is synchronous: a
     /// refused connection is an error. For control over the dialer, use
     /// [`Dialer::new`].
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// rep.listen("inproc://dial-doc")?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// req.dial("inproc://dial-doc")?;
+    /// assert_eq!(req.dial("inproc://nobody-here"), Err(Error::ConnectionRefused));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dial")]
     pub fn dial(&self, url: &str) -> Result<()> {
         let url = to_cstring(url)?;
@@ -190,6 +245,17 @@ impl Socket {
 
     /// Like [`dial`](Self::dial), but the first attempt happens in the
     /// background and failures are retried (`nng_dial` with `NNG_FLAG_NONBLOCK`).
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial_async("inproc://dial-async-doc")?; // no listener yet: fine
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// pull.listen("inproc://dial-async-doc")?;
+    /// push.send(b"found you")?; // waits for the background dial to connect
+    /// assert_eq!(pull.recv()?.as_slice(), b"found you");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dial")]
     pub fn dial_async(&self, url: &str) -> Result<()> {
         let url = to_cstring(url)?;
@@ -200,6 +266,15 @@ impl Socket {
 
     /// Listens on `url` for the socket's lifetime (`nng_listen`). To read the
     /// bound port or configure the listener, use [`Listener::new`].
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let s = Socket::new(Protocol::Pull0)?;
+    /// s.listen("inproc://listen-doc")?;
+    /// let other = Socket::new(Protocol::Pull0)?;
+    /// assert_eq!(other.listen("inproc://listen-doc"), Err(Error::AddressInUse));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listen")]
     pub fn listen(&self, url: &str) -> Result<()> {
         let url = to_cstring(url)?;
@@ -208,12 +283,27 @@ impl Socket {
     }
 
     /// Creates a dialer for `url` without starting it; see [`Dialer::new`].
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Req0)?;
+    /// let d = s.dialer("tcp://127.0.0.1:5555")?; // not started: nothing happens yet
+    /// assert_eq!(d.url()?, "tcp://127.0.0.1:5555");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_create")]
     pub fn dialer(&self, url: &str) -> Result<Dialer> {
         Dialer::new(self, url)
     }
 
     /// Creates a listener for `url` without starting it; see [`Listener::new`].
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("tcp://127.0.0.1:0")?;
+    /// l.start()?;
+    /// assert!(l.port()? > 0);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listener_create")]
     pub fn listener(&self, url: &str) -> Result<Listener> {
         Listener::new(self, url)
@@ -221,6 +311,21 @@ impl Socket {
 
     /// Sends a copy of `data`, blocking until it is queued or the send timeout
     /// passes (`nng_send`).
+    ///
+    /// ```
+    /// # use nng::{Protocol, Socket};
+    /// # let pull = Socket::new(Protocol::Pull0)?;
+    /// # pull.listen("inproc://send-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://send-doc")?;
+    /// push.send(b"bytes")?;
+    /// # assert_eq!(pull.recv()?.as_slice(), b"bytes");
+    /// push.send("a str")?;
+    /// # assert_eq!(pull.recv()?.as_slice(), b"a str");
+    /// push.send(vec![1, 2, 3])?;
+    /// # assert_eq!(pull.recv()?.as_slice(), &[1, 2, 3]);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_send")]
     pub fn send(&self, data: impl AsRef<[u8]>) -> Result<()> {
         self.send_flags(data.as_ref(), Flags::empty())
@@ -228,12 +333,31 @@ impl Socket {
 
     /// Sends a copy of `data` without blocking; [`Error::TryAgain`] if it
     /// cannot be queued now (`nng_send` with `NNG_FLAG_NONBLOCK`).
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// // No peer: the message cannot be queued now.
+    /// assert_eq!(push.try_send(b"x"), Err(Error::TryAgain));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_send")]
     pub fn try_send(&self, data: impl AsRef<[u8]>) -> Result<()> {
         self.send_flags(data.as_ref(), Flags::NONBLOCK)
     }
 
     /// Sends a copy of `data` with explicit flags (`nng_send`).
+    ///
+    /// ```
+    /// # use nng::{Protocol, Socket};
+    /// # let pull = Socket::new(Protocol::Pull0)?;
+    /// # pull.listen("inproc://send-flags-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://send-flags-doc")?;
+    /// push.send_flags(b"now or never", nng::Flags::NONBLOCK)?;
+    /// # assert_eq!(pull.recv()?.as_slice(), b"now or never");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_send")]
     pub fn send_flags(&self, data: &[u8], flags: Flags) -> Result<()> {
         // SAFETY: data is valid for data.len() bytes; nng copies them.
@@ -249,18 +373,53 @@ impl Socket {
 
     /// Sends a message, handing it to nng without a copy (`nng_sendmsg`). On
     /// failure the message comes back inside the [`SendError`].
+    ///
+    /// ```
+    /// # use nng::{Protocol, Socket};
+    /// # let pull = Socket::new(Protocol::Pull0)?;
+    /// # pull.listen("inproc://send-msg-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://send-msg-doc")?;
+    /// let mut msg = nng::Message::new();
+    /// msg.push_back(b"header-free body");
+    /// msg.push_back_u32(42);
+    /// push.send_msg(msg)?; // moved into nng: no copy
+    /// # let mut m = pull.recv()?; assert_eq!(m.pop_back_u32()?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[doc(alias = "nng_sendmsg")]
     pub fn send_msg(&self, msg: Message) -> Result<(), SendError> {
         self.send_msg_flags(msg, Flags::empty())
     }
 
     /// [`send_msg`](Self::send_msg) without blocking.
+    ///
+    /// ```
+    /// use nng::{Error, Message, Protocol, Socket};
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// let err = push.try_send_msg(Message::from("keep")).unwrap_err();
+    /// assert_eq!(err.error, Error::TryAgain);
+    /// let msg = err.message; // handed back: try again later
+    /// assert_eq!(msg.as_slice(), b"keep");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_sendmsg")]
     pub fn try_send_msg(&self, msg: Message) -> Result<(), SendError> {
         self.send_msg_flags(msg, Flags::NONBLOCK)
     }
 
     /// Sends a message with explicit flags (`nng_sendmsg`).
+    ///
+    /// ```
+    /// # use nng::{Protocol, Socket};
+    /// # let pull = Socket::new(Protocol::Pull0)?;
+    /// # pull.listen("inproc://send-msg-flags-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://send-msg-flags-doc")?;
+    /// push.send_msg_flags(nng::Message::from("hi"), nng::Flags::empty())?;
+    /// # assert_eq!(pull.recv()?.as_slice(), b"hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[doc(alias = "nng_sendmsg")]
     pub fn send_msg_flags(&self, msg: Message, flags: Flags) -> Result<(), SendError> {
         // SAFETY: msg owns a live nng_msg. nng takes ownership only on success;
@@ -279,18 +438,49 @@ impl Socket {
 
     /// Receives a message, blocking until one arrives or the receive timeout
     /// passes (`nng_recvmsg`). No copy is made.
+    ///
+    /// ```
+    /// # use nng::{Protocol, Socket};
+    /// # let pull = Socket::new(Protocol::Pull0)?;
+    /// # pull.listen("inproc://recv-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://recv-doc")?;
+    /// push.send(b"payload")?;
+    /// let msg = pull.recv()?; // nng's buffer, handed over without a copy
+    /// assert_eq!(&msg[..], b"payload");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_recvmsg")]
     pub fn recv(&self) -> Result<Message> {
         self.recv_flags(Flags::empty())
     }
 
     /// Receives a message if one is waiting; [`Error::TryAgain`] otherwise.
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// assert_eq!(pull.try_recv().unwrap_err(), Error::TryAgain);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_recvmsg")]
     pub fn try_recv(&self) -> Result<Message> {
         self.recv_flags(Flags::NONBLOCK)
     }
 
     /// Receives a message with explicit flags (`nng_recvmsg`).
+    ///
+    /// ```
+    /// use nng::{Error, Flags, Protocol, Socket};
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// pull.listen("inproc://recv-flags-doc")?;
+    /// assert_eq!(pull.recv_flags(Flags::NONBLOCK).unwrap_err(), Error::TryAgain);
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://recv-flags-doc")?;
+    /// push.send(b"x")?;
+    /// assert_eq!(pull.recv_flags(Flags::empty())?.as_slice(), b"x");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_recvmsg")]
     pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
         let mut p = std::ptr::null_mut();
@@ -333,6 +523,13 @@ impl Socket {
     /// sub0: receive messages whose body starts with `prefix`; an empty prefix
     /// matches everything (`nng_sub0_socket_subscribe`). Other protocols:
     /// [`Error::NotSupported`].
+    ///
+    /// ```
+    /// let sub = nng::Socket::new(nng::Protocol::Sub0)?;
+    /// sub.subscribe(b"alerts/")?;
+    /// sub.subscribe(b"")?; // everything
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_sub0_socket_subscribe")]
     pub fn subscribe(&self, prefix: &[u8]) -> Result<()> {
         // SAFETY: prefix is valid for prefix.len() bytes; nng copies it.
@@ -343,6 +540,14 @@ impl Socket {
 
     /// sub0: remove a subscription made with [`subscribe`](Self::subscribe)
     /// (`nng_sub0_socket_unsubscribe`); [`Error::EntryNotFound`] if absent.
+    ///
+    /// ```
+    /// let sub = nng::Socket::new(nng::Protocol::Sub0)?;
+    /// sub.subscribe(b"alerts/")?;
+    /// sub.unsubscribe(b"alerts/")?;
+    /// assert_eq!(sub.unsubscribe(b"alerts/"), Err(nng::Error::EntryNotFound));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_sub0_socket_unsubscribe")]
     pub fn unsubscribe(&self, prefix: &[u8]) -> Result<()> {
         // SAFETY: as in subscribe.
@@ -354,6 +559,13 @@ impl Socket {
     /// A file descriptor that polls readable when a message can be received,
     /// for external event loops (`nng_socket_get_recv_poll_fd`). Only poll it;
     /// never read, write or close it: nng closes it with the socket.
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
+    /// let fd = s.recv_poll_fd()?; // register with epoll/mio/... for readability
+    /// assert!(fd >= 0);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_get_recv_poll_fd")]
     pub fn recv_poll_fd(&self) -> Result<std::os::raw::c_int> {
         let mut fd = -1;
@@ -365,6 +577,15 @@ impl Socket {
     /// A file descriptor that polls readable when a message can be sent
     /// (`nng_socket_get_send_poll_fd`); same rules as
     /// [`recv_poll_fd`](Self::recv_poll_fd).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
+    /// assert!(s.send_poll_fd()? >= 0);
+    /// // Protocols that cannot send have none.
+    /// let pull = nng::Socket::new(nng::Protocol::Pull0)?;
+    /// assert_eq!(pull.send_poll_fd(), Err(nng::Error::NotSupported));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_socket_get_send_poll_fd")]
     pub fn send_poll_fd(&self) -> Result<std::os::raw::c_int> {
         let mut fd = -1;
@@ -429,14 +650,14 @@ impl std::fmt::Debug for Socket {
 /// ```
 /// use nng::{Device, Protocol, Socket};
 /// // client (req) -> front (raw rep) => back (raw req) -> server (rep)
+/// let server = Socket::new(Protocol::Rep0)?;
+/// server.listen("inproc://device-doc-back")?;
 /// let front = Socket::new_raw(Protocol::Rep0)?;
 /// front.listen("inproc://device-doc-front")?;
 /// let back = Socket::new_raw(Protocol::Req0)?;
-/// back.listen("inproc://device-doc-back")?;
+/// back.dial("inproc://device-doc-back")?; // connected before forwarding starts
 /// let device = Device::start(front, back).map_err(|e| e.error)?;
 ///
-/// let server = Socket::new(Protocol::Rep0)?;
-/// server.dial("inproc://device-doc-back")?;
 /// let client = Socket::new(Protocol::Req0)?;
 /// client.dial("inproc://device-doc-front")?;
 /// client.send(b"ping")?;
@@ -459,6 +680,16 @@ pub struct Device {
 unsafe impl Send for Device {}
 
 /// A device that could not start: why, and the sockets, handed back.
+///
+/// ```
+/// use nng::{Device, Error, Protocol, Socket};
+/// let cooked = Socket::new(Protocol::Bus0)?; // devices need raw sockets
+/// let err = Device::reflector(cooked).unwrap_err();
+/// assert_eq!(err.error, Error::InvalidInput);
+/// let (cooked, _) = err.sockets; // still ours, still open
+/// cooked.listen("inproc://device-error-doc")?;
+/// # Ok::<(), nng::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct DeviceError {

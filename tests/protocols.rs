@@ -357,15 +357,17 @@ fn every_protocol_reports_its_ids_and_names() {
 fn device_forwards_between_raw_sockets_and_stops() {
     let front_url = inproc("dev-front");
     let back_url = inproc("dev-back");
+    let server = socket(Protocol::Rep0);
+    server.listen(&back_url).unwrap();
     let front = raw_socket(Protocol::Rep0);
     front.listen(&front_url).unwrap();
     let back = raw_socket(Protocol::Req0);
-    back.listen(&back_url).unwrap();
+    // Dialing returns with the pipe attached: forwarding cannot drop the
+    // first request for want of a connection.
+    back.dial(&back_url).unwrap();
     let front_id = front.id();
     let device = Device::start(front, back).unwrap();
 
-    let server = socket(Protocol::Rep0);
-    server.dial(&back_url).unwrap();
     let client = socket(Protocol::Req0);
     client.dial(&front_url).unwrap();
     for i in 0..3u32 {
