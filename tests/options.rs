@@ -273,13 +273,47 @@ fn udp_options_where_the_transport_is_built() {
 }
 
 #[test]
-fn read_only_and_write_only_options_report_typed_errors_at_runtime_too() {
-    // Listener-only options on an ipc listener that cannot be read back.
+fn bound_port_needs_a_started_ip_listener() {
     let s = Socket::new(Protocol::Pair0).unwrap();
-    let path = std::env::temp_dir().join(format!("{}.sock", unique("ro")));
-    let l = Listener::new(&s, &format!("ipc://{}", path.display())).unwrap();
-    l.set_opt::<IpcPermissions>(0o640).unwrap();
-    // BoundPort before start on tcp is an error, not a panic or garbage.
     let t = Listener::new(&s, "tcp://127.0.0.1:0").unwrap();
-    assert!(t.get_opt::<BoundPort>().is_err() || t.get_opt::<BoundPort>().unwrap() == 0);
+    let before = t.get_opt::<BoundPort>();
+    t.start().unwrap();
+    let after = t.get_opt::<BoundPort>().unwrap();
+    assert!(after > 0);
+    assert_ne!(before, Ok(after), "the port is only known once bound");
+    let ipc = format!(
+        "ipc://{}/{}.sock",
+        std::env::temp_dir().display(),
+        unique("bp")
+    );
+    let l = Listener::new(&s, &ipc).unwrap();
+    l.start().unwrap();
+    assert_eq!(l.get_opt::<BoundPort>().unwrap_err(), Error::NotSupported);
+}
+
+#[cfg(unix)]
+#[test]
+fn socket_fd_listeners_take_over_a_socketpair() {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors socketpair writes.
+    let rv = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) };
+    assert_eq!(rv, 0);
+    let a = socket(Protocol::Pair1);
+    let b = socket(Protocol::Pair1);
+    let la = Listener::new(&a, "socket://").unwrap();
+    let lb = Listener::new(&b, "socket://").unwrap();
+    la.start().unwrap();
+    lb.start().unwrap();
+    // nng takes the descriptors over (and closes them).
+    la.set_opt::<SocketFd>(fds[0]).unwrap();
+    lb.set_opt::<SocketFd>(fds[1]).unwrap();
+    a.send(b"over a socketpair").unwrap();
+    let m = b.recv().unwrap();
+    assert_eq!(m.as_slice(), b"over a socketpair");
+    // Same-host stream: the peer's credentials are known.
+    // SAFETY: getpid has no preconditions.
+    assert_eq!(m.pipe().unwrap().get_opt::<PeerPid>().unwrap(), unsafe {
+        libc::getpid()
+    });
+    assert_eq!(la.set_opt::<SocketFd>(-1).unwrap_err(), Error::InvalidInput);
 }
