@@ -126,7 +126,7 @@ impl Dialer {
 
     /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
     /// request (`NNG_OPT_WS_HEADER` + `name`, via `nng_dialer_set_string`).
-    /// Set it before starting. [`Error::NotSupported`] on other transports.
+    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
     ///
     /// ```
     /// use nng::{Protocol, Socket};

@@ -1,5 +1,5 @@
 //! Errors: [`Error`], the [`Result`] alias, and the one conversion from nng's
-//! return codes ([`cvt`]).
+//! return codes (`cvt`, crate-internal).
 //!
 //! Every `nng_err` has a variant; each displays nng's own text (`nng_strerror`).
 //! Operating-system errors keep their `errno` ([`Error::System`]) and transport

@@ -8,7 +8,7 @@
 //! messages: byte slices, or [`Message`]s that move to and from nng without a
 //! copy. Options are typed ([`options`]), errors are one enum ([`Error`]),
 //! and every handle is `Send + Sync`. nng initialises itself on first use
-//! ([`init`] tunes it beforehand).
+//! ([`init()`] tunes it beforehand).
 //!
 //! # A tour of the protocols
 //!

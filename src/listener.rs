@@ -132,7 +132,7 @@ impl Listener {
 
     /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
     /// response (`NNG_OPT_WS_HEADER` + `name`, via `nng_listener_set_string`).
-    /// Set it before starting. [`Error::NotSupported`] on other transports.
+    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
     ///
     /// ```
     /// use nng::{Protocol, Socket};
