@@ -808,8 +808,11 @@ impl Device {
 impl Drop for Device {
     fn drop(&mut self) {
         self.halt();
-        // SAFETY: the aio has finished and is not used again. The device
-        // closed the sockets: mark them so their Drop does not close the ids.
+        // SAFETY: the aio has finished and is not used again. nng closes the
+        // device's sockets (waiting for their callbacks) before it finishes the
+        // aio (device.c: device_close precedes nni_aio_finish_error), so the
+        // sockets' notify closures are unreferenced. Mark them closed so their
+        // Drop does not close the ids again.
         unsafe { ffi::nng_aio_free(self.aio.as_ptr()) };
         self.sockets.0.closed.store(true, Ordering::Release);
         if let Some(b) = &self.sockets.1 {

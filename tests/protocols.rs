@@ -450,7 +450,17 @@ fn nonblocking_and_timeouts() {
     push.send(b"one").unwrap();
     pull.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
     assert_eq!(pull.recv().unwrap().as_slice(), b"one");
-    push.try_send(b"two").unwrap();
+    // A non-blocking send succeeds once the pipe is ready again, and never
+    // blocks meanwhile.
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match push.try_send(b"two") {
+            Ok(()) => break,
+            Err(Error::TryAgain) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("{e}"),
+        }
+        assert!(Instant::now() < deadline, "push never became ready");
+    }
     assert_eq!(pull.recv().unwrap().as_slice(), b"two");
 }
 
