@@ -143,3 +143,45 @@ fn nonblocking_dial_connects_once_a_listener_appears() {
     push.send(b"eventually").unwrap();
     assert_eq!(pull.recv().unwrap().as_slice(), b"eventually");
 }
+
+#[test]
+fn drops_never_block() {
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    {
+        // A dialer retrying in the background against a closed port.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let s = Socket::new(Protocol::Push0).unwrap();
+        let d = s.dialer(&format!("tcp://127.0.0.1:{port}")).unwrap();
+        d.start_async().unwrap();
+        drop(d);
+        // A socket with a send blocked on another thread: closing wakes it,
+        // then the socket drops.
+        std::thread::scope(|sc| {
+            let h = sc.spawn(|| s.send(b"nobody will take this"));
+            std::thread::sleep(Duration::from_millis(50));
+            s.close().unwrap();
+            assert_eq!(h.join().unwrap().unwrap_err(), nng::Error::Closed);
+        });
+        drop(s);
+        // A connected pair over tcp with unread messages in flight.
+        let a = socket(Protocol::Pair1);
+        let (l, url) = listen(&a, "tcp://127.0.0.1:0");
+        let b = socket(Protocol::Pair1);
+        b.dial(&url).unwrap();
+        for _ in 0..3 {
+            b.send(vec![0u8; 64 * 1024]).unwrap();
+        }
+        drop(a); // closes the listener's pipes too
+        drop(l);
+        drop(b);
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
