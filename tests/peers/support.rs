@@ -79,28 +79,29 @@ pub fn debian_nngcat() -> PathBuf {
     path
 }
 
-/// The Python interpreter that has pynng.
-pub fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+/// The Python interpreter that has pynng: `$PYTHON` or `python3`, resolved
+/// once to the real executable (`sys.executable`). Shims such as pyenv's take
+/// seconds per start when many run at once, which would skew the peers' timing.
+pub fn python() -> PathBuf {
+    static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PY.get_or_init(|| {
+        let name = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(&name)
+            .args(["-c", "import sys, pynng; print(sys.executable)"])
+            .stderr(Stdio::null())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_string())
+            }
+            _ => panic!("pynng is missing for {name}: run .ci/install-peers.sh"),
+        }
+    })
+    .clone()
 }
 
-/// `python3 tests/peers/pynng_cat.py`, after checking pynng is importable.
+/// `python3 tests/peers/pynng_cat.py`; fails if pynng is not importable.
 pub fn pynng_cat() -> Command {
-    static CHECK: std::sync::Once = std::sync::Once::new();
-    CHECK.call_once(|| {
-        let ok = Command::new(python())
-            .args(["-c", "import pynng"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "pynng is missing for {}: run .ci/install-peers.sh",
-            python()
-        );
-    });
     let mut c = Command::new(python());
     c.arg(repo_dir().join("tests/peers/pynng_cat.py"));
     c
