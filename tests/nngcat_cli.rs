@@ -752,7 +752,10 @@ fn c_nngcat_test_scripts_pass_with_rust_nngcat() {
                 // machine that can be too short, so a failure gets one retry
                 // (reported).
                 let run = || {
-                    let mut c = Command::new("bash");
+                    // coreutils' timeout kills the script's whole process
+                    // group (its background nngcats too) if it hangs.
+                    let mut c = Command::new("timeout");
+                    c.args(["-k", "5", "30", "bash"]);
                     c.arg(&script).arg(&rust).env("NNGCAT", &rust);
                     Proc::spawn("script", c, None).wait(CHILD_LIMIT)
                 };
