@@ -9,6 +9,13 @@
 //! (quoted format) and their exit status.
 //!
 //! Peers come from `.ci/install-peers.sh`; a missing one fails the test.
+//!
+//! Run with `cargo test --all-features` (which also builds the example), or
+//! `cargo build --all-features --examples && cargo test --all-features --test
+//! interop`. `INTEROP_ONLY=<text>` keeps the scenarios whose label contains
+//! the text (e.g. `INTEROP_ONLY="req/rep              wss"` or `pynng`).
+//! Each scenario prints `PASS`/`FAIL` (see them with `-- --nocapture`); one
+//! that fails is retried once and reported as `RETRY`.
 
 #[path = "peers/support.rs"]
 mod support;
