@@ -2,8 +2,11 @@
 //! `--psk`, `--psk-identity`, parsed and checked as C nngcat does.
 
 use crate::{fatal, loadfile, once, Opt};
+#[cfg(feature = "tls")]
 use nng::tls::{AuthMode, TlsConfig, TlsMode};
-use nng::{Dialer, Error, Listener, Url};
+use nng::{Dialer, Listener};
+#[cfg(feature = "tls")]
+use nng::{Error, Url};
 
 /// The TLS settings given on the command line.
 #[derive(Default)]
@@ -18,6 +21,7 @@ pub struct TlsArgs {
 }
 
 /// PEM text and other TLS strings: nng reads them as C strings.
+#[cfg(feature = "tls")]
 fn text(b: &[u8]) -> nng::Result<&str> {
     std::str::from_utf8(b).map_err(|_| Error::InvalidInput)
 }
@@ -80,6 +84,7 @@ impl TlsArgs {
 
     /// C nngcat's `configtls`: applies the options to an endpoint's own TLS
     /// configuration, in C's order.
+    #[cfg(feature = "tls")]
     fn configure(&self, tls: &TlsConfig) -> nng::Result<()> {
         if self.insecure {
             tls.auth_mode(AuthMode::None)?;
@@ -104,6 +109,7 @@ impl TlsArgs {
     /// first tells whether the transport has TLS at all (as `nng_*_get_tls`
     /// does in C), so TLS options are ignored for other transports just like
     /// there. `set` installs a configuration on the endpoint.
+    #[cfg(feature = "tls")]
     fn apply(&self, mode: TlsMode, url: &str, set: impl Fn(&TlsConfig) -> nng::Result<()>) {
         let fresh = || {
             TlsConfig::new(mode)
@@ -126,6 +132,7 @@ impl TlsArgs {
 
     /// A dialer's default configuration verifies the server against the URL's
     /// host name (nng's `tls_dialer` sets it); do the same.
+    #[cfg(feature = "tls")]
     fn server_name(&self, mode: TlsMode, url: &str, tls: &TlsConfig) -> nng::Result<()> {
         match Url::parse(url) {
             Ok(u) if mode == TlsMode::Client => match u.host() {
@@ -138,11 +145,18 @@ impl TlsArgs {
 
     /// Configures a dialer's TLS; nothing for transports without TLS.
     pub fn apply_dialer(&self, d: &Dialer, url: &str) {
+        #[cfg(feature = "tls")]
         self.apply(TlsMode::Client, url, |tls| d.set_tls(tls));
+        // Without TLS support no transport has TLS: nothing to configure.
+        #[cfg(not(feature = "tls"))]
+        let _ = (d, url);
     }
 
     /// Configures a listener's TLS; nothing for transports without TLS.
     pub fn apply_listener(&self, l: &Listener, url: &str) {
+        #[cfg(feature = "tls")]
         self.apply(TlsMode::Server, url, |tls| l.set_tls(tls));
+        #[cfg(not(feature = "tls"))]
+        let _ = (l, url);
     }
 }
