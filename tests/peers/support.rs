@@ -110,11 +110,43 @@ pub fn pynng_cat() -> Command {
 /// A TLS test file in tests/peers (a self-signed certificate for 127.0.0.1
 /// and its key).
 pub fn peer_file(name: &str) -> String {
+    if let Some(generated) = generated_tls_file(name) {
+        return generated;
+    }
     repo_dir()
         .join("tests/peers")
         .join(name)
         .display()
         .to_string()
+}
+
+/// `test_cert.pem` / `test_key.pem`: a self-signed certificate for the name
+/// `127.0.0.1` (as a DNS name: mbedTLS 2.28, in our nng and in Debian's, checks
+/// the server name against DNS names only) and `localhost`, generated once per
+/// test process with rcgen. No key material is committed.
+fn generated_tls_file(name: &str) -> Option<String> {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if name != "test_cert.pem" && name != "test_key.pem" {
+        return None;
+    }
+    let dir = DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("nng-interop-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creating the certificate folder");
+        let mut params = rcgen::CertificateParams::default();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "127.0.0.1");
+        params.subject_alt_names = ["127.0.0.1", "localhost"]
+            .iter()
+            .map(|n| rcgen::SanType::DnsName((*n).try_into().expect("a DNS name")))
+            .collect();
+        let key = rcgen::KeyPair::generate().expect("generating a key");
+        let cert = params.self_signed(&key).expect("self-signing");
+        std::fs::write(dir.join("test_cert.pem"), cert.pem()).expect("writing the certificate");
+        std::fs::write(dir.join("test_key.pem"), key.serialize_pem()).expect("writing the key");
+        dir
+    });
+    Some(dir.join(name).display().to_string())
 }
 
 /// A loopback TCP port that is free now and was not handed out before in
