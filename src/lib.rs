@@ -5,9 +5,11 @@
 
 pub use nng_sys as ffi;
 
+pub mod aio;
 pub mod context;
 pub mod dialer;
 pub mod error;
+pub mod future;
 pub mod init;
 pub mod listener;
 pub mod message;
@@ -17,12 +19,13 @@ pub mod protocol;
 pub mod socket;
 pub mod url;
 
+pub use aio::{Aio, AioResult};
 pub use context::Context;
 pub use dialer::Dialer;
 pub use error::{Error, Result};
 pub use init::{init, InitParams};
 pub use listener::Listener;
 pub use message::{Message, SendError};
-pub use pipe::Pipe;
+pub use pipe::{Pipe, PipeEvent};
 pub use protocol::Protocol;
 pub use socket::{device, Flags, Socket};
