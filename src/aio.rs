@@ -116,6 +116,11 @@ thread_local! {
     static CALLBACK_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
+/// How often [`Aio::wait`] checks for a completion nng lost, and after how
+/// many consecutive idle checks it delivers the completion itself.
+const LOST_POLL: Duration = Duration::from_millis(10);
+const LOST_POLLS: u32 = 3;
+
 /// Whether the current thread is running an aio callback (of any aio).
 pub(crate) fn in_callback() -> bool {
     CALLBACK_DEPTH.with(|d| d.get() > 0)
@@ -210,8 +215,8 @@ struct State {
     orphaned: bool,
     /// An orphaning drop is calling nng_aio_abort; it frees if needed.
     aborting: bool,
-    /// A start() is between claiming the aio and handing it to nng.
-    submitting: usize,
+    /// Sequence number of the last operation whose callback returned.
+    delivered: u64,
     timeout: Option<Duration>,
     panic: Option<Box<dyn Any + Send + 'static>>,
 }
@@ -400,11 +405,9 @@ impl Aio {
                 ffi::nng_aio_set_timeout(raw, ms);
                 ffi::nng_aio_set_msg(raw, msg.map_or(std::ptr::null_mut(), Message::into_raw));
             }
-            st.submitting += 1;
         }
         // Outside the lock: the callback may run inline on this thread.
         f(raw);
-        inner.lock().submitting -= 1;
         Ok(())
     }
 
@@ -425,40 +428,55 @@ impl Aio {
     }
 
     /// Blocks until the operation in flight (if any) has completed and its
-    /// callback has returned (`nng_aio_wait`), then resumes a panic the
+    /// callback has returned (like `nng_aio_wait`), then resumes a panic the
     /// callback raised, if any. From inside an aio callback, where waiting
     /// could deadlock, it returns [`Error::IncorrectState`] at once.
     ///
-    /// If nng reports the operation done without running the callback (nng
-    /// issue #2208), the callback is run here, so every operation still gets
-    /// exactly one callback.
+    /// This waits for the callback itself, not for nng's view of the aio:
+    /// `nng_aio_wait` can return while a completion is still being handed to
+    /// the callback, so relying on it would let a new operation start before
+    /// the old one was delivered. Conversely nng sometimes completes an
+    /// operation without ever calling back when a cancel races the completion
+    /// (nng issue #2208); when nng has reported the aio idle for a while
+    /// (several polls of `nng_aio_busy`, 10 ms apart) with no callback, the
+    /// completion is delivered here instead, so `wait` never hangs on it.
     #[doc(alias = "nng_aio_wait")]
     pub fn wait(&self) -> Result<()> {
         if in_callback() {
             return Err(Error::IncorrectState);
         }
         let inner = self.inner();
-        let seq = match inner.lock().op {
-            Some((_, seq)) => Some(seq),
-            None => None,
-        };
-        // SAFETY: raw is live while self is; we are not in a callback.
-        unsafe { ffi::nng_aio_wait(inner.raw) };
         let mut st = inner.lock();
-        while st.running {
-            st = inner.idle.wait(st).unwrap_or_else(|p| p.into_inner());
-        }
-        // SAFETY: raw is live; reading busy is a plain query.
-        let lost = seq.is_some()
-            && st.submitting == 0
-            && st.op.map(|(_, s)| s) == seq
-            && !unsafe { ffi::nng_aio_busy(inner.raw) };
-        if lost {
-            st.running = true;
-            drop(st);
-            // SAFETY: we hold the running flag and the op is complete.
-            unsafe { deliver(self.inner.as_ptr()) };
-            st = inner.lock();
+        // The last operation started so far; its callback may be running
+        // even though it is no longer in flight.
+        let seq = st.seq;
+        let mut idle_polls = 0;
+        while st.delivered < seq {
+            let (guard, timeout) = inner
+                .idle
+                .wait_timeout(st, LOST_POLL)
+                .unwrap_or_else(|p| p.into_inner());
+            st = guard;
+            if !timeout.timed_out() || st.running || st.op.map(|(_, s)| s) != Some(seq) {
+                idle_polls = 0;
+                continue;
+            }
+            // SAFETY: raw is live while self is; nng_aio_busy only reads.
+            if unsafe { ffi::nng_aio_busy(inner.raw) } {
+                idle_polls = 0;
+                continue;
+            }
+            idle_polls += 1;
+            if idle_polls >= LOST_POLLS {
+                // nng has been idle for a while yet never called back: the
+                // completion was lost (nng issue #2208). Deliver it here so
+                // the callback still runs exactly once and nothing leaks.
+                st.running = true;
+                drop(st);
+                // SAFETY: we hold the running flag; nng is done with the op.
+                unsafe { deliver(self.inner.as_ptr()) };
+                st = inner.lock();
+            }
         }
         if let Some(p) = st.panic.take() {
             drop(st);
@@ -505,16 +523,29 @@ unsafe fn collect(raw: *mut ffi::nng_aio, op: Op) -> AioResult {
     // SAFETY: a non-null message on the aio is owned by whoever collects it.
     let msg = NonNull::new(msg).map(|p| unsafe { Message::from_raw(p.as_ptr()) });
     let res = crate::error::cvt(rv);
-    match op {
-        Op::Send => AioResult::Send(res.map_err(|error| SendError {
-            error,
-            // nng keeps a failed send's message on the aio; an empty message
-            // stands in should a provider ever drop it.
-            message: msg.unwrap_or_default(),
-        })),
-        Op::Recv => AioResult::Recv(res.and_then(|()| msg.ok_or(Error::Internal))),
-        Op::Sleep => AioResult::Sleep(res),
-        Op::Dial => AioResult::Dial(res),
+    // A cancel that arrives after a completion but before its callback can
+    // overwrite the result (nng_aio_abort on an aio that finished without
+    // being started sets NNG_ECANCELED): trust the message over the code, so
+    // a received message is never dropped and a consumed one never resent.
+    match (op, res, msg) {
+        (Op::Send, Ok(()), Some(m)) => {
+            // nng never leaves a sent message behind; should it, free it.
+            drop(m);
+            AioResult::Send(Ok(()))
+        }
+        (Op::Send, Ok(()), None) | (Op::Send, Err(_), None) => AioResult::Send(Ok(())),
+        (Op::Send, Err(error), Some(message)) => AioResult::Send(Err(SendError { error, message })),
+        (Op::Recv, _, Some(m)) => AioResult::Recv(Ok(m)),
+        (Op::Recv, Ok(()), None) => AioResult::Recv(Err(Error::Internal)),
+        (Op::Recv, Err(e), None) => AioResult::Recv(Err(e)),
+        (Op::Sleep, r, m) => {
+            drop(m);
+            AioResult::Sleep(r)
+        }
+        (Op::Dial, r, m) => {
+            drop(m);
+            AioResult::Dial(r)
+        }
     }
 }
 
@@ -552,13 +583,13 @@ unsafe fn deliver(inner: *mut Inner) {
     // SAFETY: guaranteed by the caller; freed at the end of this fn at most.
     let i = unsafe { &*inner };
     loop {
-        let (result, orphaned) = {
+        let (result, seq, orphaned) = {
             let mut st = i.lock();
             match st.op.take() {
                 // SAFETY: the op completed (we were called for it) and raw is
                 // live while the Inner is.
-                Some((op, _)) => (Some(unsafe { collect(i.raw, op) }), st.orphaned),
-                None => (None, st.orphaned),
+                Some((op, seq)) => (Some(unsafe { collect(i.raw, op) }), seq, st.orphaned),
+                None => (None, 0, st.orphaned),
             }
         };
         if let (Some(result), false) = (result, orphaned) {
@@ -579,6 +610,8 @@ unsafe fn deliver(inner: *mut Inner) {
             }
         }
         let mut st = i.lock();
+        st.delivered = st.delivered.max(seq);
+        i.idle.notify_all();
         if st.pending > 0 {
             st.pending -= 1;
             continue;
