@@ -153,10 +153,18 @@ impl AioResult {
 /// Something an [`Aio`] can send on and receive from: a [`Socket`] or a
 /// [`Context`]. Sealed.
 pub trait AsyncTarget: private::Sealed {
+    /// Starts sending the message set on `aio`.
+    ///
+    /// # Safety
+    /// `aio` must be a live `nng_aio` with no operation in flight.
     #[doc(hidden)]
-    fn start_send(&self, aio: *mut ffi::nng_aio);
+    unsafe fn start_send(&self, aio: *mut ffi::nng_aio);
+    /// Starts receiving into `aio`.
+    ///
+    /// # Safety
+    /// As for `start_send`.
     #[doc(hidden)]
-    fn start_recv(&self, aio: *mut ffi::nng_aio);
+    unsafe fn start_recv(&self, aio: *mut ffi::nng_aio);
 }
 
 mod private {
@@ -167,23 +175,23 @@ mod private {
 }
 
 impl AsyncTarget for Socket {
-    fn start_send(&self, aio: *mut ffi::nng_aio) {
-        // SAFETY: aio is a live nng_aio with no operation in flight (checked by
-        // Aio::start); the socket is a plain id that nng validates.
+    unsafe fn start_send(&self, aio: *mut ffi::nng_aio) {
+        // SAFETY: the caller passes a live, idle aio; the socket is a plain
+        // id that nng validates.
         unsafe { ffi::nng_socket_send(self.raw(), aio) }
     }
-    fn start_recv(&self, aio: *mut ffi::nng_aio) {
+    unsafe fn start_recv(&self, aio: *mut ffi::nng_aio) {
         // SAFETY: as in start_send.
         unsafe { ffi::nng_socket_recv(self.raw(), aio) }
     }
 }
 
 impl AsyncTarget for Context {
-    fn start_send(&self, aio: *mut ffi::nng_aio) {
+    unsafe fn start_send(&self, aio: *mut ffi::nng_aio) {
         // SAFETY: as for Socket; the context is a plain id that nng validates.
         unsafe { ffi::nng_ctx_send(self.raw(), aio) }
     }
-    fn start_recv(&self, aio: *mut ffi::nng_aio) {
+    unsafe fn start_recv(&self, aio: *mut ffi::nng_aio) {
         // SAFETY: as in start_send.
         unsafe { ffi::nng_ctx_recv(self.raw(), aio) }
     }
@@ -328,7 +336,8 @@ impl Aio {
         target: &T,
         msg: Message,
     ) -> std::result::Result<(), SendError> {
-        self.start(Op::Send, Some(msg), |raw| target.start_send(raw))
+        // SAFETY: start hands us its live, idle aio.
+        self.start(Op::Send, Some(msg), |raw| unsafe { target.start_send(raw) })
             .map_err(|(error, message)| SendError {
                 error,
                 message: message.expect("send keeps its message"),
@@ -340,7 +349,8 @@ impl Aio {
     #[doc(alias = "nng_socket_recv")]
     #[doc(alias = "nng_ctx_recv")]
     pub fn recv<T: AsyncTarget>(&self, target: &T) -> Result<()> {
-        self.start(Op::Recv, None, |raw| target.start_recv(raw))
+        // SAFETY: start hands us its live, idle aio.
+        self.start(Op::Recv, None, |raw| unsafe { target.start_recv(raw) })
             .map_err(|(e, _)| e)
     }
 

@@ -59,8 +59,8 @@ pub(crate) enum Target {
 }
 
 impl AsyncTarget for Target {
-    fn start_send(&self, aio: *mut crate::ffi::nng_aio) {
-        // SAFETY: called by Aio::start with a live idle aio; the ids are
+    unsafe fn start_send(&self, aio: *mut crate::ffi::nng_aio) {
+        // SAFETY: the caller passes a live idle aio (Aio::start); the ids are
         // plain integers that nng validates (a closed one fails with ECLOSED).
         unsafe {
             match *self {
@@ -69,7 +69,7 @@ impl AsyncTarget for Target {
             }
         }
     }
-    fn start_recv(&self, aio: *mut crate::ffi::nng_aio) {
+    unsafe fn start_recv(&self, aio: *mut crate::ffi::nng_aio) {
         // SAFETY: as in start_send.
         unsafe {
             match *self {
@@ -188,7 +188,12 @@ impl Future for SendFuture {
             let target = this.target;
             let aio = match this.op.aio() {
                 Ok(aio) => aio,
-                Err(error) => return Poll::Ready(Err(SendError { error, message: msg })),
+                Err(error) => {
+                    return Poll::Ready(Err(SendError {
+                        error,
+                        message: msg,
+                    }))
+                }
             };
             aio.send(&target, msg)?;
             this.started = true;

@@ -105,7 +105,6 @@ impl std::fmt::Debug for Pipe {
     }
 }
 
-
 /// A pipe event (`nng_pipe_ev`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[doc(alias = "nng_pipe_ev")]
@@ -156,6 +155,8 @@ thread_local! {
 /// and dropped only after it is closed.
 #[derive(Default)]
 pub(crate) struct NotifyState {
+    // Boxed so each Entry keeps its address (nng's `arg`) when the Vec grows.
+    #[allow(clippy::vec_box)]
     entries: Mutex<Vec<Box<Entry>>>,
     panic: PanicSlot,
 }
@@ -167,16 +168,18 @@ impl Drop for NotifyState {
             // callbacks (a deadlock-prone misuse nng warns about): the running
             // closure may be one of ours, so leak them rather than free it
             // under its feet.
-            let entries = std::mem::take(
-                self.entries.get_mut().unwrap_or_else(|p| p.into_inner()),
-            );
+            let entries = std::mem::take(self.entries.get_mut().unwrap_or_else(|p| p.into_inner()));
             std::mem::forget(entries);
         }
     }
 }
 
 /// The `nng_pipe_notify` callback.
-unsafe extern "C" fn notify_trampoline(pipe: ffi::nng_pipe, ev: ffi::nng_pipe_ev, arg: *mut c_void) {
+unsafe extern "C" fn notify_trampoline(
+    pipe: ffi::nng_pipe,
+    ev: ffi::nng_pipe_ev,
+    arg: *mut c_void,
+) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: arg is the address of a boxed Entry owned by the socket's
         // NotifyState, which outlives the socket's callbacks (see Socket's
@@ -231,10 +234,14 @@ impl Socket {
             panic: self.notify.panic.clone(),
         });
         let arg = &*entry as *const Entry as *mut c_void;
-        let mut entries = self.notify.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut entries = self
+            .notify
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         entries.push(entry); // the Box (and so `arg`) lives as long as the socket
-        // SAFETY: arg points to an Entry kept alive until the socket is closed
-        // and its callbacks have returned; the trampoline matches nng_pipe_cb.
+                             // SAFETY: arg points to an Entry kept alive until the socket is closed
+                             // and its callbacks have returned; the trampoline matches nng_pipe_cb.
         cvt(unsafe {
             ffi::nng_pipe_notify(self.raw(), event.to_raw(), Some(notify_trampoline), arg)
         })
@@ -245,14 +252,16 @@ impl Socket {
     #[doc(alias = "nng_pipe_notify")]
     pub fn remove_pipe_notify(&self, event: PipeEvent) -> Result<()> {
         // SAFETY: a NULL callback unregisters; nothing is passed to keep alive.
-        cvt(unsafe {
-            ffi::nng_pipe_notify(self.raw(), event.to_raw(), None, std::ptr::null_mut())
-        })
+        cvt(unsafe { ffi::nng_pipe_notify(self.raw(), event.to_raw(), None, std::ptr::null_mut()) })
     }
 
     /// Takes the payload of the first panic a pipe event callback raised
     /// (caught so it never unwinds into nng), if any.
     pub fn take_pipe_notify_panic(&self) -> Option<Box<dyn Any + Send + 'static>> {
-        self.notify.panic.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.notify
+            .panic
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 }

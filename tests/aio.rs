@@ -58,7 +58,10 @@ fn send_delivers_and_failed_send_returns_message() {
     let (a, b) = pair("send");
     let (aio, rx) = channel_aio();
     aio.send(&a, Message::from(&b"one"[..])).unwrap();
-    assert!(matches!(rx.recv_timeout(T).unwrap(), AioResult::Send(Ok(()))));
+    assert!(matches!(
+        rx.recv_timeout(T).unwrap(),
+        AioResult::Send(Ok(()))
+    ));
     b.set_opt::<nng::options::RecvTimeout>(Some(T)).unwrap();
     assert_eq!(b.recv().unwrap().as_slice(), b"one");
 
@@ -129,7 +132,10 @@ fn dial_reports_first_attempt() {
     let (aio, rx) = channel_aio();
     let ok = Dialer::new(&s, &format!("tcp://127.0.0.1:{port}")).unwrap();
     aio.dial(&ok).unwrap();
-    assert!(matches!(rx.recv_timeout(T).unwrap(), AioResult::Dial(Ok(()))));
+    assert!(matches!(
+        rx.recv_timeout(T).unwrap(),
+        AioResult::Dial(Ok(()))
+    ));
 
     // Nothing listens on the closed listener's port any more.
     drop(listener);
@@ -154,7 +160,7 @@ fn drop_inside_own_callback() {
         let _keep = &flag;
         let me = s2.lock().unwrap().take();
         drop(me); // drops this very aio while its callback runs
-        // The aio is stopping: new operations are refused, nothing hangs.
+                  // The aio is stopping: new operations are refused, nothing hangs.
         let again = aio.sleep(Duration::from_millis(1));
         res_tx.send((r.error(), again)).unwrap();
     })
@@ -328,7 +334,8 @@ fn callback_panic_is_caught_and_surfaced() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(
-        aio.take_panic().and_then(|p| p.downcast_ref::<&str>().copied()),
+        aio.take_panic()
+            .and_then(|p| p.downcast_ref::<&str>().copied()),
         Some("boom in callback")
     );
     assert!(aio.take_panic().is_none());

@@ -22,7 +22,8 @@ fn contexts_for_each_protocol_and_not_others() {
         let s = Socket::new(p).unwrap();
         let c = Context::new(&s).unwrap();
         assert!(c.id() > 0);
-        c.set_opt::<RecvTimeout>(Some(Duration::from_millis(7))).unwrap();
+        c.set_opt::<RecvTimeout>(Some(Duration::from_millis(7)))
+            .unwrap();
         assert_eq!(
             c.get_opt::<RecvTimeout>().unwrap(),
             Some(Duration::from_millis(7))
@@ -34,7 +35,12 @@ fn contexts_for_each_protocol_and_not_others() {
         );
         c.close().unwrap();
     }
-    for p in [Protocol::Pair0, Protocol::Pair1, Protocol::Push0, Protocol::Bus0] {
+    for p in [
+        Protocol::Pair0,
+        Protocol::Pair1,
+        Protocol::Push0,
+        Protocol::Bus0,
+    ] {
         let s = Socket::new(p).unwrap();
         assert_eq!(Context::new(&s).unwrap_err(), Error::NotSupported);
     }
@@ -140,8 +146,7 @@ fn n_contexts_serve_concurrently() {
             let ctx = Context::new(&req).unwrap();
             ctx.set_opt::<RecvTimeout>(Some(T)).unwrap();
             thread::spawn(move || {
-                ctx.send(Message::from(format!("r{i}").as_bytes()))
-                    .unwrap();
+                ctx.send(Message::from(format!("r{i}").as_bytes())).unwrap();
                 let reply = ctx.recv().unwrap();
                 assert_eq!(reply.as_slice(), format!("r{i}").as_bytes());
             })

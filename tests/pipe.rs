@@ -45,7 +45,10 @@ fn events_in_order_with_pipe_details() {
     assert!(pipe.listener().is_some());
     assert!(pipe.dialer().is_none());
     // ipc tells who the peer is: this very process.
-    assert_eq!(pipe.get_opt::<PeerPid>().unwrap() as u32, std::process::id());
+    assert_eq!(
+        pipe.get_opt::<PeerPid>().unwrap() as u32,
+        std::process::id()
+    );
     assert!(pipe.get_opt::<PeerUid>().is_ok());
 
     drop(req);
