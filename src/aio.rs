@@ -93,6 +93,15 @@
 //! leaked or sent twice. A received message is taken off the aio before the
 //! closure runs.
 //!
+//! **Cancel racing completion.** nng can report `NNG_ECANCELED` for an
+//! operation that had in fact completed (an abort arriving between a direct
+//! completion and its callback overwrites the result). The message on the aio
+//! is trusted over the code: a receive that carries a message is delivered as
+//! `Ok`, and a send whose message nng consumed is reported `Ok`, so a message
+//! is never dropped nor handed back to be sent twice. [`Aio::wait`] waits for
+//! the callback itself and, if nng reports the aio idle for a while without
+//! ever calling back (nng issue #2208), delivers the completion itself.
+//!
 //! **Sockets and contexts.** An `Aio` holds only ids of what it operates on;
 //! closing a socket or context completes its operations with
 //! [`Error::Closed`], so they may be dropped with operations in flight.
