@@ -265,6 +265,11 @@ impl Inner {
 /// the callback), or inside any aio callback including its own (it defers;
 /// see the [module docs](self)).
 ///
+/// The closure is freed where the `Aio` is dropped, so when that is inside a
+/// callback its captures are dropped there too: it must not own the last
+/// handle of a [`Socket`], since closing a socket waits for nng's callbacks
+/// and would deadlock there (nng's rule, not this crate's).
+///
 /// The closure must be `Send`:
 ///
 /// ```compile_fail

@@ -201,6 +201,13 @@ fn drop_inside_own_callback_with_new_operation_in_flight() {
     // closure running again.
     freed_rx.recv_timeout(T).unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // The closure is being freed on nng's thread; let it release its socket
+    // handle so the last one (and the blocking close) stays here.
+    let start = Instant::now();
+    while Arc::strong_count(&sock) > 1 && start.elapsed() < T {
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(Arc::strong_count(&sock), 1);
 }
 
 #[test]
