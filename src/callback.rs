@@ -14,6 +14,20 @@
 //! [`close_outside`] instead.
 
 use std::cell::Cell;
+use std::sync::Mutex;
+
+/// Serialises the crate's closes of sockets, dialers and listeners. nng 2.0
+/// has a race when a dialer is closed on one thread while its socket is
+/// closed on another (an assertion in `nni_dialer_rele` aborts the process);
+/// deferred closes make that overlap likely, so no two closes run at once.
+/// Callbacks never take this lock (their closes are deferred), so waiting for
+/// callbacks while holding it cannot deadlock.
+static CLOSE_LOCK: Mutex<()> = Mutex::new(());
+
+fn locked(close: impl FnOnce()) {
+    let _serial = CLOSE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    close();
+}
 
 thread_local! {
     /// How many crate trampolines are running on this thread (they nest when
@@ -48,12 +62,12 @@ pub(crate) fn inside() -> bool {
 /// the close is skipped (the handle leaks) rather than risk a deadlock.
 pub(crate) fn close_outside(close: impl FnOnce() + Send + 'static) {
     if !inside() {
-        close();
+        locked(close);
         return;
     }
     let spawned = std::thread::Builder::new()
         .name("nng-deferred-close".into())
-        .spawn(close);
+        .spawn(move || locked(close));
     if let Err(e) = spawned {
         ::log::warn!(target: "nng", "could not start a thread to close an nng handle dropped in a callback: {e}; it stays open");
     }
@@ -67,9 +81,11 @@ pub(crate) fn close_id<T: Copy + Send + 'static>(
     close: unsafe extern "C" fn(T) -> i32,
 ) -> crate::Result<()> {
     if !inside() {
+        let mut rv = 0;
         // SAFETY: the nng close functions accept any id; a stale one only
         // reports an error.
-        return crate::error::cvt(unsafe { close(raw) });
+        locked(|| rv = unsafe { close(raw) });
+        return crate::error::cvt(rv);
     }
     close_outside(move || {
         // SAFETY: as above.
