@@ -27,7 +27,10 @@ fi
 
 bash vendor/fetch-nng.sh
 
-# Real peers for the interop tests (Debian's nngcat, pynng), when the script exists.
-if [ -f .ci/install-peers.sh ]; then
-    bash .ci/install-peers.sh
-fi
+# Real peers for the interop tests (Debian's nngcat, pynng) and the browser
+# (Chromium + chromedriver) for the ws:// browser test.
+for peer in .ci/install-peers.sh .ci/install-browser.sh; do
+    if [ -f "$peer" ]; then
+        bash "$peer"
+    fi
+done

@@ -32,6 +32,14 @@ pub struct Dialer {
 impl Dialer {
     /// Creates a dialer for `url` on `socket`, not yet started
     /// (`nng_dialer_create`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Req0)?;
+    /// let d = nng::Dialer::new(&s, "ipc:///tmp/nng-doc.sock")?;
+    /// assert_eq!(nng::Dialer::new(&s, "nope://x").unwrap_err(), nng::Error::NotSupported);
+    /// # drop(d);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_create")]
     pub fn new(socket: &Socket, url: &str) -> Result<Dialer> {
         let url = to_cstring(url)?;
@@ -55,6 +63,12 @@ impl Dialer {
     }
 
     /// The dialer's positive id (`nng_dialer_id`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Req0)?;
+    /// assert!(s.dialer("inproc://dialer-id-doc")?.id() > 0);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_id")]
     pub fn id(&self) -> u32 {
         self.raw.id
@@ -62,6 +76,16 @@ impl Dialer {
 
     /// Starts dialing; the first attempt is synchronous and its failure is
     /// returned (`nng_dialer_start`). Later drops reconnect in the background.
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// rep.listen("inproc://dialer-start-doc")?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// req.dialer("inproc://dialer-start-doc")?.start()?;
+    /// assert_eq!(req.dialer("inproc://nobody")?.start(), Err(Error::ConnectionRefused));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_start")]
     pub fn start(&self) -> Result<()> {
         // SAFETY: the dialer is a plain id; nng validates it.
@@ -70,6 +94,13 @@ impl Dialer {
 
     /// Starts dialing in the background, retrying failures
     /// (`nng_dialer_start` with `NNG_FLAG_NONBLOCK`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
+    /// let d = s.dialer("inproc://dialer-async-doc")?;
+    /// d.start_async()?; // keeps trying until a listener appears or `d` is dropped
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_start")]
     pub fn start_async(&self) -> Result<()> {
         // SAFETY: as in start.
@@ -77,6 +108,12 @@ impl Dialer {
     }
 
     /// The URL the dialer connects to, as nng normalised it (`nng_dialer_get_url`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
+    /// assert_eq!(s.dialer("ws://127.0.0.1:8080/path")?.url()?, "ws://127.0.0.1:8080/path");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_get_url")]
     pub fn url(&self) -> Result<String> {
         let mut url = std::ptr::null();
@@ -87,12 +124,58 @@ impl Dialer {
         Ok(unsafe { crate::url::url_to_string(url) })
     }
 
+    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
+    /// request (`NNG_OPT_WS_HEADER` + `name`, via `nng_dialer_set_string`).
+    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
+    /// l.start()?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let d = req.dialer(&l.url()?)?;
+    /// d.set_ws_header("X-Client", "doc-test")?;
+    /// d.start()?;
+    /// req.send(b"hi")?;
+    /// let msg = rep.recv()?;
+    /// let pipe = msg.pipe().expect("received from a peer");
+    /// assert_eq!(pipe.ws_header("X-Client")?, "doc-test");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
+        use crate::options::private::RawOptions;
+        let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
+        self.set_string(&crate::options::ws_header_option(name)?, &value)
+    }
+
     /// Keeps the dialer running until its socket closes, giving up this handle.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// pull.listen("inproc://detach-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// let d = push.dialer("inproc://detach-doc")?;
+    /// d.start()?;
+    /// d.detach(); // still connected
+    /// push.send(b"still here")?;
+    /// assert_eq!(pull.recv()?.as_slice(), b"still here");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     pub fn detach(self) {
         std::mem::forget(self);
     }
 
     /// Closes the dialer and its connection (`nng_dialer_close`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
+    /// let d = s.dialer("inproc://dialer-close-doc")?;
+    /// d.close()?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_dialer_close")]
     pub fn close(self) -> Result<()> {
         let raw = self.raw;

@@ -1,5 +1,5 @@
 //! Errors: [`Error`], the [`Result`] alias, and the one conversion from nng's
-//! return codes ([`cvt`]).
+//! return codes (`cvt`, crate-internal).
 //!
 //! Every `nng_err` has a variant; each displays nng's own text (`nng_strerror`).
 //! Operating-system errors keep their `errno` ([`Error::System`]) and transport
@@ -14,7 +14,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 macro_rules! errors {
     ($( $(#[$doc:meta])* $variant:ident = $code:ident, $kind:ident; )*) => {
-        /// An error reported by nng (`nng_err`).
+        /// An error reported by nng (`nng_err`, text from `nng_strerror`).
         ///
         /// `Display` shows nng's own message, as `nng_strerror` gives it.
         ///
@@ -26,6 +26,7 @@ macro_rules! errors {
         /// ```
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
         #[non_exhaustive]
+        #[doc(alias = "nng_err", alias = "nng_strerror")]
         pub enum Error {
             $( $(#[$doc])* #[error("{}", strerror(ffi::$code))] $variant, )*
             /// An operating-system error (`NNG_ESYSERR`), with its `errno`.
@@ -41,6 +42,11 @@ macro_rules! errors {
 
         impl Error {
             /// Converts one of nng's codes (not `0`) into an `Error`.
+            ///
+            /// ```
+            /// assert_eq!(nng::Error::from_code(nng::ffi::NNG_ECLOSED), nng::Error::Closed);
+            /// assert_eq!(nng::Error::from_code(nng::ffi::NNG_ESYSERR | 2), nng::Error::System(2));
+            /// ```
             pub fn from_code(code: u32) -> Error {
                 match code {
                     $( ffi::$code => Error::$variant, )*
@@ -53,6 +59,10 @@ macro_rules! errors {
             }
 
             /// The raw `nng_err` code.
+            ///
+            /// ```
+            /// assert_eq!(nng::Error::TimedOut.code(), nng::ffi::NNG_ETIMEDOUT);
+            /// ```
             pub fn code(&self) -> u32 {
                 match *self {
                     $( Error::$variant => ffi::$code, )*
@@ -63,6 +73,12 @@ macro_rules! errors {
             }
 
             /// The closest [`io::ErrorKind`].
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// assert_eq!(nng::Error::TryAgain.io_kind(), ErrorKind::WouldBlock);
+            /// assert_eq!(nng::Error::AddressInUse.io_kind(), ErrorKind::AddrInUse);
+            /// ```
             pub fn io_kind(&self) -> io::ErrorKind {
                 match *self {
                     $( Error::$variant => io::ErrorKind::$kind, )*

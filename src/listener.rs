@@ -31,6 +31,14 @@ pub struct Listener {
 impl Listener {
     /// Creates a listener for `url` on `socket`, not yet started
     /// (`nng_listener_create`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = nng::Listener::new(&s, "tcp://[::1]:0")?;
+    /// # drop(l);
+    /// assert_eq!(nng::Listener::new(&s, "tcp://127.0.0.1:x").unwrap_err(), nng::Error::InvalidInput);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listener_create")]
     pub fn new(socket: &Socket, url: &str) -> Result<Listener> {
         let url = to_cstring(url)?;
@@ -54,12 +62,28 @@ impl Listener {
     }
 
     /// The listener's positive id (`nng_listener_id`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// assert!(s.listener("inproc://listener-id-doc")?.id() > 0);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listener_id")]
     pub fn id(&self) -> u32 {
         self.raw.id
     }
 
     /// Binds and starts accepting (`nng_listener_start`).
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let a = Socket::new(Protocol::Rep0)?;
+    /// let l = a.listener("tcp://127.0.0.1:0")?;
+    /// l.start()?;
+    /// let b = Socket::new(Protocol::Rep0)?;
+    /// assert_eq!(b.listener(&l.url()?)?.start(), Err(Error::AddressInUse));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listener_start")]
     pub fn start(&self) -> Result<()> {
         // SAFETY: the listener is a plain id; nng validates it.
@@ -68,6 +92,14 @@ impl Listener {
 
     /// The URL, with the bound port filled in once started
     /// (`nng_listener_get_url`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("ws://127.0.0.1:0/api")?;
+    /// l.start()?;
+    /// assert_eq!(l.url()?, format!("ws://127.0.0.1:{}/api", l.port()?));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listener_get_url")]
     pub fn url(&self) -> Result<String> {
         let mut url = std::ptr::null();
@@ -80,17 +112,67 @@ impl Listener {
 
     /// The locally bound port (TCP-based and UDP transports), e.g. after
     /// listening on port 0 (`NNG_OPT_BOUND_PORT`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("tcp://127.0.0.1:0")?;
+    /// l.start()?;
+    /// let port = l.port()?;
+    /// assert!(port > 0);
+    /// // Only IP transports have a port.
+    /// let ipc = s.listener("inproc://no-port")?;
+    /// assert!(ipc.port().is_err());
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_BOUND_PORT", alias = "nng_listener_get_int")]
     pub fn port(&self) -> Result<u16> {
         let port = self.get_opt::<crate::options::BoundPort>()?;
         u16::try_from(port).map_err(|_| crate::Error::Internal)
     }
 
+    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
+    /// response (`NNG_OPT_WS_HEADER` + `name`, via `nng_listener_set_string`).
+    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
+    /// l.set_ws_header("X-Server", "doc-test")?;
+    /// l.start()?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
+        use crate::options::private::RawOptions;
+        let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
+        self.set_string(&crate::options::ws_header_option(name)?, &value)
+    }
+
     /// Keeps the listener running until its socket closes, giving up this handle.
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("inproc://listener-detach-doc")?;
+    /// l.start()?;
+    /// l.detach(); // keeps listening until `s` closes
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     pub fn detach(self) {
         std::mem::forget(self);
     }
 
     /// Closes the listener and the connections it accepted (`nng_listener_close`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("tcp://127.0.0.1:0")?;
+    /// l.start()?;
+    /// let url = l.url()?;
+    /// l.close()?;
+    /// s.listen(&url)?; // the address is free again
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_listener_close")]
     pub fn close(self) -> Result<()> {
         let raw = self.raw;

@@ -3,6 +3,24 @@
 //! A `Message` has exactly one owner. Sending consumes it; when a send fails
 //! the message comes back inside the error ([`SendError`]), so nothing is lost.
 //! Receiving a `Message` copies nothing: the buffer nng filled is handed over.
+//!
+//! Ownership is enforced by the compiler. A sent message is gone:
+//!
+//! ```compile_fail,E0382
+//! let s = nng::Socket::new(nng::Protocol::Pair0).unwrap();
+//! let m = nng::Message::from("once");
+//! let _ = s.send_msg(m);
+//! println!("{}", m.len()); // error: use of moved value
+//! ```
+//!
+//! and a shared `&Message` (which may be on several threads: `Message` is
+//! `Sync`) cannot change the message:
+//!
+//! ```compile_fail,E0596
+//! fn edit(m: &nng::Message) {
+//!     m.push_back(b"x"); // error: needs `&mut Message`
+//! }
+//! ```
 
 use crate::error::{cvt, Error, Result};
 use crate::ffi;
@@ -75,16 +93,22 @@ macro_rules! int_ops {
         impl Message {
             $(
                 #[doc = concat!("Appends a big-endian `", stringify!($ty), "` to the body (`", stringify!($append), "`).")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::from(\"body\");\nm.", stringify!($push_back), "(1);\nm.", stringify!($push_front), "(2);\nassert_eq!(m.", stringify!($pop_front), "()?, 2);\nassert_eq!(m.", stringify!($pop_back), "()?, 1);\nassert_eq!(m.as_slice(), b\"body\");\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $push_back(&mut self, v: $ty) {
                     // SAFETY: self.ptr is a live message we own exclusively.
                     oom(cvt(unsafe { ffi::$append(self.ptr.as_ptr(), v) }));
                 }
                 #[doc = concat!("Prepends a big-endian `", stringify!($ty), "` to the body (`", stringify!($insert), "`).")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::from(\"body\");\nm.", stringify!($push_back), "(1);\nm.", stringify!($push_front), "(2);\nassert_eq!(m.", stringify!($pop_front), "()?, 2);\nassert_eq!(m.", stringify!($pop_back), "()?, 1);\nassert_eq!(m.as_slice(), b\"body\");\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $push_front(&mut self, v: $ty) {
                     // SAFETY: as above.
                     oom(cvt(unsafe { ffi::$insert(self.ptr.as_ptr(), v) }));
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the end of the body (`", stringify!($chop), "`); [`Error::InvalidInput`] if the body is too short.")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::from(\"body\");\nm.", stringify!($push_back), "(1);\nm.", stringify!($push_front), "(2);\nassert_eq!(m.", stringify!($pop_front), "()?, 2);\nassert_eq!(m.", stringify!($pop_back), "()?, 1);\nassert_eq!(m.as_slice(), b\"body\");\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $pop_back(&mut self) -> Result<$ty> {
                     let mut v = 0;
                     // SAFETY: as above; `v` is a valid out-pointer.
@@ -92,6 +116,8 @@ macro_rules! int_ops {
                     Ok(v)
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the start of the body (`", stringify!($trim), "`); [`Error::InvalidInput`] if the body is too short.")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::from(\"body\");\nm.", stringify!($push_back), "(1);\nm.", stringify!($push_front), "(2);\nassert_eq!(m.", stringify!($pop_front), "()?, 2);\nassert_eq!(m.", stringify!($pop_back), "()?, 1);\nassert_eq!(m.as_slice(), b\"body\");\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $pop_front(&mut self) -> Result<$ty> {
                     let mut v = 0;
                     // SAFETY: as above.
@@ -99,16 +125,22 @@ macro_rules! int_ops {
                     Ok(v)
                 }
                 #[doc = concat!("Appends a big-endian `", stringify!($ty), "` to the header (`", stringify!($h_append), "`).")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $h_push_back(&mut self, v: $ty) {
                     // SAFETY: as above.
                     oom(cvt(unsafe { ffi::$h_append(self.ptr.as_ptr(), v) }));
                 }
                 #[doc = concat!("Prepends a big-endian `", stringify!($ty), "` to the header (`", stringify!($h_insert), "`).")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $h_push_front(&mut self, v: $ty) {
                     // SAFETY: as above.
                     oom(cvt(unsafe { ffi::$h_insert(self.ptr.as_ptr(), v) }));
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the end of the header (`", stringify!($h_chop), "`).")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $h_pop_back(&mut self) -> Result<$ty> {
                     let mut v = 0;
                     // SAFETY: as above.
@@ -116,6 +148,8 @@ macro_rules! int_ops {
                     Ok(v)
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the start of the header (`", stringify!($h_trim), "`).")]
+                #[doc = ""]
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $h_pop_front(&mut self) -> Result<$ty> {
                     let mut v = 0;
                     // SAFETY: as above.
@@ -152,12 +186,23 @@ fn oom(r: Result<()>) {
 
 impl Message {
     /// An empty message (`nng_msg_alloc` with size 0).
+    ///
+    /// ```
+    /// let m = nng::Message::new();
+    /// assert!(m.is_empty() && m.header().is_empty());
+    /// ```
     #[doc(alias = "nng_msg_alloc")]
     pub fn new() -> Message {
         Message::with_len(0)
     }
 
     /// A message whose body is `len` zero bytes.
+    ///
+    /// ```
+    /// let mut m = nng::Message::with_len(4);
+    /// assert_eq!(m.as_slice(), &[0, 0, 0, 0]);
+    /// m.copy_from_slice(b"abcd");
+    /// ```
     #[doc(alias = "nng_msg_alloc")]
     pub fn with_len(len: usize) -> Message {
         oom(crate::init::ensure());
@@ -173,6 +218,11 @@ impl Message {
     }
 
     /// An empty message with room for `capacity` body bytes before reallocating.
+    ///
+    /// ```
+    /// let m = nng::Message::with_capacity(1024);
+    /// assert!(m.is_empty() && m.capacity() >= 1024);
+    /// ```
     pub fn with_capacity(capacity: usize) -> Message {
         let mut m = Message::new();
         m.reserve(capacity);
@@ -202,6 +252,11 @@ impl Message {
     }
 
     /// The body as bytes (`nng_msg_body`, `nng_msg_len`).
+    ///
+    /// ```
+    /// let m = nng::Message::from("abc");
+    /// assert_eq!(m.as_slice(), b"abc");
+    /// ```
     #[doc(alias = "nng_msg_body")]
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: body and len describe the message's initialised body, which
@@ -215,6 +270,12 @@ impl Message {
     }
 
     /// The body as mutable bytes.
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("abc");
+    /// m.as_mut_slice().make_ascii_uppercase();
+    /// assert_eq!(m.as_slice(), b"ABC");
+    /// ```
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in as_slice, and `&mut self` makes the borrow exclusive.
         unsafe {
@@ -226,6 +287,12 @@ impl Message {
     }
 
     /// The header (`nng_msg_header`, `nng_msg_header_len`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(&[0x80, 0, 0, 1]);
+    /// assert_eq!(m.header(), &[0x80, 0, 0, 1]);
+    /// ```
     #[doc(alias = "nng_msg_header")]
     pub fn header(&self) -> &[u8] {
         // SAFETY: as in as_slice, for the header.
@@ -238,6 +305,13 @@ impl Message {
     }
 
     /// The header as mutable bytes.
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(&[0, 0]);
+    /// m.header_mut()[1] = 9;
+    /// assert_eq!(m.header(), &[0, 9]);
+    /// ```
     pub fn header_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in as_mut_slice, for the header.
         unsafe {
@@ -249,6 +323,10 @@ impl Message {
     }
 
     /// Body length in bytes (`nng_msg_len`).
+    ///
+    /// ```
+    /// assert_eq!(nng::Message::from("four").len(), 4);
+    /// ```
     #[doc(alias = "nng_msg_len")]
     pub fn len(&self) -> usize {
         // SAFETY: self.ptr is live.
@@ -256,11 +334,20 @@ impl Message {
     }
 
     /// Whether the body is empty.
+    ///
+    /// ```
+    /// assert!(nng::Message::new().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Bytes the body can hold without reallocating (`nng_msg_capacity`).
+    ///
+    /// ```
+    /// let m = nng::Message::from("x");
+    /// assert!(m.capacity() >= m.len());
+    /// ```
     #[doc(alias = "nng_msg_capacity")]
     pub fn capacity(&self) -> usize {
         // SAFETY: self.ptr is live.
@@ -268,6 +355,12 @@ impl Message {
     }
 
     /// Makes room for at least `additional` more body bytes (`nng_msg_reserve`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("x");
+    /// m.reserve(100);
+    /// assert!(m.capacity() >= 101);
+    /// ```
     #[doc(alias = "nng_msg_reserve")]
     pub fn reserve(&mut self, additional: usize) {
         let want = self
@@ -279,6 +372,14 @@ impl Message {
     }
 
     /// Sets the body length, zero-filling growth (`nng_msg_realloc`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("ab");
+    /// m.resize(4);
+    /// assert_eq!(m.as_slice(), b"ab\0\0");
+    /// m.resize(1);
+    /// assert_eq!(m.as_slice(), b"a");
+    /// ```
     #[doc(alias = "nng_msg_realloc")]
     pub fn resize(&mut self, len: usize) {
         let old = self.len();
@@ -290,6 +391,12 @@ impl Message {
     }
 
     /// Shortens the body to `len` bytes; does nothing if it is shorter already.
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("abcdef");
+    /// m.truncate(3);
+    /// assert_eq!(m.as_slice(), b"abc");
+    /// ```
     pub fn truncate(&mut self, len: usize) {
         let cur = self.len();
         if len < cur {
@@ -299,6 +406,12 @@ impl Message {
     }
 
     /// Empties the body, keeping its capacity (`nng_msg_clear`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("abc");
+    /// m.clear();
+    /// assert!(m.is_empty());
+    /// ```
     #[doc(alias = "nng_msg_clear")]
     pub fn clear(&mut self) {
         // SAFETY: self.ptr is live and exclusively ours.
@@ -306,6 +419,13 @@ impl Message {
     }
 
     /// Empties the header (`nng_msg_header_clear`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(b"hdr");
+    /// m.clear_header();
+    /// assert!(m.header().is_empty());
+    /// ```
     #[doc(alias = "nng_msg_header_clear")]
     pub fn clear_header(&mut self) {
         // SAFETY: self.ptr is live and exclusively ours.
@@ -313,6 +433,12 @@ impl Message {
     }
 
     /// Appends bytes to the body (`nng_msg_append`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("ab");
+    /// m.push_back(b"cd");
+    /// assert_eq!(m.as_slice(), b"abcd");
+    /// ```
     #[doc(alias = "nng_msg_append")]
     pub fn push_back(&mut self, data: &[u8]) {
         // SAFETY: data is valid for data.len() bytes; nng copies them. A slice
@@ -324,6 +450,12 @@ impl Message {
     }
 
     /// Prepends bytes to the body (`nng_msg_insert`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("cd");
+    /// m.push_front(b"ab");
+    /// assert_eq!(m.as_slice(), b"abcd");
+    /// ```
     #[doc(alias = "nng_msg_insert")]
     pub fn push_front(&mut self, data: &[u8]) {
         // SAFETY: as in push_back.
@@ -334,6 +466,14 @@ impl Message {
 
     /// Removes `n` bytes from the end of the body (`nng_msg_chop`);
     /// [`Error::InvalidInput`] if the body is shorter.
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("abcd");
+    /// m.chop(2)?;
+    /// assert_eq!(m.as_slice(), b"ab");
+    /// assert_eq!(m.chop(3), Err(nng::Error::InvalidInput));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_msg_chop")]
     pub fn chop(&mut self, n: usize) -> Result<()> {
         // SAFETY: self.ptr is live; nng checks the length.
@@ -342,6 +482,13 @@ impl Message {
 
     /// Removes `n` bytes from the start of the body (`nng_msg_trim`);
     /// [`Error::InvalidInput`] if the body is shorter.
+    ///
+    /// ```
+    /// let mut m = nng::Message::from("abcd");
+    /// m.trim(1)?;
+    /// assert_eq!(m.as_slice(), b"bcd");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_msg_trim")]
     pub fn trim(&mut self, n: usize) -> Result<()> {
         // SAFETY: self.ptr is live; nng checks the length.
@@ -349,6 +496,13 @@ impl Message {
     }
 
     /// Appends bytes to the header (`nng_msg_header_append`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(b"ab");
+    /// m.header_push_back(b"cd");
+    /// assert_eq!(m.header(), b"abcd");
+    /// ```
     #[doc(alias = "nng_msg_header_append")]
     pub fn header_push_back(&mut self, data: &[u8]) {
         // SAFETY: as in push_back.
@@ -358,6 +512,13 @@ impl Message {
     }
 
     /// Prepends bytes to the header (`nng_msg_header_insert`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(b"cd");
+    /// m.header_push_front(b"ab");
+    /// assert_eq!(m.header(), b"abcd");
+    /// ```
     #[doc(alias = "nng_msg_header_insert")]
     pub fn header_push_front(&mut self, data: &[u8]) {
         // SAFETY: as in push_back.
@@ -367,6 +528,14 @@ impl Message {
     }
 
     /// Removes `n` bytes from the end of the header (`nng_msg_header_chop`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(b"abcd");
+    /// m.header_chop(1)?;
+    /// assert_eq!(m.header(), b"abc");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_msg_header_chop")]
     pub fn header_chop(&mut self, n: usize) -> Result<()> {
         // SAFETY: self.ptr is live; nng checks the length.
@@ -374,6 +543,14 @@ impl Message {
     }
 
     /// Removes `n` bytes from the start of the header (`nng_msg_header_trim`).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(b"abcd");
+    /// m.header_trim(1)?;
+    /// assert_eq!(m.header(), b"bcd");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_msg_header_trim")]
     pub fn header_trim(&mut self, n: usize) -> Result<()> {
         // SAFETY: self.ptr is live; nng checks the length.
@@ -381,6 +558,18 @@ impl Message {
     }
 
     /// The pipe the message arrived on, if any (`nng_msg_get_pipe`).
+    ///
+    /// ```
+    /// use nng::{Message, Protocol, Socket};
+    /// assert!(Message::new().pipe().is_none());
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// pull.listen("inproc://msg-pipe-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// push.dial("inproc://msg-pipe-doc")?;
+    /// push.send(b"x")?;
+    /// assert!(pull.recv()?.pipe().is_some());
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_msg_get_pipe")]
     pub fn pipe(&self) -> Option<Pipe> {
         // SAFETY: self.ptr is live.
@@ -389,6 +578,22 @@ impl Message {
 
     /// Sets the pipe to send on, for protocols that honour it (raw sockets,
     /// pair1 polyamorous) (`nng_msg_set_pipe`).
+    ///
+    /// ```
+    /// // Reply on the pipe a request came from (see the pair1 polyamorous tour).
+    /// # use nng::{Message, Protocol, Socket};
+    /// # let hub = Socket::new(Protocol::Pair1Poly)?;
+    /// # hub.listen("inproc://set-pipe-doc")?;
+    /// # let peer = Socket::new(Protocol::Pair1)?;
+    /// # peer.dial("inproc://set-pipe-doc")?;
+    /// # peer.send(b"hello")?;
+    /// let request = hub.recv()?;
+    /// let mut reply = Message::from("just you");
+    /// reply.set_pipe(request.pipe().unwrap());
+    /// hub.send_msg(reply)?;
+    /// # assert_eq!(peer.recv()?.as_slice(), b"just you");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[doc(alias = "nng_msg_set_pipe")]
     pub fn set_pipe(&mut self, pipe: Pipe) {
         // SAFETY: self.ptr is live and exclusively ours.

@@ -5,10 +5,28 @@
 //! read or write it is part of the type: [`Get<H>`] and [`Set<H>`] are only
 //! implemented where nng supports it, so a wrong pairing does not compile:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use nng::options::BoundPort;
 //! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
 //! s.set_opt::<BoundPort>(80).unwrap(); // the bound port is read-only, listeners only
+//! ```
+//!
+//! A value of the wrong type does not compile either (durations are never raw
+//! milliseconds):
+//!
+//! ```compile_fail,E0308
+//! use nng::options::RecvTimeout;
+//! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
+//! s.set_opt::<RecvTimeout>(250).unwrap(); // expected Option<Duration>
+//! ```
+//!
+//! nor does reading a transport option from a socket (nng 2.0 keeps those on
+//! dialers and listeners), or setting anything on a pipe:
+//!
+//! ```compile_fail,E0277
+//! use nng::options::TcpNoDelay;
+//! let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
+//! let _ = s.get_opt::<TcpNoDelay>();
 //! ```
 //!
 //! Values the type system cannot judge (a transport that lacks the option,
@@ -34,6 +52,12 @@ use std::ffi::{c_char, CStr, CString};
 use std::time::Duration;
 
 /// An nng option: its name and the Rust type of its value.
+///
+/// ```
+/// use nng::options::{Opt, RecvTimeout};
+/// assert_eq!(RecvTimeout::NAME.to_str(), Ok("recv-timeout"));
+/// let _typed: <RecvTimeout as Opt>::Value = Some(std::time::Duration::from_secs(1));
+/// ```
 pub trait Opt {
     /// The C name, e.g. `"recv-timeout"`.
     const NAME: &'static CStr;
@@ -42,12 +66,31 @@ pub trait Opt {
 }
 
 /// Marks an option as readable from handle type `H`.
+///
+/// ```
+/// use nng::options::{BoundPort, Get};
+/// fn readable_from_listeners<O: Get<nng::Listener>>() {}
+/// readable_from_listeners::<BoundPort>();
+/// ```
 pub trait Get<H>: Opt {}
 /// Marks an option as writable on handle type `H`.
+///
+/// ```
+/// use nng::options::{RecvMaxSize, Set};
+/// fn writable_on_dialers<O: Set<nng::Dialer>>() {}
+/// writable_on_dialers::<RecvMaxSize>();
+/// ```
 pub trait Set<H>: Opt {}
 
 /// A type an option value can have: `bool`, `i32` (C `int`), `usize`
 /// (`size_t`), `u64`, `Option<Duration>` (`nng_duration`), `String`.
+/// Sealed: the set follows nng's typed option functions.
+///
+/// ```
+/// fn value<V: nng::options::OptValue>() {}
+/// value::<Option<std::time::Duration>>();
+/// value::<String>();
+/// ```
 pub trait OptValue: Sized + private::Sealed {
     #[doc(hidden)]
     fn get_from<H: private::RawOptions + ?Sized>(h: &H, name: &CStr) -> Result<Self>;
@@ -322,11 +365,13 @@ impl RawOptions for Pipe {
 macro_rules! accessors {
     ($($handle:ty),*) => {$(
         impl $handle {
-            /// Reads an option (`nng_*_get_*`), typed by the option.
+            /// Reads an option (`nng_*_get_*`), typed by the option; see
+            /// [the options module](crate::options) for examples.
             pub fn get_opt<O: Get<$handle>>(&self) -> Result<O::Value> {
                 O::Value::get_from(self, O::NAME)
             }
-            /// Writes an option (`nng_*_set_*`), typed by the option.
+            /// Writes an option (`nng_*_set_*`), typed by the option; see
+            /// [the options module](crate::options) for examples.
             pub fn set_opt<O: Set<$handle>>(&self, value: O::Value) -> Result<()> {
                 value.set_on(self, O::NAME)
             }
@@ -337,9 +382,66 @@ accessors!(Socket, Dialer, Listener, Context);
 
 impl Pipe {
     /// Reads an option of the pipe (`nng_pipe_get_*`), typed by the option.
+    /// Options of the pipe's dialer or listener are readable here too.
+    #[doc(alias = "nng_pipe_get_bool", alias = "nng_pipe_get_int")]
+    #[doc(alias = "nng_pipe_get_size", alias = "nng_pipe_get_ms")]
+    #[doc(alias = "nng_pipe_get_strdup")]
     pub fn get_opt<O: Get<Pipe>>(&self) -> Result<O::Value> {
         O::Value::get_from(self, O::NAME)
     }
+
+    /// ws, wss: the value of HTTP header `name` the peer sent in its
+    /// WebSocket handshake (`NNG_OPT_WS_HEADER` + `name`);
+    /// [`Error::EntryNotFound`] if it sent none, [`Error::NotSupported`] on
+    /// other transports. See [`Dialer::set_ws_header`] for an example.
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn ws_header(&self, name: &str) -> Result<String> {
+        self.get_string(&ws_header_option(name)?)
+    }
+
+    /// ws, wss: every HTTP header of the peer's WebSocket handshake, in order
+    /// (`NNG_OPT_WS_HEADER_RESET`, `_NEXT`, `_KEY`, `_VALUE`). Do not call it
+    /// on one pipe from two threads at once: nng keeps one iteration cursor
+    /// per connection.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/all-headers")?;
+    /// l.start()?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let d = req.dialer(&l.url()?)?;
+    /// d.set_ws_header("X-Trace", "42")?;
+    /// d.start()?;
+    /// req.send(b"hi")?;
+    /// let pipe = rep.recv()?.pipe().unwrap();
+    /// let headers = pipe.ws_headers()?;
+    /// assert!(headers.iter().any(|(k, v)| k == "X-Trace" && v == "42"));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER_NEXT")]
+    pub fn ws_headers(&self) -> Result<Vec<(String, String)>> {
+        self.get_bool(cstr(ffi::NNG_OPT_WS_HEADER_RESET))?;
+        let mut out = Vec::new();
+        while self.get_bool(cstr(ffi::NNG_OPT_WS_HEADER_NEXT))? {
+            out.push((
+                self.get_string(cstr(ffi::NNG_OPT_WS_HEADER_KEY))?,
+                self.get_string(cstr(ffi::NNG_OPT_WS_HEADER_VALUE))?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The dynamic option name `ws:header:<name>` for a WebSocket HTTP header;
+/// [`Error::InvalidInput`] for an empty name or one with a NUL byte.
+pub(crate) fn ws_header_option(name: &str) -> Result<CString> {
+    if name.is_empty() {
+        return Err(Error::InvalidInput);
+    }
+    let mut full = cstr(ffi::NNG_OPT_WS_HEADER).to_bytes().to_vec();
+    full.extend_from_slice(name.as_bytes());
+    CString::new(full).map_err(|_| Error::InvalidInput)
 }
 
 const fn cstr(bytes: &'static [u8]) -> &'static CStr {
@@ -358,6 +460,8 @@ macro_rules! options {
         #[doc = concat!("C name: `", stringify!($c), "`. Value: `", stringify!($ty), "`.")]
         #[doc = concat!("Readable from: ", $("[`", stringify!($g), "`] ",)* ".")]
         #[doc = concat!("Writable on: ", $("[`", stringify!($s), "`] ",)* ".")]
+        #[doc = ""]
+        #[doc = concat!("```\nuse nng::options::{Opt, ", stringify!($name), "};\nlet name = ", stringify!($name), "::NAME.to_bytes_with_nul();\nassert_eq!(name, nng::ffi::", stringify!($c), ");\n```")]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $name;
         impl Opt for $name {
@@ -370,8 +474,8 @@ macro_rules! options {
 }
 
 options! {
-    /// Messages (0-8192) buffered for receiving.
-    RecvBufferSize = NNG_OPT_RECVBUF: i32; get: [Socket]; set: [Socket];
+    /// Messages (0-8192) buffered for receiving. A sub0 context has its own.
+    RecvBufferSize = NNG_OPT_RECVBUF: i32; get: [Socket, Context]; set: [Socket, Context];
     /// Messages (0-8192) buffered for sending.
     SendBufferSize = NNG_OPT_SENDBUF: i32; get: [Socket]; set: [Socket];
     /// Default timeout of receive operations; `None` waits forever.
@@ -393,8 +497,9 @@ options! {
     TcpNoDelay = NNG_OPT_TCP_NODELAY: bool; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
     /// TCP keep-alive probes (tcp, tls, ws, wss); `false` by default.
     TcpKeepAlive = NNG_OPT_TCP_KEEPALIVE: bool; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
-    /// The locally bound port, e.g. after listening on port 0.
-    BoundPort = NNG_OPT_BOUND_PORT: i32; get: [Listener, Dialer]; set: [];
+    /// The locally bound port of a started tcp, ws, tls, wss or udp listener,
+    /// e.g. after listening on port 0 (see also [`Listener::port`]).
+    BoundPort = NNG_OPT_BOUND_PORT: i32; get: [Listener]; set: [];
     /// UNIX file mode of an ipc listener's socket file (set before starting).
     IpcPermissions = NNG_OPT_IPC_PERMISSIONS: i32; get: []; set: [Listener];
     /// UNIX user id for an ipc listener's socket file (set before starting).
@@ -445,6 +550,9 @@ options! {
     ReqResendTick = NNG_OPT_REQ_RESENDTICK: Option<Duration>; get: [Socket]; set: [Socket];
     /// surveyor0: how long a survey collects responses.
     SurveyTime = NNG_OPT_SURVEYOR_SURVEYTIME: Option<Duration>; get: [Socket, Context]; set: [Socket, Context];
+    /// pair1: whether the socket is polyamorous (read-only; open one with
+    /// [`Protocol::Pair1Poly`](crate::Protocol::Pair1Poly)).
+    Pair1Polyamorous = NNG_OPT_PAIR1_POLY: bool; get: [Socket]; set: [];
     /// sub0: when the receive queue is full, drop the oldest (`true`, default)
     /// or the newest message.
     SubPreferNew = NNG_OPT_SUB_PREFNEW: bool; get: [Socket, Context]; set: [Socket, Context];

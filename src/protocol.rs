@@ -95,6 +95,11 @@ impl Protocol {
     }
 
     /// The 16-bit protocol number on the wire (e.g. req0 is 0x30).
+    ///
+    /// ```
+    /// assert_eq!(nng::Protocol::Req0.id(), 0x30);
+    /// assert_eq!(nng::Protocol::Pair1Poly.id(), nng::Protocol::Pair1.id());
+    /// ```
     pub fn id(self) -> u16 {
         use Protocol::*;
         match self {
@@ -113,6 +118,11 @@ impl Protocol {
     }
 
     /// The protocol's name as nng reports it (`"req"`, `"pair1"`, ...).
+    ///
+    /// ```
+    /// assert_eq!(nng::Protocol::Surveyor0.name(), "surveyor");
+    /// assert_eq!(nng::Protocol::Bus0.to_string(), "bus");
+    /// ```
     pub fn name(self) -> &'static str {
         use Protocol::*;
         match self {
@@ -131,6 +141,11 @@ impl Protocol {
     }
 
     /// The protocol with this wire number (pair1 maps to [`Protocol::Pair1`]).
+    ///
+    /// ```
+    /// assert_eq!(nng::Protocol::from_id(0x21), Some(nng::Protocol::Sub0));
+    /// assert_eq!(nng::Protocol::from_id(0x99), None);
+    /// ```
     pub fn from_id(id: u16) -> Option<Protocol> {
         Protocol::ALL
             .into_iter()
@@ -138,6 +153,12 @@ impl Protocol {
     }
 
     /// The protocol a peer of this one must speak.
+    ///
+    /// ```
+    /// use nng::Protocol;
+    /// assert_eq!(Protocol::Push0.peer(), Protocol::Pull0);
+    /// assert_eq!(Protocol::Bus0.peer(), Protocol::Bus0);
+    /// ```
     pub fn peer(self) -> Protocol {
         use Protocol::*;
         match self {

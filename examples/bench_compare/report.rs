@@ -368,7 +368,7 @@ fn svg(rows: &[Row], caption: &str) -> String {
     let mut sections = rows.iter().map(|r| r.section).collect::<Vec<_>>();
     sections.dedup();
     let height = top + line_h * (rows.len() + sections.len() * 2) as f64 + 60.0;
-    let width = left + plot_w + 90.0;
+    let width = left + plot_w + 150.0;
     let x = |v: f64| left + (v.clamp(lo, hi) - lo) / (hi - lo) * plot_w;
     let mut s = String::new();
     let _ = writeln!(
@@ -387,7 +387,7 @@ fn svg(rows: &[Row], caption: &str) -> String {
     );
     let _ = writeln!(
         s,
-        r#"<text x="10" y="54" font-size="11">dot: ratio of medians; whisker: range of per-round paired ratios; green band: within 3 %; memory and instruction rows: C/Rust</text>"#
+        r#"<text x="10" y="54" font-size="11">dot: ratio of medians; whisker: range of per-round paired ratios; green band: within 3 %; plotted as Rust/C for throughput, C/Rust for latency, instructions, memory</text>"#
     );
     let bottom = height - 40.0;
     // Grid.

@@ -29,8 +29,9 @@
 #![allow(missing_docs)]
 
 // Referencing the mbedTLS crate keeps its static archives on the link line,
-// after libnng (link order: nng, mbedtls, mbedx509, mbedcrypto).
-#[cfg(feature = "tls")]
+// after libnng (link order: nng, mbedtls, mbedx509, mbedcrypto). A system nng
+// brings its own TLS library, so mbedTLS is linked only for the vendored build.
+#[cfg(all(feature = "tls", nng_sys_vendored))]
 extern crate mbedtls_sys;
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));

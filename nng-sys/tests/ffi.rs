@@ -119,7 +119,7 @@ fn req_rep_tcp() {
     round_trip("tcp://127.0.0.1:0");
 }
 
-#[cfg(feature = "tls")]
+#[cfg(all(feature = "tls", nng_sys_vendored))]
 #[test]
 fn tls_engine_is_mbed() {
     init();
@@ -144,7 +144,7 @@ fn tls_engine_is_mbed() {
     }
 }
 
-#[cfg(not(feature = "tls"))]
+#[cfg(all(not(feature = "tls"), nng_sys_vendored))]
 #[test]
 fn tls_is_absent_without_the_feature() {
     init();

@@ -1,0 +1,769 @@
+//! The `ws://` transport against a real browser: examples/browser_chat.rs is
+//! started on loopback and its page is driven in headless Chromium through
+//! chromedriver (W3C WebDriver over HTTP).
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/install-browser.sh`);
+//! without them the test fails, naming that script. `CHROMIUM` and
+//! `CHROMEDRIVER` override the binaries. The screenshot goes to
+//! `target/test-artifacts/browser_chat.png`; with `NNG_UPDATE_SCREENSHOT=1` it
+//! is also copied to `docs/browser_chat.png`.
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The deadline of every single wait: generous, for a loaded 2-core machine.
+const WAIT: Duration = Duration::from_secs(60);
+
+const INSTALL_HINT: &str =
+    "run .ci/install-browser.sh (installs Debian's chromium and chromium-driver)";
+
+/// The W3C WebDriver key of an element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Polls `f` every 100 ms until it gives a value, failing after [`WAIT`].
+fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {WAIT:?} waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Finds `name` on PATH (or the path in the environment variable `var`).
+fn find_tool(var: &str, name: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "{var}={} is not a file; {INSTALL_HINT}",
+            p.display()
+        );
+        return p;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("`{name}` is not on PATH: {INSTALL_HINT}"))
+}
+
+/// Reads a child's standard output line by line into a channel.
+fn line_reader(out: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a child's output line that `want` accepts, keeping every line
+/// seen in `seen` (for failure messages).
+fn wait_line(
+    lines: &Receiver<String>,
+    seen: &mut Vec<String>,
+    who: &str,
+    what: &str,
+    want: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if want(&line) {
+                    return line;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("{who}: no {what} within {WAIT:?}; output so far: {seen:#?}")
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("{who} exited before printing {what}; output: {seen:#?}")
+            }
+        }
+    }
+}
+
+/// Runs `cmd` to completion within [`WAIT`] x 10, failing with its output.
+fn run_bounded(mut cmd: Command, what: &str) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let mut stderr = child.stderr.take().expect("piped");
+    let errors = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + WAIT * 10;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {:?}", WAIT * 10);
+        }
+        thread::sleep(Duration::from_millis(200));
+    };
+    let errors = errors.join().unwrap_or_default();
+    assert!(status.success(), "{what} failed ({status}):\n{errors}");
+}
+
+/// The example's binary, (re)built with this test's features and profile.
+///
+/// `cargo test` builds the examples too, but `cargo test --test browser_chat`
+/// does not, so this asks cargo; it is quick when the binary is up to date.
+fn example_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let features: Vec<&str> = [
+        ("vendored", cfg!(feature = "vendored")),
+        ("tls", cfg!(feature = "tls")),
+        ("tools", cfg!(feature = "tools")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args([
+        "build",
+        "--quiet",
+        "--example",
+        "browser_chat",
+        "--profile",
+        profile,
+    ])
+    .arg("--manifest-path")
+    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+    .arg("--target-dir")
+    .arg(target_dir)
+    .arg("--no-default-features");
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    run_bounded(cmd, "cargo build --example browser_chat");
+    let bin = profile_dir.join("examples").join("browser_chat");
+    assert!(bin.is_file(), "{} was not built", bin.display());
+    bin
+}
+
+/// The running example; killed on drop.
+struct Example {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    page: String,
+}
+
+impl Example {
+    fn start() -> Example {
+        let mut child = Command::new(example_binary())
+            .args(["--http-port", "0", "--ws-port", "0", "--max-frame", "4096"])
+            .args(["--exit-after", "600"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start examples/browser_chat");
+        let stdin = child.stdin.take().expect("piped");
+        let lines = line_reader(child.stdout.take().expect("piped"));
+        let mut ex = Example {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+            page: String::new(),
+        };
+        let page = ex.wait("the page URL", |l| l.starts_with("browser_chat: page "));
+        ex.page = page["browser_chat: page ".len()..].trim().to_string();
+        assert!(
+            ex.page.starts_with("http://127.0.0.1:"),
+            "page on loopback: {page}"
+        );
+        for (name, proto) in [("chat", "bus"), ("news", "pub"), ("ask", "rep")] {
+            let line = ex.wait(name, |l| l.starts_with(&format!("browser_chat: {name} ")));
+            // The subprotocol the page hard-codes is the one nng's listener advertises.
+            assert!(
+                line.contains("ws://127.0.0.1:")
+                    && line.ends_with(&format!("{proto}.sp.nanomsg.org)")),
+                "{line}"
+            );
+        }
+        ex
+    }
+
+    fn wait(&mut self, what: &str, want: impl Fn(&str) -> bool) -> String {
+        wait_line(&self.lines, &mut self.seen, "browser_chat", what, want)
+    }
+
+    /// Waits until the service logs exactly `line` (what its socket received).
+    fn expect_line(&mut self, line: &str) {
+        self.wait(&format!("{line:?}"), |l| l == line);
+    }
+
+    /// Publishes `line` on the service's pub0 socket (through its stdin).
+    fn publish(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").expect("write to the example's stdin");
+        self.stdin.flush().expect("flush");
+        self.expect_line(&format!("published: {line}"));
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request to `addr` (chromedriver on loopback), with a JSON
+/// body if given; gives the status code and the body.
+fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, String)> {
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut conn = std::net::TcpStream::connect(addr)?;
+    conn.set_read_timeout(Some(WAIT))?;
+    conn.set_write_timeout(Some(WAIT))?;
+    let body = body.map_or(String::new(), Value::to_string);
+    write!(
+        conn,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut conn = BufReader::new(conn);
+    let mut line = String::new();
+    conn.read_line(&mut line)?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
+    let (mut length, mut chunked) = (None, false);
+    loop {
+        line.clear();
+        conn.read_line(&mut line)?;
+        let header = line.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(v) = header.strip_prefix("content-length:") {
+            length = Some(v.trim().parse().map_err(|_| bad(header.clone()))?);
+        }
+        chunked |= header.starts_with("transfer-encoding:") && header.contains("chunked");
+    }
+    let mut payload = Vec::new();
+    if chunked {
+        loop {
+            line.clear();
+            conn.read_line(&mut line)?;
+            let size = line.trim_end().split(';').next().unwrap_or_default();
+            let size = usize::from_str_radix(size, 16).map_err(|_| bad(line.clone()))?;
+            let mut chunk = vec![0; size + 2]; // the data and its CRLF
+            conn.read_exact(&mut chunk)?;
+            if size == 0 {
+                break;
+            }
+            payload.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(n) = length {
+        payload.resize(n, 0);
+        conn.read_exact(&mut payload)?;
+    } else {
+        conn.read_to_end(&mut payload)?;
+    }
+    let text = String::from_utf8(payload).map_err(|_| bad("body is not UTF-8".into()))?;
+    Ok((status, text))
+}
+
+/// chromedriver (in its own process group, with the Chromium it starts) and
+/// one WebDriver session; everything is stopped and removed on drop.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: Option<String>,
+    profile: PathBuf,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let chromium = find_tool("CHROMIUM", "chromium");
+        let chromedriver = find_tool("CHROMEDRIVER", "chromedriver");
+        let profile = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "browser_chat-profile-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).expect("create the Chromium profile dir");
+
+        let mut cmd = Command::new(&chromedriver);
+        cmd.arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .stdin(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut driver = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {}: {e}; {INSTALL_HINT}",
+                chromedriver.display()
+            )
+        });
+        let lines = line_reader(driver.stdout.take().expect("piped"));
+        let mut browser = Browser {
+            driver,
+            base: String::new(),
+            session: None,
+            profile,
+        };
+        let mut seen = Vec::new();
+        let line = wait_line(&lines, &mut seen, "chromedriver", "its port", |l| {
+            l.contains("started successfully on port")
+        });
+        let port: u16 = line
+            .trim_end_matches('.')
+            .rsplit(' ')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        browser.base = format!("127.0.0.1:{port}");
+        thread::spawn(move || lines.into_iter().for_each(drop)); // keep draining
+
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1100,760",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("--user-data-dir={}", browser.profile.display())])
+        .collect::<Vec<_>>();
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+        }}});
+        let created = browser
+            .http("POST", "/session", Some(caps))
+            .expect("create a WebDriver session");
+        let id = created["sessionId"]
+            .as_str()
+            .expect("sessionId")
+            .to_string();
+        browser.session = Some(id);
+        let ms = WAIT.as_millis() as u64;
+        browser.cmd("POST", "/timeouts", json!({ "script": ms, "pageLoad": ms }));
+        browser
+    }
+
+    /// One WebDriver request; gives the response's `value`, or the error text.
+    fn http(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let (status, text) = http_request(&self.base, method, path, body.as_ref())
+            .map_err(|e| format!("{method} {path}: {e}"))?;
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{method} {path}: {e}: {text}"))?;
+        if status == 200 {
+            Ok(v["value"].clone())
+        } else {
+            Err(format!("{method} {path}: {}", v["value"]))
+        }
+    }
+
+    /// A session command that must succeed.
+    fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        let session = self.session.as_deref().expect("session");
+        let body = (method == "POST").then_some(body);
+        self.http(method, &format!("/session/{session}{path}"), body)
+            .unwrap_or_else(|e| panic!("WebDriver: {e}"))
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", json!({ "url": url }));
+    }
+
+    fn js(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
+    }
+
+    /// Runs `script` as an async script: it finishes by calling its last
+    /// argument, whose value is returned.
+    fn js_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            json!({ "script": script, "args": args }),
+        )
+    }
+
+    fn element(&self, css: &str) -> String {
+        let v = self.cmd(
+            "POST",
+            "/element",
+            json!({ "using": "css selector", "value": css }),
+        );
+        v[ELEMENT_KEY]
+            .as_str()
+            .expect("element reference")
+            .to_string()
+    }
+
+    /// Types `text` into the input `css`, as a user would.
+    fn type_into(&self, css: &str, text: &str) {
+        let el = self.element(css);
+        self.cmd("POST", &format!("/element/{el}/clear"), json!({}));
+        self.cmd(
+            "POST",
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let el = self.element(css);
+        self.cmd("POST", &format!("/element/{el}/click"), json!({}));
+    }
+
+    /// The text of the page's element `id`.
+    fn text(&self, id: &str) -> String {
+        let v = self.js(&format!(
+            "return document.getElementById('{id}').textContent"
+        ));
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    fn wait_text(&self, id: &str, needle: &str) {
+        poll(&format!("#{id} to show {needle:?}"), || {
+            self.text(id).contains(needle).then_some(())
+        });
+    }
+
+    /// Waits until the page's three SP connections are open.
+    fn wait_connected(&self) {
+        for name in ["chat", "news", "ask"] {
+            poll(&format!("the page's {name} connection to open"), || {
+                (self.text(&format!("{name}-status")) == "open").then_some(())
+            });
+        }
+    }
+
+    /// Opens a new tab and switches to it.
+    fn new_tab(&self) {
+        let v = self.cmd("POST", "/window/new", json!({ "type": "tab" }));
+        let handle = v["handle"].as_str().expect("window handle").to_string();
+        self.cmd("POST", "/window", json!({ "handle": handle }));
+    }
+
+    fn switch_to_first_tab(&self) {
+        let handles = self.cmd("GET", "/window/handles", Value::Null);
+        let first = handles[0].as_str().expect("window handle").to_string();
+        self.cmd("POST", "/window", json!({ "handle": first }));
+    }
+
+    fn screenshot(&self) -> Vec<u8> {
+        let v = self.cmd("GET", "/screenshot", Value::Null);
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("base64 PNG"))
+            .expect("valid base64")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            let _ = self.http("DELETE", &format!("/session/{session}"), None);
+        }
+        // chromedriver leads its own process group: stop it and any Chromium
+        // process left behind, then reap chromedriver.
+        let group = self.driver.id() as libc::pid_t;
+        // SAFETY: kill(2) with a negative pid signals only the process group
+        // this test created for chromedriver.
+        unsafe { libc::kill(-group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && matches!(self.driver.try_wait(), Ok(None)) {
+            thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// The result a probe button of the page recorded in `window.probeResults`.
+fn probe(browser: &Browser, kind: &str) -> Value {
+    browser.click(&format!("#probe-{kind}"));
+    poll(&format!("the {kind} probe to finish"), || {
+        let v = browser.js(&format!("return window.probeResults['{kind}'] || null"));
+        (!v.is_null()).then_some(v)
+    })
+}
+
+fn save_screenshot(png: &[u8]) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "screenshot is a PNG");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target")
+        .join("test-artifacts");
+    std::fs::create_dir_all(&dir).expect("create target/test-artifacts");
+    let path = dir.join("browser_chat.png");
+    std::fs::write(&path, png).expect("write the screenshot");
+    eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
+    if std::env::var_os("NNG_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("browser_chat.png");
+        std::fs::write(&docs, png).expect("write docs/browser_chat.png");
+        eprintln!("screenshot copied to {}", docs.display());
+    }
+}
+
+#[test]
+fn browser_page_talks_to_nng_sockets_over_ws() {
+    // Before anything is started: a missing browser is a failure, not a skip.
+    find_tool("CHROMIUM", "chromium");
+    find_tool("CHROMEDRIVER", "chromedriver");
+
+    let mut service = Example::start();
+    let browser = Browser::start();
+    browser.goto(&service.page);
+    browser.wait_connected();
+
+    // Page -> Rust (bus0): typed in the page, received by the Rust socket,
+    // relayed back to the page by the Rust socket.
+    browser.type_into("#nick", "alice");
+    browser.type_into("#chat-input", "hello from chromium");
+    browser.click("#chat-send");
+    service.expect_line("chat: alice: hello from chromium");
+    browser.wait_text("chat-log", "alice: hello from chromium");
+
+    // Rust -> page (pub0): published by the Rust socket, shown by the page.
+    service.publish("news from the rust side");
+    browser.wait_text("news-log", "news from the rust side");
+
+    // Request/reply (page as req, Rust rep0): the 32-bit request id round trip.
+    browser.type_into("#ask-input", "is this thing on?");
+    browser.click("#ask-send");
+    service.expect_line("ask: is this thing on?");
+    browser.wait_text("ask-log", "answer #1: IS THIS THING ON? (17 bytes)");
+
+    // Bad input. A wrong subprotocol, or none, is refused at the handshake:
+    // the browser never sees the connection open (1006: abnormal closure).
+    for kind in ["wrong-protocol", "no-protocol"] {
+        let r = probe(&browser, kind);
+        assert_eq!(r["opened"], json!(false), "{kind}: {r}");
+        assert_eq!(r["code"], json!(1006), "{kind}: {r}");
+    }
+    // An oversized frame closes that connection only (1009: message too big),
+    // as does a text frame (1003: unsupported data).
+    for (kind, code) in [("oversized", 1009), ("text-frame", 1003)] {
+        let r = probe(&browser, kind);
+        assert_eq!(r["opened"], json!(true), "{kind}: {r}");
+        assert_eq!(r["protocol"], json!("bus.sp.nanomsg.org"), "{kind}: {r}");
+        assert_eq!(r["code"], json!(code), "{kind}: {r}");
+    }
+    let leaked = service
+        .seen
+        .iter()
+        .filter(|l| l.starts_with("chat: ") && (l.len() > 200 || l.contains("a text frame")));
+    assert_eq!(
+        leaked.count(),
+        0,
+        "no bad frame reached the Rust socket: {:#?}",
+        service.seen
+    );
+
+    // The page's own connections stayed open, and still work both ways.
+    browser.wait_connected();
+    browser.type_into("#chat-input", "still here");
+    browser.click("#chat-send");
+    service.expect_line("chat: alice: still here");
+    browser.wait_text("chat-log", "alice: still here");
+    service.publish("the service is still serving");
+    browser.wait_text("news-log", "the service is still serving");
+
+    // And the service keeps serving other pages: a second tab joins the chat,
+    // and its message reaches the Rust socket and both pages.
+    browser.new_tab();
+    browser.goto(&service.page);
+    browser.wait_connected();
+    browser.type_into("#nick", "bob");
+    browser.type_into("#chat-input", "hi from a second page");
+    browser.click("#chat-send");
+    service.expect_line("chat: bob: hi from a second page");
+    browser.wait_text("chat-log", "bob: hi from a second page");
+    browser.switch_to_first_tab();
+    browser.wait_text("chat-log", "bob: hi from a second page");
+
+    // pair1 from the same page (a socket of this test, not of the example):
+    // frames carry a 4-byte big-endian hop count before the payload.
+    pair1_round_trip(&browser);
+
+    browser.js("window.scrollTo(0, 0)");
+    save_screenshot(&browser.screenshot());
+}
+
+/// The status line nng's WebSocket listener answers a handshake for `path`
+/// with, offering `protocol` (none when `None`).
+fn handshake_status(ws_addr: &str, path: &str, protocol: Option<&str>) -> String {
+    let mut conn = std::net::TcpStream::connect(ws_addr).expect("connect to the ws port");
+    conn.set_read_timeout(Some(WAIT)).expect("read timeout");
+    let offer = protocol.map_or(String::new(), |p| {
+        format!("Sec-WebSocket-Protocol: {p}\r\n")
+    });
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {ws_addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+    )
+    .expect("send the handshake");
+    let mut status = String::new();
+    BufReader::new(conn)
+        .read_line(&mut status)
+        .expect("read the status line");
+    status.trim_end().to_string()
+}
+
+/// What the browser's handshakes meet, seen without a browser: the listener
+/// accepts only its own protocol's subprotocol, and only on its path.
+#[test]
+fn ws_handshake_accepts_only_the_listeners_subprotocol() {
+    let mut service = Example::start();
+    let chat = service
+        .seen
+        .iter()
+        .find(|l| l.starts_with("browser_chat: chat "))
+        .cloned();
+    let chat = chat.expect("chat URL line");
+    let addr = chat
+        .split("ws://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("host:port in the chat URL line")
+        .to_string();
+    let cases = [
+        ("/chat", Some("bus.sp.nanomsg.org"), "101"),
+        ("/news", Some("pub.sp.nanomsg.org"), "101"),
+        ("/ask", Some("rep.sp.nanomsg.org"), "101"),
+        ("/chat", Some("pair1.sp.nanomsg.org"), "400"),
+        ("/ask", Some("req.sp.nanomsg.org"), "400"),
+        ("/chat", None, "400"),
+        ("/nowhere", Some("bus.sp.nanomsg.org"), "404"),
+    ];
+    for (path, protocol, want) in cases {
+        let status = handshake_status(&addr, path, protocol);
+        assert!(
+            status.starts_with(&format!("HTTP/1.1 {want} ")),
+            "{path} offering {protocol:?}: got {status:?}, want {want}"
+        );
+    }
+    // The refused handshakes did not disturb the service.
+    service.publish("still serving");
+}
+
+/// A browser WebSocket as a pair1 peer of a Rust pair1 socket: the page sends
+/// hop count 1 + payload, and gets the Rust side's message with hop count 1.
+fn pair1_round_trip(browser: &Browser) {
+    use nng::options::{RecvTimeout, SendTimeout};
+    let pair = nng::Socket::new(nng::Protocol::Pair1).expect("pair1 socket");
+    pair.set_opt::<RecvTimeout>(Some(WAIT))
+        .expect("recv timeout");
+    pair.set_opt::<SendTimeout>(Some(WAIT))
+        .expect("send timeout");
+    let listener = nng::Listener::new(&pair, "ws://127.0.0.1:0/pair").expect("pair1 listener");
+    listener.start().expect("start the pair1 listener");
+    let url = format!(
+        "ws://127.0.0.1:{}/pair",
+        listener.port().expect("bound port")
+    );
+    let script = r#"
+        const [url, done] = arguments;
+        const ws = new WebSocket(url, "pair1.sp.nanomsg.org");
+        ws.binaryType = "arraybuffer";
+        const timer = setTimeout(() => done({ error: "timeout" }), 30000);
+        ws.onopen = () => {
+            const text = new TextEncoder().encode("hi from a pair1 page");
+            const frame = new Uint8Array(4 + text.length);
+            new DataView(frame.buffer).setUint32(0, 1); // hop count
+            frame.set(text, 4);
+            ws.send(frame);
+        };
+        ws.onmessage = (ev) => {
+            const bytes = new Uint8Array(ev.data);
+            clearTimeout(timer);
+            done({
+                hops: new DataView(ev.data).getUint32(0),
+                text: new TextDecoder().decode(bytes.subarray(4)),
+                protocol: ws.protocol,
+            });
+            ws.close();
+        };
+        ws.onclose = (ev) => { clearTimeout(timer); done({ error: "closed " + ev.code }); };
+    "#;
+    // The page's pair1 frame arrives first; then this side answers.
+    let answer = thread::scope(|s| {
+        let rust_side = s.spawn(|| {
+            let msg = pair.recv().expect("pair1 message from the page");
+            assert_eq!(
+                msg.as_slice(),
+                b"hi from a pair1 page",
+                "hop count stripped"
+            );
+            pair.send("hello, pair1 page").expect("pair1 send");
+        });
+        let answer = browser.js_async(script, json!([url]));
+        rust_side.join().expect("the pair1 side");
+        answer
+    });
+    assert_eq!(
+        answer,
+        json!({ "hops": 1, "text": "hello, pair1 page", "protocol": "pair1.sp.nanomsg.org" }),
+        "what the page got from pair1"
+    );
+}

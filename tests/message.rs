@@ -1,0 +1,142 @@
+//! `Message`: body and header editing, conversions, ownership.
+
+mod common;
+
+use common::*;
+use nng::{Message, Protocol};
+use std::io::Write;
+
+#[test]
+fn body_edits() {
+    let mut m = Message::new();
+    assert!(m.is_empty());
+    m.push_back(b"world");
+    m.push_front(b"hello ");
+    assert_eq!(m.as_slice(), b"hello world");
+    assert_eq!(&m[..5], b"hello"); // Deref to [u8]
+    m[0] = b'H'; // DerefMut
+    m.chop(6).unwrap();
+    assert_eq!(&*m, b"Hello");
+    m.trim(1).unwrap();
+    assert_eq!(&*m, b"ello");
+    write!(m, "{}", 42).unwrap(); // io::Write appends
+    assert_eq!(&*m, b"ello42");
+    m.truncate(2);
+    assert_eq!(&*m, b"el");
+    m.truncate(10); // longer than the body: nothing happens
+    assert_eq!(m.len(), 2);
+    m.resize(4);
+    assert_eq!(&*m, b"el\0\0");
+    m.clear();
+    assert!(m.is_empty());
+}
+
+#[test]
+fn big_endian_integers_in_body_and_header() {
+    let mut m = Message::new();
+    m.push_back_u16(0x0102);
+    m.push_back_u32(0x0304_0506);
+    m.push_back_u64(0x0708_090a_0b0c_0d0e);
+    m.push_front_u16(0xfffe);
+    assert_eq!(
+        m.as_slice(),
+        &[0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14][..]
+    );
+    assert_eq!(m.pop_front_u16().unwrap(), 0xfffe);
+    assert_eq!(m.pop_back_u64().unwrap(), 0x0708_090a_0b0c_0d0e);
+    assert_eq!(m.pop_front_u16().unwrap(), 0x0102);
+    assert_eq!(m.pop_back_u32().unwrap(), 0x0304_0506);
+    assert!(m.is_empty());
+    assert!(m.pop_back_u16().is_err());
+
+    m.header_push_back_u32(0x8000_0001);
+    m.header_push_front_u32(7);
+    m.header_push_back(b"xy");
+    m.header_push_front(b"ab");
+    assert_eq!(
+        m.header(),
+        &[b'a', b'b', 0, 0, 0, 7, 0x80, 0, 0, 1, b'x', b'y'][..]
+    );
+    m.header_chop(2).unwrap();
+    m.header_trim(2).unwrap();
+    assert_eq!(m.header_pop_front_u32().unwrap(), 7);
+    assert_eq!(m.header_pop_back_u32().unwrap(), 0x8000_0001);
+    m.header_push_back_u16(9);
+    m.header_push_front_u64(10);
+    assert_eq!(m.header_pop_front_u64().unwrap(), 10);
+    assert_eq!(m.header_pop_back_u16().unwrap(), 9);
+    m.header_push_back(b"zz");
+    m.header_mut()[0] = b'Z';
+    assert_eq!(m.header(), b"Zz");
+    m.clear_header();
+    assert!(m.header().is_empty());
+    assert!(m.header_pop_front_u16().is_err());
+}
+
+#[test]
+fn capacity_and_reserve() {
+    let mut m = Message::with_capacity(1000);
+    assert!(m.capacity() >= 1000);
+    assert_eq!(m.len(), 0);
+    m.reserve(5000);
+    assert!(m.capacity() >= 5000);
+    let z = Message::with_len(16);
+    assert_eq!(z.as_slice(), &[0u8; 16][..]);
+    m.push_back(&[1; 10]);
+    m.clear();
+    assert!(m.capacity() >= 5000, "clear keeps the capacity");
+}
+
+#[test]
+fn conversions_clone_and_equality() {
+    let a = Message::from(&b"bytes"[..]);
+    let b = Message::from(b"bytes".to_vec());
+    let c = Message::from("bytes");
+    let d: Message = b"bytes".iter().copied().collect();
+    assert_eq!(a, b);
+    assert_eq!(b, c);
+    assert_eq!(c, d);
+    let mut e = a.clone(); // nng_msg_dup: an independent copy
+    e.push_back(b"!");
+    e.header_push_back(b"h");
+    assert_eq!(a.as_slice(), b"bytes");
+    assert_eq!(e.as_slice(), b"bytes!");
+    assert_ne!(a, e);
+    let mut f = Message::default();
+    f.extend(b"ext".iter());
+    f.extend([b'!']);
+    assert_eq!(f.as_slice(), b"ext!");
+    assert_eq!(f.as_ref(), b"ext!");
+    assert!(format!("{f:?}").contains("body"));
+}
+
+#[test]
+fn received_messages_know_their_pipe_and_are_not_copied() {
+    let url = inproc("msgpipe");
+    let pull = socket(Protocol::Pull0);
+    pull.listen(&url).unwrap();
+    let push = socket(Protocol::Push0);
+    push.dial(&url).unwrap();
+    let m = Message::from(&b"zero copy"[..]);
+    assert!(m.pipe().is_none(), "a new message has no pipe");
+    let body = m.as_slice().as_ptr() as usize;
+    push.send_msg(m).unwrap();
+    let got = pull.recv().unwrap();
+    assert!(got.pipe().is_some());
+    assert_eq!(got.as_slice(), b"zero copy");
+    // inproc hands the very same nng_msg over: send and recv copied nothing.
+    assert_eq!(got.as_slice().as_ptr() as usize, body);
+}
+
+#[test]
+fn messages_move_between_threads() {
+    let m = Message::from(&b"travels"[..]);
+    let back = std::thread::spawn(move || {
+        let mut m = m;
+        m.push_back(b" far");
+        m
+    })
+    .join()
+    .unwrap();
+    assert_eq!(back.as_slice(), b"travels far");
+}
