@@ -19,7 +19,7 @@ fn main() {
     }
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let vendored = env::var_os("CARGO_FEATURE_VENDORED").is_some()
-        && env::var_os("NNG_SYS_NO_VENDOR").map_or(true, |v| v == "0");
+        && env::var_os("NNG_SYS_NO_VENDOR").is_none_or(|v| v == "0");
 
     println!("cargo::rustc-check-cfg=cfg(nng_sys_vendored)");
     let include_dir = if vendored {

@@ -1,0 +1,396 @@
+//! The safe API itself (not the CLI) against real C peers: C nngcat built
+//! from the same nng 2.0 source (feature `tools`) and Debian's nngcat 1.5.2.
+//! A library user's sockets, dialers and listeners talk to each protocol's
+//! peer, with the Rust side dialing and listening.
+
+#[path = "peers/support.rs"]
+mod support;
+
+use nng::options::{RecvTimeout, SendTimeout, SurveyTime};
+use nng::{Error, Listener, Protocol, Socket};
+use std::time::{Duration, Instant};
+use support::{Proc, Side, CHILD_LIMIT};
+
+const WAIT: Option<Duration> = Some(Duration::from_secs(10));
+
+/// A Rust socket with bounded send and receive.
+fn socket(p: Protocol) -> Socket {
+    let s = Socket::new(p).unwrap();
+    s.set_opt::<RecvTimeout>(WAIT).unwrap();
+    s.set_opt::<SendTimeout>(WAIT).unwrap();
+    s
+}
+
+/// Listens on a fresh loopback URL of `transport` (port 0 for tcp) and
+/// returns the bound URL.
+fn listen(s: &Socket, transport: &str) -> (Listener, String) {
+    let url = match transport {
+        "tcp" => "tcp://127.0.0.1:0".to_string(),
+        t => support::url(t),
+    };
+    let l = s.listener(&url).unwrap();
+    l.start().unwrap();
+    let url = l.url().unwrap();
+    (l, url)
+}
+
+/// Starts the peer with `args`, the URL appended after `mode`.
+fn peer(side: Side, args: &[&str], mode: &str, url: &str) -> Proc {
+    let mut a: Vec<&str> = args.to_vec();
+    a.extend([mode, url]);
+    Proc::spawn(side.name(), side.command(&a), None)
+}
+
+/// Starts a listening peer and waits until it accepts.
+fn peer_listening(side: Side, args: &[&str], transport: &str) -> (Proc, String) {
+    let url = support::url(transport);
+    let p = peer(side, args, "--listen", &url);
+    assert!(
+        support::wait_listening(&url),
+        "{} did not listen at {url}",
+        side.name()
+    );
+    (p, url)
+}
+
+fn expect_exit(p: Proc, stdout: &[u8]) {
+    let name = p.name.clone();
+    let out = p.wait(CHILD_LIMIT);
+    assert_eq!(out.code(), Some(0), "{name}: {}", out.describe());
+    assert_eq!(out.stdout, stdout, "{name}: {}", out.describe());
+}
+
+fn body(s: &Socket) -> Vec<u8> {
+    s.recv().unwrap().as_slice().to_vec()
+}
+
+fn rep_listens_req_dials(side: Side, transport: &str) {
+    let rep = socket(Protocol::Rep0);
+    let (_l, url) = listen(&rep, transport);
+    let p = peer(
+        side,
+        &["--req0", "--data", "ping", "--quoted"],
+        "--dial",
+        &url,
+    );
+    let mut m = rep.recv().unwrap();
+    assert_eq!(m.as_slice(), b"ping");
+    m.clear();
+    m.push_back(b"pong");
+    rep.send_msg(m).unwrap();
+    expect_exit(p, b"\"pong\"\n");
+}
+
+fn req_dials_rep_listens(side: Side, transport: &str) {
+    let (p, url) = peer_listening(
+        side,
+        &["--rep0", "--data", "pong", "--quoted", "--count", "1"],
+        transport,
+    );
+    let req = socket(Protocol::Req0);
+    req.dial(&url).unwrap();
+    req.send(b"ping").unwrap();
+    assert_eq!(body(&req), b"pong");
+    expect_exit(p, b"\"ping\"\n");
+}
+
+/// The TLS configuration a library user would build: a server certificate,
+/// or a client that trusts it.
+fn tls_config(server: bool) -> nng::tls::TlsConfig {
+    use nng::tls::{TlsConfig, TlsMode};
+    let pem = |f: &str| std::fs::read_to_string(support::peer_file(f)).unwrap();
+    if server {
+        let c = TlsConfig::new(TlsMode::Server).unwrap();
+        c.own_cert(&pem("test_cert.pem"), &pem("test_key.pem"), None)
+            .unwrap();
+        c
+    } else {
+        let c = TlsConfig::new(TlsMode::Client).unwrap();
+        c.ca_chain(&pem("test_cert.pem"), None).unwrap();
+        c.server_name("127.0.0.1").unwrap();
+        c
+    }
+}
+
+/// REP with a TLS listener (Rust) answering a peer REQ that verifies it.
+fn tls_rep_listens(side: Side, transport: &str) {
+    let rep = socket(Protocol::Rep0);
+    let l = rep.listener(&support::url(transport)).unwrap();
+    l.set_tls(&tls_config(true)).unwrap();
+    l.start().unwrap();
+    let url = l.url().unwrap();
+    let cacert = support::peer_file("test_cert.pem");
+    let p = peer(
+        side,
+        &["--req0", "--data", "ping", "--quoted", "--cacert", &cacert],
+        "--dial",
+        &url,
+    );
+    let mut m = rep.recv().unwrap();
+    assert_eq!(m.as_slice(), b"ping");
+    m.clear();
+    m.push_back(b"pong");
+    rep.send_msg(m).unwrap();
+    expect_exit(p, b"\"pong\"\n");
+}
+
+/// REQ with a verifying TLS dialer (Rust) against a peer REP with a certificate.
+fn tls_req_dials(side: Side, transport: &str) {
+    let (cert, key) = (
+        support::peer_file("test_cert.pem"),
+        support::peer_file("test_key.pem"),
+    );
+    let (p, url) = peer_listening(
+        side,
+        &[
+            "--rep0", "--data", "pong", "--quoted", "--count", "1", "--cert", &cert, "--key", &key,
+        ],
+        transport,
+    );
+    let req = socket(Protocol::Req0);
+    let d = req.dialer(&url).unwrap();
+    d.set_tls(&tls_config(false)).unwrap();
+    d.start().unwrap();
+    req.send(b"ping").unwrap();
+    assert_eq!(body(&req), b"pong");
+    expect_exit(p, b"\"ping\"\n");
+}
+
+fn sub_dials_pub_listens(side: Side) {
+    let (p, url) = peer_listening(
+        side,
+        &[
+            "--pub0",
+            "--data",
+            "tick",
+            "--interval",
+            "1",
+            "--count",
+            "30",
+        ],
+        "tcp",
+    );
+    let sub = socket(Protocol::Sub0);
+    sub.subscribe(b"ti").unwrap();
+    sub.dial(&url).unwrap();
+    assert_eq!(body(&sub), b"tick");
+    p.kill();
+}
+
+fn pub_listens_sub_dials(side: Side) {
+    let publisher = socket(Protocol::Pub0);
+    let (_l, url) = listen(&publisher, "tcp");
+    let mut p = peer(
+        side,
+        &[
+            "--sub0",
+            "--subscribe",
+            "news",
+            "--quoted",
+            "--count",
+            "1",
+            "--recv-timeout",
+            "10",
+        ],
+        "--dial",
+        &url,
+    );
+    // PUB drops messages while no subscriber is attached: repeat until the
+    // subscriber has one (bounded by the peer's own timeout).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && !p.finished() {
+        publisher.send(b"other").unwrap();
+        publisher.send(b"news!").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    expect_exit(p, b"\"news!\"\n");
+}
+
+fn push_to_pull(side: Side) {
+    let (p, url) = peer_listening(
+        side,
+        &[
+            "--pull0",
+            "--quoted",
+            "--count",
+            "2",
+            "--recv-timeout",
+            "10",
+        ],
+        "tcp",
+    );
+    let push = socket(Protocol::Push0);
+    push.dial(&url).unwrap();
+    push.send(b"one").unwrap();
+    push.send(b"two\n").unwrap();
+    expect_exit(p, b"\"one\"\n\"two\\n\"\n");
+}
+
+fn pull_from_push(side: Side) {
+    let pull = socket(Protocol::Pull0);
+    let (_l, url) = listen(&pull, "tcp");
+    let p = peer(side, &["--push0", "--data", "work"], "--dial", &url);
+    assert_eq!(body(&pull), b"work");
+    expect_exit(p, b"");
+}
+
+fn surveyor_listens(side: Side) {
+    let surveyor = socket(Protocol::Surveyor0);
+    surveyor
+        .set_opt::<SurveyTime>(Some(Duration::from_millis(500)))
+        .unwrap();
+    let (_l, url) = listen(&surveyor, "tcp");
+    let p = peer(
+        side,
+        &[
+            "--respondent0",
+            "--data",
+            "here",
+            "--quoted",
+            "--count",
+            "1",
+            "--recv-timeout",
+            "10",
+        ],
+        "--dial",
+        &url,
+    );
+    // A survey only reaches respondents connected when it is sent: repeat.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let answer = loop {
+        assert!(Instant::now() < deadline, "no answer from {}", side.name());
+        surveyor.send(b"who?").unwrap();
+        match surveyor.recv() {
+            Ok(m) => break m.as_slice().to_vec(),
+            Err(Error::TimedOut) => continue,
+            Err(e) => panic!("survey failed: {e}"),
+        }
+    };
+    assert_eq!(answer, b"here");
+    expect_exit(p, b"\"who?\"\n");
+}
+
+fn respondent_dials(side: Side) {
+    let (p, url) = peer_listening(
+        side,
+        &["--surveyor0", "--data", "who?", "--quoted", "--delay", "2"],
+        "tcp",
+    );
+    let resp = socket(Protocol::Respondent0);
+    resp.dial(&url).unwrap();
+    let mut m = resp.recv().unwrap();
+    assert_eq!(m.as_slice(), b"who?");
+    m.clear();
+    m.push_back(b"me");
+    resp.send_msg(m).unwrap();
+    expect_exit(p, b"\"me\"\n");
+}
+
+fn pair(side: Side, proto: Protocol, flag: &str) {
+    let s = socket(proto);
+    let (_l, url) = listen(&s, "tcp");
+    let p = peer(
+        side,
+        &[flag, "--data", "hi rust", "--quoted", "--recv-timeout", "2"],
+        "--dial",
+        &url,
+    );
+    assert_eq!(body(&s), b"hi rust");
+    s.send(b"hi peer").unwrap();
+    expect_exit(p, b"\"hi peer\"\n");
+}
+
+fn bus(side: Side) {
+    let (p, url) = peer_listening(
+        side,
+        &[
+            "--bus0",
+            "--data",
+            "to all",
+            "--quoted",
+            "--delay",
+            "2",
+            "--recv-timeout",
+            "2",
+        ],
+        "tcp",
+    );
+    let s = socket(Protocol::Bus0);
+    s.dial(&url).unwrap();
+    assert_eq!(body(&s), b"to all");
+    s.send(b"back").unwrap();
+    expect_exit(p, b"\"back\"\n");
+}
+
+/// Runs every check against `side`, several at once.
+fn all(side: Side) {
+    type Job = Box<dyn FnOnce() -> std::thread::Result<()> + Send>;
+    macro_rules! checks {
+        ($($name:literal => $check:expr;)*) => {
+            vec![$(($name, Box::new(move || $check) as Box<dyn Fn() + Send + Sync>),)*]
+        };
+    }
+    let checks = checks! {
+        "rep listens, req dials, tcp" => rep_listens_req_dials(side, "tcp");
+        "rep listens, req dials, ipc" => rep_listens_req_dials(side, "ipc");
+        "rep listens, req dials, ws" => rep_listens_req_dials(side, "ws");
+        "req dials, rep listens, tcp" => req_dials_rep_listens(side, "tcp");
+        "req dials, rep listens, ipc" => req_dials_rep_listens(side, "ipc");
+        "req dials, rep listens, ws" => req_dials_rep_listens(side, "ws");
+        "tls rep listens, tls+tcp" => tls_rep_listens(side, "tls+tcp");
+        "tls rep listens, wss" => tls_rep_listens(side, "wss");
+        "tls req dials, tls+tcp" => tls_req_dials(side, "tls+tcp");
+        "tls req dials, wss" => tls_req_dials(side, "wss");
+        "sub dials pub" => sub_dials_pub_listens(side);
+        "pub listens for sub" => pub_listens_sub_dials(side);
+        "push dials pull" => push_to_pull(side);
+        "pull listens for push" => pull_from_push(side);
+        "surveyor listens" => surveyor_listens(side);
+        "respondent dials" => respondent_dials(side);
+        "pair0" => pair(side, Protocol::Pair0, "--pair0");
+        "pair1" => pair(side, Protocol::Pair1, "--pair1");
+        "bus" => bus(side);
+    };
+    let names: Vec<&str> = checks.iter().map(|(n, _)| *n).collect();
+    let jobs: Vec<Job> = checks
+        .into_iter()
+        .map(|(_, f)| {
+            Box::new(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))) as Job
+        })
+        .collect();
+    let results = support::run_parallel(6, jobs);
+    let failed: Vec<String> = names
+        .iter()
+        .zip(&results)
+        .filter_map(|(n, r)| {
+            let e = r.as_ref().err()?;
+            let why = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Some(format!("{n}: {why}"))
+        })
+        .collect();
+    println!(
+        "safe API vs {}: {} passed, {} failed",
+        side.name(),
+        names.len() - failed.len(),
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "failed against {}: {failed:?}",
+        side.name()
+    );
+}
+
+#[test]
+fn safe_api_vs_c_nngcat_2_0() {
+    all(Side::C2);
+}
+
+#[test]
+fn safe_api_vs_debian_nngcat_1_5_2() {
+    all(Side::Debian);
+}
