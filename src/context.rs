@@ -1,15 +1,179 @@
 //! Contexts: [`Context`], independent protocol state on one socket (`nng_ctx`).
+//!
+//! A socket of req0, rep0, surveyor0, respondent0 or sub0 can have many
+//! contexts. Each keeps its own request/reply (or survey, or subscription)
+//! state, so one socket can serve many conversations at once: the classic
+//! nng asynchronous server opens N contexts, each driven by its own
+//! [`Aio`](crate::aio::Aio) (see `examples/async_server.rs`).
+//!
+//! ```
+//! use nng::{Context, Protocol, Socket};
+//! let rep = Socket::new(Protocol::Rep0)?;
+//! rep.listen("inproc://context-doc")?;
+//! let req = Socket::new(Protocol::Req0)?;
+//! req.dial("inproc://context-doc")?;
+//!
+//! // Two requests in flight at once on one req socket, one per context.
+//! let (a, b) = (Context::new(&req)?, Context::new(&req)?);
+//! a.send(b"a".into()).map_err(|e| e.error)?;
+//! b.send(b"b".into()).map_err(|e| e.error)?;
+//! let server = Context::new(&rep)?;
+//! for _ in 0..2 {
+//!     let request = server.recv()?;
+//!     server.send(request).map_err(|e| e.error)?; // echo
+//! }
+//! assert_eq!(b.recv()?.as_slice(), b"b");
+//! assert_eq!(a.recv()?.as_slice(), b"a");
+//! # Ok::<(), nng::Error>(())
+//! ```
+//!
+//! Options such as [`RecvTimeout`](crate::options::RecvTimeout),
+//! [`ReqResendTime`](crate::options::ReqResendTime) or
+//! [`SurveyTime`](crate::options::SurveyTime) are set per context with
+//! [`Context::set_opt`]; a new context starts with the socket's values.
 
+use crate::error::{cvt, Result};
 use crate::ffi;
+use crate::message::{Message, SendError};
+use crate::{Flags, Socket};
 
 /// A context: its own request/reply or survey state on a shared socket
-/// (`nng_ctx`). Closes on drop.
+/// (`nng_ctx`). Closes on drop; operations in flight on it then complete with
+/// [`crate::Error::Closed`]. Closing the socket closes its contexts too.
+///
+/// Protocols without contexts (pair, bus, push/pull, pub) give
+/// [`crate::Error::NotSupported`]:
+///
+/// ```
+/// let s = nng::Socket::new(nng::Protocol::Pair1)?;
+/// assert_eq!(nng::Context::new(&s).unwrap_err(), nng::Error::NotSupported);
+/// # Ok::<(), nng::Error>(())
+/// ```
+#[doc(alias = "nng_ctx")]
 pub struct Context {
     raw: ffi::nng_ctx,
 }
 
+// Context is Send + Sync without an unsafe impl: nng_ctx is a plain u32 id and
+// nng's context functions are safe to call from any thread.
+
 impl Context {
+    /// Opens a new context on `socket` (`nng_ctx_open`).
+    #[doc(alias = "nng_ctx_open")]
+    pub fn new(socket: &Socket) -> Result<Context> {
+        crate::init::ensure()?;
+        let mut raw = ffi::nng_ctx::default();
+        // SAFETY: `raw` is a valid out-pointer; the socket is an id nng validates.
+        cvt(unsafe { ffi::nng_ctx_open(&mut raw, socket.raw()) })?;
+        Ok(Context { raw })
+    }
+
     pub(crate) fn raw(&self) -> ffi::nng_ctx {
         self.raw
+    }
+
+    /// The context's positive id (`nng_ctx_id`).
+    #[doc(alias = "nng_ctx_id")]
+    pub fn id(&self) -> u32 {
+        self.raw.id
+    }
+
+    /// Sends a message on this context, blocking up to its send timeout
+    /// (`nng_ctx_sendmsg`). On failure the message comes back.
+    #[doc(alias = "nng_ctx_sendmsg")]
+    pub fn send(&self, msg: Message) -> std::result::Result<(), SendError> {
+        self.send_flags(msg, Flags::empty())
+    }
+
+    /// Sends with explicit flags (`nng_ctx_sendmsg`).
+    #[doc(alias = "nng_ctx_sendmsg")]
+    pub fn send_flags(&self, msg: Message, flags: Flags) -> std::result::Result<(), SendError> {
+        // SAFETY: msg owns a live nng_msg; nng takes it only on success.
+        match cvt(unsafe { ffi::nng_ctx_sendmsg(self.raw, msg.as_ptr(), flags.bits()) }) {
+            Ok(()) => {
+                let _ = msg.into_raw(); // now nng's
+                Ok(())
+            }
+            Err(error) => Err(SendError {
+                error,
+                message: msg,
+            }),
+        }
+    }
+
+    /// Receives a message on this context, blocking up to its receive timeout
+    /// (`nng_ctx_recvmsg`).
+    #[doc(alias = "nng_ctx_recvmsg")]
+    pub fn recv(&self) -> Result<Message> {
+        self.recv_flags(Flags::empty())
+    }
+
+    /// Receives with explicit flags (`nng_ctx_recvmsg`).
+    #[doc(alias = "nng_ctx_recvmsg")]
+    pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
+        let mut p = std::ptr::null_mut();
+        // SAFETY: `p` is a valid out-pointer.
+        cvt(unsafe { ffi::nng_ctx_recvmsg(self.raw, &mut p, flags.bits()) })?;
+        // SAFETY: on success nng handed us a valid message.
+        Ok(unsafe { Message::from_raw(p) })
+    }
+
+    /// sub0: receive on this context the messages starting with `prefix`
+    /// (`nng_sub0_ctx_subscribe`); other protocols: [`crate::Error::NotSupported`].
+    ///
+    /// ```
+    /// use nng::{Context, Protocol, Socket, options::RecvTimeout};
+    /// use std::time::Duration;
+    /// let publisher = Socket::new(Protocol::Pub0)?;
+    /// publisher.listen("inproc://ctx-sub-doc")?;
+    /// let sub = Socket::new(Protocol::Sub0)?;
+    /// sub.dial("inproc://ctx-sub-doc")?;
+    /// let news = Context::new(&sub)?;
+    /// news.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
+    /// news.subscribe(b"news/")?;
+    /// std::thread::sleep(Duration::from_millis(50)); // let the pipe connect
+    /// publisher.send(b"sport/goal")?;
+    /// publisher.send(b"news/rust")?;
+    /// assert_eq!(news.recv()?.as_slice(), b"news/rust");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_sub0_ctx_subscribe")]
+    pub fn subscribe(&self, prefix: &[u8]) -> Result<()> {
+        // SAFETY: prefix is valid for its length; nng copies it.
+        cvt(unsafe { ffi::nng_sub0_ctx_subscribe(self.raw, prefix.as_ptr().cast(), prefix.len()) })
+    }
+
+    /// sub0: remove a subscription of this context
+    /// (`nng_sub0_ctx_unsubscribe`); [`crate::Error::EntryNotFound`] if absent.
+    #[doc(alias = "nng_sub0_ctx_unsubscribe")]
+    pub fn unsubscribe(&self, prefix: &[u8]) -> Result<()> {
+        // SAFETY: as in subscribe.
+        cvt(unsafe {
+            ffi::nng_sub0_ctx_unsubscribe(self.raw, prefix.as_ptr().cast(), prefix.len())
+        })
+    }
+
+    /// Closes the context, reporting nng's result (`nng_ctx_close`).
+    #[doc(alias = "nng_ctx_close")]
+    pub fn close(self) -> Result<()> {
+        let raw = self.raw;
+        std::mem::forget(self);
+        // SAFETY: closing an id is always safe.
+        cvt(unsafe { ffi::nng_ctx_close(raw) })
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: closing an id is always safe; it fails harmlessly if the
+        // socket already closed it. nng aborts the context's operations with
+        // NNG_ECLOSED and does not wait for their callbacks.
+        unsafe { ffi::nng_ctx_close(self.raw) };
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Context").field(&self.raw.id).finish()
     }
 }

@@ -151,9 +151,11 @@
 pub use nng_sys as ffi;
 
 pub mod addr;
+pub mod aio;
 pub mod context;
 pub mod dialer;
 pub mod error;
+pub mod future;
 pub mod init;
 pub mod listener;
 pub mod log;
@@ -168,13 +170,14 @@ pub mod tls;
 pub mod url;
 
 pub use addr::SockAddr;
+pub use aio::{Aio, AioResult};
 pub use context::Context;
 pub use dialer::Dialer;
 pub use error::{Error, Result};
 pub use init::{init, InitParams};
 pub use listener::Listener;
 pub use message::{Message, SendError};
-pub use pipe::Pipe;
+pub use pipe::{Pipe, PipeEvent};
 pub use protocol::Protocol;
 pub use socket::{device, Device, DeviceError, Flags, Socket};
 pub use stats::Statistics;

@@ -1,6 +1,43 @@
-//! Pipes: [`Pipe`], one connection between a socket and a peer (`nng_pipe`).
+//! Pipes: [`Pipe`], one connection between a socket and a peer (`nng_pipe`),
+//! and pipe event callbacks ([`Socket::pipe_notify`]).
+//!
+//! # Pipe events
+//!
+//! [`Socket::pipe_notify`] registers a closure run when a pipe is about to be
+//! added ([`PipeEvent::AddPre`]), has been added ([`PipeEvent::AddPost`]) or
+//! has been removed ([`PipeEvent::RemPost`]). nng runs these callbacks with the
+//! socket's lock held, so the closure gets only a [`Pipe`], whose powers are
+//! reading the pipe (id, options, endpoint ids) and [`Pipe::close`]. Closing
+//! the pipe in `AddPre` rejects the peer before the socket ever sees it:
+//!
+//! ```
+//! use nng::pipe::PipeEvent;
+//! use nng::{Protocol, Socket};
+//! let rep = Socket::new(Protocol::Rep0)?;
+//! rep.pipe_notify(PipeEvent::AddPre, |_event, pipe| {
+//!     let _ = pipe.close(); // a gatekeeper that admits nobody
+//! })?;
+//! rep.listen("inproc://pipe-doc")?;
+//! # Ok::<(), nng::Error>(())
+//! ```
+//!
+//! The closure must not use any socket (send, receive, dial, close, or drop
+//! the last handle of one): nng would deadlock on the socket lock. Closures
+//! stay alive until the socket is dropped (after nng closed it and its
+//! callbacks returned), even when replaced by a later registration, because
+//! nng may still be running the old one on another thread. A panic in the
+//! closure is caught before it reaches C and kept for
+//! [`Socket::take_pipe_notify_panic`].
 
+use crate::error::{cvt, Result};
 use crate::ffi;
+use crate::{Dialer, Listener, Socket};
+use std::any::Any;
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
 
 /// A connection to one peer (`nng_pipe`). A pipe is a plain id: it is `Copy`,
 /// and using it after the connection closed gives [`crate::Error::Closed`] or
@@ -26,6 +63,40 @@ impl Pipe {
     pub fn id(&self) -> u32 {
         self.raw.id
     }
+
+    /// Closes the connection (`nng_pipe_close`). Allowed inside a pipe event
+    /// callback; in [`PipeEvent::AddPre`] it rejects the peer.
+    #[doc(alias = "nng_pipe_close")]
+    pub fn close(&self) -> Result<()> {
+        // SAFETY: the pipe is a plain id that nng validates.
+        cvt(unsafe { ffi::nng_pipe_close(self.raw) })
+    }
+
+    /// Id of the socket the pipe belongs to (`nng_pipe_socket`); `None` once
+    /// the pipe is gone.
+    #[doc(alias = "nng_pipe_socket")]
+    pub fn socket_id(&self) -> Option<u32> {
+        // SAFETY: the pipe is a plain id; nng returns an invalid id if unknown.
+        let s = unsafe { ffi::nng_pipe_socket(self.raw) };
+        // SAFETY: nng_socket_id only reads the id.
+        (unsafe { ffi::nng_socket_id(s) } > 0).then_some(s.id)
+    }
+
+    /// The dialer that made this pipe, if a dialer did (`nng_pipe_dialer`).
+    /// The handle does not own the dialer: it is not closed when dropped.
+    #[doc(alias = "nng_pipe_dialer")]
+    pub fn dialer(&self) -> Option<ManuallyDrop<Dialer>> {
+        // SAFETY: the pipe is a plain id; nng returns an invalid id if unknown.
+        Dialer::from_raw(unsafe { ffi::nng_pipe_dialer(self.raw) })
+    }
+
+    /// The listener that accepted this pipe, if a listener did
+    /// (`nng_pipe_listener`). Not owned: it is not closed when dropped.
+    #[doc(alias = "nng_pipe_listener")]
+    pub fn listener(&self) -> Option<ManuallyDrop<Listener>> {
+        // SAFETY: the pipe is a plain id; nng returns an invalid id if unknown.
+        Listener::from_raw(unsafe { ffi::nng_pipe_listener(self.raw) })
+    }
 }
 
 impl std::fmt::Debug for Pipe {
@@ -34,7 +105,163 @@ impl std::fmt::Debug for Pipe {
     }
 }
 
+/// A pipe event (`nng_pipe_ev`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[doc(alias = "nng_pipe_ev")]
+pub enum PipeEvent {
+    /// Connected and negotiated, not yet added to the socket; closing the
+    /// pipe now rejects the peer (`NNG_PIPE_EV_ADD_PRE`).
+    #[doc(alias = "NNG_PIPE_EV_ADD_PRE")]
+    AddPre,
+    /// Added to the socket (`NNG_PIPE_EV_ADD_POST`).
+    #[doc(alias = "NNG_PIPE_EV_ADD_POST")]
+    AddPost,
+    /// Removed from the socket (`NNG_PIPE_EV_REM_POST`).
+    #[doc(alias = "NNG_PIPE_EV_REM_POST")]
+    RemPost,
+}
+
+impl PipeEvent {
+    fn to_raw(self) -> ffi::nng_pipe_ev {
+        match self {
+            PipeEvent::AddPre => ffi::NNG_PIPE_EV_ADD_PRE,
+            PipeEvent::AddPost => ffi::NNG_PIPE_EV_ADD_POST,
+            PipeEvent::RemPost => ffi::NNG_PIPE_EV_REM_POST,
+        }
+    }
+
+    fn from_raw(ev: ffi::nng_pipe_ev) -> Option<PipeEvent> {
+        [PipeEvent::AddPre, PipeEvent::AddPost, PipeEvent::RemPost]
+            .into_iter()
+            .find(|e| e.to_raw() == ev)
+    }
+}
+
+type NotifyFn = dyn Fn(PipeEvent, Pipe) + Send + Sync + 'static;
+type PanicSlot = Arc<Mutex<Option<Box<dyn Any + Send + 'static>>>>;
+
+/// One registered closure; its address is the `arg` nng passes back.
+struct Entry {
+    f: Box<NotifyFn>,
+    panic: PanicSlot,
+}
+
+thread_local! {
+    /// Set while a pipe event callback runs on this thread.
+    static IN_NOTIFY: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Closures registered on a socket with `nng_pipe_notify`, owned by the socket
 /// and dropped only after it is closed.
 #[derive(Default)]
-pub(crate) struct NotifyState {}
+pub(crate) struct NotifyState {
+    // Boxed so each Entry keeps its address (nng's `arg`) when the Vec grows.
+    #[allow(clippy::vec_box)]
+    entries: Mutex<Vec<Box<Entry>>>,
+    panic: PanicSlot,
+}
+
+impl Drop for NotifyState {
+    fn drop(&mut self) {
+        if IN_NOTIFY.with(|f| f.get()) {
+            // The socket was dropped from inside one of its own pipe
+            // callbacks (a deadlock-prone misuse nng warns about): the running
+            // closure may be one of ours, so leak them rather than free it
+            // under its feet.
+            let entries = std::mem::take(self.entries.get_mut().unwrap_or_else(|p| p.into_inner()));
+            std::mem::forget(entries);
+        }
+    }
+}
+
+/// The `nng_pipe_notify` callback.
+unsafe extern "C" fn notify_trampoline(
+    pipe: ffi::nng_pipe,
+    ev: ffi::nng_pipe_ev,
+    arg: *mut c_void,
+) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: arg is the address of a boxed Entry owned by the socket's
+        // NotifyState, which outlives the socket's callbacks (see Socket's
+        // Drop: the state is dropped after nng_socket_close returned).
+        let entry = unsafe { &*(arg as *const Entry) };
+        let (Some(event), Some(pipe)) = (PipeEvent::from_raw(ev), Pipe::from_raw(pipe)) else {
+            return;
+        };
+        let was = IN_NOTIFY.with(|f| f.replace(true));
+        let r = catch_unwind(AssertUnwindSafe(|| (entry.f)(event, pipe)));
+        IN_NOTIFY.with(|f| f.set(was));
+        if let Err(p) = r {
+            let mut slot = entry.panic.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert(p);
+        }
+    }));
+}
+
+impl Socket {
+    /// Runs `callback` on every pipe `event` of this socket
+    /// (`nng_pipe_notify`), replacing the closure registered for that event
+    /// before. See the [module docs](crate::pipe) for what the callback may do.
+    ///
+    /// ```
+    /// use nng::pipe::PipeEvent;
+    /// use nng::{Protocol, Socket};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let added = Arc::new(AtomicUsize::new(0));
+    /// let seen = added.clone();
+    /// rep.pipe_notify(PipeEvent::AddPost, move |_, _pipe| {
+    ///     seen.fetch_add(1, Ordering::SeqCst);
+    /// })?;
+    /// rep.listen("inproc://pipe-notify-doc")?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// req.dial("inproc://pipe-notify-doc")?;
+    /// # let t = std::time::Instant::now();
+    /// # while added.load(Ordering::SeqCst) == 0 && t.elapsed().as_secs() < 5 {
+    /// #     std::thread::sleep(std::time::Duration::from_millis(5));
+    /// # }
+    /// assert_eq!(added.load(Ordering::SeqCst), 1);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_pipe_notify")]
+    pub fn pipe_notify<F>(&self, event: PipeEvent, callback: F) -> Result<()>
+    where
+        F: Fn(PipeEvent, Pipe) + Send + Sync + 'static,
+    {
+        let entry = Box::new(Entry {
+            f: Box::new(callback),
+            panic: self.notify.panic.clone(),
+        });
+        let arg = &*entry as *const Entry as *mut c_void;
+        let mut entries = self
+            .notify
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        entries.push(entry); // the Box (and so `arg`) lives as long as the socket
+                             // SAFETY: arg points to an Entry kept alive until the socket is closed
+                             // and its callbacks have returned; the trampoline matches nng_pipe_cb.
+        cvt(unsafe {
+            ffi::nng_pipe_notify(self.raw(), event.to_raw(), Some(notify_trampoline), arg)
+        })
+    }
+
+    /// Stops running a closure on `event` (`nng_pipe_notify` with no
+    /// callback). The closure itself is kept until the socket is dropped.
+    #[doc(alias = "nng_pipe_notify")]
+    pub fn remove_pipe_notify(&self, event: PipeEvent) -> Result<()> {
+        // SAFETY: a NULL callback unregisters; nothing is passed to keep alive.
+        cvt(unsafe { ffi::nng_pipe_notify(self.raw(), event.to_raw(), None, std::ptr::null_mut()) })
+    }
+
+    /// Takes the payload of the first panic a pipe event callback raised
+    /// (caught so it never unwinds into nng), if any.
+    pub fn take_pipe_notify_panic(&self) -> Option<Box<dyn Any + Send + 'static>> {
+        self.notify
+            .panic
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
