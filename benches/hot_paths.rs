@@ -9,24 +9,39 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use nng::ffi;
 use nng::options::{RecvBufferSize, RecvMaxSize, RecvTimeout, SendBufferSize, SendTimeout};
-use nng::{Message, Protocol, Socket};
+use nng::{Aio, AioResult, Message, Protocol, Socket};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Allocating (and freeing) a 64-byte message.
+/// Allocating (and freeing) a message of 64 B and of 1 MiB.
 fn message_alloc(c: &mut Criterion) {
-    let mut g = c.benchmark_group("message_alloc_64");
-    g.bench_function("rust", |b| b.iter(|| Message::with_len(black_box(64))));
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            let mut p = std::ptr::null_mut();
-            // SAFETY: valid out-pointer; the message is freed right away.
-            unsafe {
-                assert_eq!(ffi::nng_msg_alloc(&mut p, black_box(64)), 0);
-                ffi::nng_msg_free(p);
-            }
-        })
-    });
-    g.finish();
+    for (name, size) in [("64", 64), ("1m", 1 << 20)] {
+        let mut g = c.benchmark_group(format!("message_alloc_{name}"));
+        g.bench_function("rust", |b| b.iter(|| Message::with_len(black_box(size))));
+        g.bench_function("c", |b| {
+            b.iter(|| {
+                let mut p = std::ptr::null_mut();
+                // SAFETY: valid out-pointer; the message is freed right away.
+                unsafe {
+                    assert_eq!(ffi::nng_msg_alloc(&mut p, black_box(size)), 0);
+                    ffi::nng_msg_free(p);
+                }
+            })
+        });
+        // What `Message::with_len` does on top: zero the body again.
+        g.bench_function("c_plus_zero_fill", |b| {
+            b.iter(|| {
+                let mut p = std::ptr::null_mut();
+                // SAFETY: as above; the body holds `size` bytes.
+                unsafe {
+                    assert_eq!(ffi::nng_msg_alloc(&mut p, black_box(size)), 0);
+                    std::ptr::write_bytes(ffi::nng_msg_body(p).cast::<u8>(), 0, size);
+                    ffi::nng_msg_free(p);
+                }
+            })
+        });
+        g.finish();
+    }
 }
 
 /// Appending 64 bytes to a message emptied each time (no reallocation).
@@ -205,12 +220,125 @@ fn inproc_send_recv(c: &mut Criterion) {
     g.finish();
 }
 
+/// The C aios' completion callback: does nothing, like the Rust closures
+/// here (an aio without a callback completes on a shorter path, so the C
+/// side gets one too).
+unsafe extern "C" fn noop(_: *mut std::ffi::c_void) {}
+
+/// Aio submit and completion: a receive with a zero timeout on a socket with
+/// nothing to receive, so it completes at once (`Error::TimedOut`) through
+/// nng's completion path, waited for.
+fn aio_submit_complete(c: &mut Criterion) {
+    let mut g = c.benchmark_group("aio_recv_timeout0_submit_wait");
+    let s = Socket::new(Protocol::Pull0).unwrap();
+    let aio = Aio::new(|_, _| {}).unwrap();
+    aio.set_timeout(Some(Duration::ZERO));
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            aio.recv(&s).unwrap();
+            aio.wait().unwrap();
+        })
+    });
+    let raw_s = raw_of(&s);
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: valid out-pointer; a no-op callback; freed after the group.
+    unsafe {
+        assert_eq!(
+            ffi::nng_aio_alloc(&mut raw, Some(noop), std::ptr::null_mut()),
+            0
+        );
+        ffi::nng_aio_set_timeout(raw, 0);
+    }
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            // SAFETY: raw is an idle aio we own; its message slot stays empty.
+            unsafe {
+                ffi::nng_socket_recv(raw_s, raw);
+                ffi::nng_aio_wait(raw);
+                assert_eq!(ffi::nng_aio_result(raw), ffi::NNG_ETIMEDOUT);
+            }
+        })
+    });
+    // SAFETY: idle after the last wait.
+    unsafe { ffi::nng_aio_free(raw) };
+    g.finish();
+}
+
+/// An inproc send and receive of a fresh 64-byte message through two aios
+/// (receive posted first), waited for.
+fn aio_send_recv(c: &mut Criterion) {
+    let mut g = c.benchmark_group("aio_inproc_send_recv_64");
+    let (a, b) = inproc_pair("inproc://bench-aio");
+    let got = Arc::new(Mutex::new(None));
+    let slot = got.clone();
+    let rx = Aio::new(move |_, res| {
+        if let AioResult::Recv(m) = res {
+            *slot.lock().unwrap() = Some(m.unwrap());
+        }
+    })
+    .unwrap();
+    let tx = Aio::new(|_, res| {
+        if let AioResult::Send(r) = res {
+            r.unwrap();
+        }
+    })
+    .unwrap();
+    g.bench_function("rust", |bch| {
+        bch.iter(|| {
+            rx.recv(&b).unwrap();
+            tx.send(&a, Message::with_len(64)).unwrap();
+            tx.wait().unwrap();
+            rx.wait().unwrap();
+            drop(got.lock().unwrap().take());
+        })
+    });
+    let (ra, rb) = (raw_of(&a), raw_of(&b));
+    let (mut rtx, mut rrx) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: valid out-pointers; no-op callbacks; freed after the group.
+    unsafe {
+        assert_eq!(
+            ffi::nng_aio_alloc(&mut rtx, Some(noop), std::ptr::null_mut()),
+            0
+        );
+        assert_eq!(
+            ffi::nng_aio_alloc(&mut rrx, Some(noop), std::ptr::null_mut()),
+            0
+        );
+    }
+    g.bench_function("c", |bch| {
+        bch.iter(|| {
+            let mut p = std::ptr::null_mut();
+            // SAFETY: the aios are idle between iterations; the message moves
+            // to nng on send and back on receive, then is freed.
+            unsafe {
+                ffi::nng_socket_recv(rb, rrx);
+                assert_eq!(ffi::nng_msg_alloc(&mut p, 64), 0);
+                ffi::nng_aio_set_msg(rtx, p);
+                ffi::nng_socket_send(ra, rtx);
+                ffi::nng_aio_wait(rtx);
+                assert_eq!(ffi::nng_aio_result(rtx), 0);
+                ffi::nng_aio_wait(rrx);
+                assert_eq!(ffi::nng_aio_result(rrx), 0);
+                ffi::nng_msg_free(ffi::nng_aio_get_msg(rrx));
+            }
+        })
+    });
+    // SAFETY: both idle.
+    unsafe {
+        ffi::nng_aio_free(rtx);
+        ffi::nng_aio_free(rrx);
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     message_alloc,
     message_append,
     options,
     inproc_round_trip,
-    inproc_send_recv
+    inproc_send_recv,
+    aio_submit_complete,
+    aio_send_recv
 );
 criterion_main!(benches);

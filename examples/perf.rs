@@ -19,15 +19,28 @@
 //! - `msg` (default, what the C tools do): `Socket::send_msg` / `Socket::recv`,
 //!   one `Message` per message, reused on the latency path as in C;
 //! - `bytes`: `Socket::send(&[u8])` / `Socket::recv_into(&mut [u8])`, where nng
-//!   copies between the caller's buffer and a message.
+//!   copies between the caller's buffer and a message;
+//! - `aio`: one callback [`Aio`] per side whose callback starts the next
+//!   operation (the callback-chaining style of nng's own C servers);
+//! - `async`: `Socket::send_async` / `Socket::recv_async` awaited on a tokio
+//!   current-thread runtime, one future per message;
+//! - `stream`: the same runtime with one `RecvStream` / `SendSink` per side;
+//! - `async-try`: `async` that first tries the non-blocking `try_send_msg` /
+//!   `try_recv` and awaits only when that would block (`Error::TryAgain`).
 //!
 //! The C tools time with nng's millisecond clock; these time with
 //! `std::time::Instant` and print the same fields in the same format.
 
+#[path = "common/perf_output.rs"]
+mod output;
+
+use futures::{SinkExt, StreamExt};
 use nng::options::{RecvBufferSize, RecvTimeout, SendBufferSize};
-use nng::{Flags, Message, Protocol, Socket};
+use nng::{Aio, AioResult, Flags, Message, Protocol, Socket};
 use std::fmt::Display;
+use std::future::Future;
 use std::process::exit;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -53,6 +66,10 @@ impl<T, E: Display> OrDie<T> for Result<T, E> {
 enum Api {
     Msg,
     Bytes,
+    Aio,
+    Async,
+    Stream,
+    AsyncTry,
 }
 
 impl Api {
@@ -60,9 +77,82 @@ impl Api {
         match s {
             "msg" => Api::Msg,
             "bytes" => Api::Bytes,
-            _ => die(format!("Unknown --api {s}: use msg or bytes")),
+            "aio" => Api::Aio,
+            "async" => Api::Async,
+            "stream" => Api::Stream,
+            "async-try" => Api::AsyncTry,
+            _ => die(format!(
+                "Unknown --api {s}: use msg, bytes, aio, async, stream or async-try"
+            )),
         }
     }
+}
+
+/// A one-shot flag the aio callbacks raise when the run is over.
+#[derive(Default)]
+struct Done {
+    flag: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn set(&self) {
+        *self.flag.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut f = self.flag.lock().unwrap();
+        while !*f {
+            f = self.cv.wait(f).unwrap();
+        }
+    }
+}
+
+/// Runs a callback-chained aio loop: `step` handles each completion and
+/// returns `false` when the run is over; `first` starts the first operation.
+fn aio_loop(
+    mut step: impl FnMut(&Aio, AioResult) -> bool + Send + 'static,
+    first: impl FnOnce(&Aio),
+) {
+    let done = Arc::new(Done::default());
+    let d = done.clone();
+    let aio = Aio::new(move |aio, res| {
+        if !step(aio, res) {
+            d.set();
+        }
+    })
+    .or_die("nng_aio_alloc");
+    first(&aio);
+    done.wait();
+}
+
+/// Sends without blocking if possible, else awaits the send.
+async fn send_try_first(s: &Socket, msg: Message) {
+    match s.try_send_msg(msg) {
+        Ok(()) => {}
+        Err(e) if e.error == nng::Error::TryAgain => {
+            s.send_async(e.message).await.or_die("nng_sendmsg")
+        }
+        Err(e) => die(format!("nng_sendmsg: {e}")),
+    }
+}
+
+/// Receives without blocking if possible, else awaits the receive.
+async fn recv_try_first(s: &Socket) -> Message {
+    match s.try_recv() {
+        Ok(m) => m,
+        Err(nng::Error::TryAgain) => s.recv_async().await.or_die("nng_recvmsg"),
+        Err(e) => die(format!("nng_recvmsg: {e}")),
+    }
+}
+
+/// Runs `f` to completion on a tokio current-thread runtime.
+fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .or_die("tokio runtime")
+        .block_on(f)
 }
 
 /// The protocol pair of the latency test (C: `open_client`/`open_server`).
@@ -262,8 +352,17 @@ fn inproc(setup: Setup, args: &[String], url: String, usage: &str, server: Side,
     let _ = thr.join();
 }
 
-fn open(p: Protocol) -> Socket {
-    Socket::new(p).or_die("nng_socket")
+/// A new socket, shared so that aio callbacks can hold it.
+fn open(p: Protocol) -> Arc<Socket> {
+    Arc::new(Socket::new(p).or_die("nng_socket"))
+}
+
+/// The next message of a receive stream.
+async fn next(rx: &mut nng::future::RecvStream) -> Message {
+    match rx.next().await {
+        Some(r) => r.or_die("nng_recvmsg"),
+        None => die("nng_recvmsg: closed"),
+    }
 }
 
 fn check_len(got: usize, want: usize) {
@@ -295,15 +394,67 @@ fn latency_client(setup: Setup, addr: &str, size: usize, trips: usize) {
                 s.recv_into(&mut buf, Flags::empty()).or_die("nng_recv");
             }
         }
+        Api::Aio => {
+            let sock = s.clone();
+            let mut left = trips;
+            start = Instant::now();
+            if trips > 0 {
+                aio_loop(
+                    move |aio, res| match res {
+                        AioResult::Send(r) => {
+                            r.or_die("nng_sendmsg");
+                            aio.recv(&*sock).or_die("nng_recvmsg");
+                            true
+                        }
+                        AioResult::Recv(r) => {
+                            let msg = r.or_die("nng_recvmsg");
+                            left -= 1;
+                            left > 0 && {
+                                aio.send(&*sock, msg).or_die("nng_sendmsg");
+                                true
+                            }
+                        }
+                        _ => die("unexpected aio completion"),
+                    },
+                    |aio| aio.send(&*s, Message::with_len(size)).or_die("nng_sendmsg"),
+                );
+            }
+        }
+        Api::Async => {
+            let mut msg = Message::with_len(size);
+            start = Instant::now();
+            block_on(async {
+                for _ in 0..trips {
+                    s.send_async(msg).await.or_die("nng_sendmsg");
+                    msg = s.recv_async().await.or_die("nng_recvmsg");
+                }
+            });
+        }
+        Api::AsyncTry => {
+            let mut msg = Message::with_len(size);
+            start = Instant::now();
+            block_on(async {
+                for _ in 0..trips {
+                    send_try_first(&s, msg).await;
+                    msg = recv_try_first(&s).await;
+                }
+            });
+        }
+        Api::Stream => {
+            let (mut tx, mut rx) = (s.send_sink(), s.recv_stream());
+            let mut msg = Message::with_len(size);
+            start = Instant::now();
+            block_on(async {
+                for _ in 0..trips {
+                    tx.send(msg).await.or_die("nng_sendmsg");
+                    msg = next(&mut rx).await;
+                }
+            });
+        }
     }
     let total = start.elapsed().as_secs_f64();
     drop(s);
-
-    let latency = total * 1_000_000.0 / (trips * 2) as f64;
-    println!("total time: {total:.3} [s]");
-    println!("message size: {size} [B]");
-    println!("round trip count: {trips}");
-    println!("average latency: {latency:.3} [us]");
+    output::print_latency(total, size, trips);
 }
 
 fn latency_server(setup: Setup, addr: &str, size: usize, trips: usize) {
@@ -325,6 +476,55 @@ fn latency_server(setup: Setup, addr: &str, size: usize, trips: usize) {
                 check_len(n, size);
                 s.send(&buf[..n]).or_die("nng_send");
             }
+        }
+        Api::Aio if trips > 0 => {
+            let sock = s.clone();
+            let mut left = trips;
+            aio_loop(
+                move |aio, res| match res {
+                    AioResult::Recv(r) => {
+                        let msg = r.or_die("nng_recvmsg");
+                        check_len(msg.len(), size);
+                        aio.send(&*sock, msg).or_die("nng_sendmsg");
+                        true
+                    }
+                    AioResult::Send(r) => {
+                        r.or_die("nng_sendmsg");
+                        left -= 1;
+                        left > 0 && {
+                            aio.recv(&*sock).or_die("nng_recvmsg");
+                            true
+                        }
+                    }
+                    _ => die("unexpected aio completion"),
+                },
+                |aio| aio.recv(&*s).or_die("nng_recvmsg"),
+            );
+        }
+        Api::Aio => {}
+        Api::Async => block_on(async {
+            for _ in 0..trips {
+                let msg = s.recv_async().await.or_die("nng_recvmsg");
+                check_len(msg.len(), size);
+                s.send_async(msg).await.or_die("nng_sendmsg");
+            }
+        }),
+        Api::AsyncTry => block_on(async {
+            for _ in 0..trips {
+                let msg = recv_try_first(&s).await;
+                check_len(msg.len(), size);
+                send_try_first(&s, msg).await;
+            }
+        }),
+        Api::Stream => {
+            let (mut tx, mut rx) = (s.send_sink(), s.recv_stream());
+            block_on(async {
+                for _ in 0..trips {
+                    let msg = next(&mut rx).await;
+                    check_len(msg.len(), size);
+                    tx.send(msg).await.or_die("nng_sendmsg");
+                }
+            });
         }
     }
     // Let the last reply drain before closing, as C does.
@@ -354,20 +554,50 @@ fn throughput_server(setup: Setup, addr: &str, size: usize, count: usize) {
                 check_len(n, size);
             }
         }
+        Api::Aio if count > 0 => {
+            let sock = s.clone();
+            let mut left = count;
+            aio_loop(
+                move |aio, res| match res {
+                    AioResult::Recv(r) => {
+                        check_len(r.or_die("nng_recvmsg").len(), size);
+                        left -= 1;
+                        left > 0 && {
+                            aio.recv(&*sock).or_die("nng_recvmsg");
+                            true
+                        }
+                    }
+                    _ => die("unexpected aio completion"),
+                },
+                |aio| aio.recv(&*s).or_die("nng_recvmsg"),
+            );
+        }
+        Api::Aio => {}
+        Api::Async => block_on(async {
+            for _ in 0..count {
+                check_len(s.recv_async().await.or_die("nng_recvmsg").len(), size);
+            }
+        }),
+        Api::AsyncTry => block_on(async {
+            for _ in 0..count {
+                check_len(recv_try_first(&s).await.len(), size);
+            }
+        }),
+        Api::Stream => {
+            let mut rx = s.recv_stream();
+            block_on(async {
+                for _ in 0..count {
+                    check_len(next(&mut rx).await.len(), size);
+                }
+            });
+        }
     }
     let total = start.elapsed().as_secs_f64();
     // Tell the sender we are done, and give it time to go out.
     let _ = s.send(b"");
     thread::sleep(Duration::from_millis(200));
     drop(s);
-
-    let msgpersec = count as f64 / total;
-    let mbps = msgpersec * 8.0 * size as f64 / (1024.0 * 1024.0);
-    println!("total time: {total:.3} [s]");
-    println!("message size: {size} [B]");
-    println!("message count: {count}");
-    println!("throughput: {msgpersec:.0} [msg/s]");
-    println!("throughput: {mbps:.3} [Mb/s]");
+    output::print_throughput(total, size, count);
 }
 
 fn throughput_client(setup: Setup, addr: &str, size: usize, count: usize) {
@@ -392,6 +622,45 @@ fn throughput_client(setup: Setup, addr: &str, size: usize, count: usize) {
             for _ in 0..=count {
                 s.send(&buf).or_die("nng_send");
             }
+        }
+        Api::Aio => {
+            let sock = s.clone();
+            let mut left = count; // after the first of count + 1
+            aio_loop(
+                move |aio, res| match res {
+                    AioResult::Send(r) => {
+                        r.or_die("nng_sendmsg");
+                        left > 0 && {
+                            left -= 1;
+                            aio.send(&*sock, Message::with_len(size))
+                                .or_die("nng_sendmsg");
+                            true
+                        }
+                    }
+                    _ => die("unexpected aio completion"),
+                },
+                |aio| aio.send(&*s, Message::with_len(size)).or_die("nng_sendmsg"),
+            );
+        }
+        Api::Async => block_on(async {
+            for _ in 0..=count {
+                s.send_async(Message::with_len(size))
+                    .await
+                    .or_die("nng_sendmsg");
+            }
+        }),
+        Api::AsyncTry => block_on(async {
+            for _ in 0..=count {
+                send_try_first(&s, Message::with_len(size)).await;
+            }
+        }),
+        Api::Stream => {
+            let mut tx = s.send_sink();
+            block_on(async {
+                for _ in 0..=count {
+                    tx.send(Message::with_len(size)).await.or_die("nng_sendmsg");
+                }
+            });
         }
     }
     // The completion indication from the other side.

@@ -2,13 +2,19 @@
 //!
 //! A counting global allocator counts allocations per thread, on threads that
 //! opted in (thread-local switch and counter), so tests running in parallel
-//! and the harness's own threads do not disturb one another's counts. nng allocates its messages with C `malloc`, which this
+//! and the harness's own threads do not disturb one another's counts. The Aio
+//! test also counts on nng's own threads: each of its callbacks marks the
+//! thread it runs on, and from then on that thread's allocations (the
+//! callback trampoline's included) count while the test's window is open. nng allocates its messages with C `malloc`, which this
 //! allocator does not see: what is counted is exactly the Rust layer's cost.
 
 use nng::options::{RecvTimeout, SendTimeout};
+use nng::{Aio, AioResult};
 use nng::{Flags, Message, Protocol, Socket};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 struct Counting;
@@ -18,13 +24,40 @@ thread_local! {
     static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
+thread_local! {
+    /// This thread has run an aio callback of the Aio test (or is its thread).
+    static AIO_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+/// The Aio test's counting window is open.
+static AIO_WINDOW: AtomicBool = AtomicBool::new(false);
+/// Allocations on marked threads while the window was open.
+static AIO_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+fn mark_aio_thread() {
+    AIO_THREAD.with(|t| t.set(true));
+}
+
 fn note() {
+    if AIO_WINDOW.load(Ordering::Relaxed) && AIO_THREAD.try_with(|t| t.get()).unwrap_or(false) {
+        AIO_ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
     // try_with: the thread-local may already be gone during thread teardown.
     let _ = COUNT.try_with(|c| {
         if let Some(n) = c.get() {
             c.set(Some(n + 1));
         }
     });
+}
+
+/// Runs `f` counting allocations on this thread and on the marked threads.
+/// Only one test (the Aio test) uses it.
+fn count_aio_allocs(f: impl FnOnce()) -> usize {
+    mark_aio_thread();
+    AIO_ALLOCS.store(0, Ordering::SeqCst);
+    AIO_WINDOW.store(true, Ordering::SeqCst);
+    f();
+    AIO_WINDOW.store(false, Ordering::SeqCst);
+    AIO_ALLOCS.load(Ordering::SeqCst)
 }
 
 // SAFETY: every method forwards to the system allocator unchanged; counting
@@ -152,4 +185,90 @@ fn byte_stream_allocates_nothing_per_message() {
     }
     stream(&tx, &rx, WARMUP, send, recv);
     assert_eq!(stream(&tx, &rx, MESSAGES, send, recv), 0);
+}
+
+/// A flag raised by a callback, waited for without allocating.
+#[derive(Default)]
+struct Flag(Mutex<bool>, Condvar);
+
+impl Flag {
+    fn raise(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+    fn wait(&self) {
+        let g = self.0.lock().unwrap();
+        let (g, timeout) = self
+            .1
+            .wait_timeout_while(g, Duration::from_secs(10), |done| !*done)
+            .unwrap();
+        assert!(
+            *g && !timeout.timed_out(),
+            "aio stream did not finish in 10 s"
+        );
+    }
+}
+
+/// Streams `n` messages with two callback-chained aios (each callback starts
+/// the next operation), counting allocations on the threads involved.
+/// With `alloc_each`, the receive callback also allocates once per message
+/// (to show that such allocations are seen).
+fn aio_stream(tx: &Arc<Socket>, rx: &Arc<Socket>, n: usize, alloc_each: bool) -> usize {
+    let sent = Arc::new(Flag::default());
+    let received = Arc::new(Flag::default());
+    let (s, f) = (tx.clone(), sent.clone());
+    let mut left = n;
+    let send_aio = Aio::new(move |aio, res| match res {
+        AioResult::Send(r) => {
+            mark_aio_thread();
+            r.unwrap();
+            left -= 1;
+            if left == 0 {
+                f.raise();
+            } else {
+                aio.send(&*s, Message::with_len(64)).unwrap();
+            }
+        }
+        other => panic!("unexpected {other:?}"),
+    })
+    .unwrap();
+    let (r, f) = (rx.clone(), received.clone());
+    let mut left = n;
+    let recv_aio = Aio::new(move |aio, res| match res {
+        AioResult::Recv(m) => {
+            mark_aio_thread();
+            assert_eq!(m.unwrap().len(), 64);
+            if alloc_each {
+                drop(std::hint::black_box(Box::new(left)));
+            }
+            left -= 1;
+            if left == 0 {
+                f.raise();
+            } else {
+                aio.recv(&*r).unwrap();
+            }
+        }
+        other => panic!("unexpected {other:?}"),
+    })
+    .unwrap();
+    let first = Message::with_len(64);
+    // Only the loop is counted: creating the aios allocates, once.
+    let count = count_aio_allocs(|| {
+        recv_aio.recv(&**rx).unwrap();
+        send_aio.send(&**tx, first).unwrap();
+        sent.wait();
+        received.wait();
+    });
+    drop((send_aio, recv_aio));
+    count
+}
+
+#[test]
+fn aio_stream_allocates_nothing_per_message() {
+    let (tx, rx) = pair("aio");
+    let (tx, rx) = (Arc::new(tx), Arc::new(rx));
+    aio_stream(&tx, &rx, WARMUP, false);
+    assert_eq!(aio_stream(&tx, &rx, MESSAGES, false), 0);
+    // The counter is not blind to the callbacks' threads.
+    assert!(aio_stream(&tx, &rx, WARMUP, true) >= WARMUP);
 }

@@ -9,7 +9,9 @@
 //! Options: `--quick` (1 round, a fifth of the messages, no callgrind, output
 //! to target/bench_compare/), `--rounds N`, `--scale F` (multiplies message
 //! counts), `--out DIR`, `--sections LIST` (comma-separated, from `main`,
-//! `api`, `instructions`, `memory`; default all).
+//! `api`, `instructions`, `memory`; default all), `--keep` (keep the other
+//! sections' rows of an earlier `results.csv` in the output folder, so that
+//! sections can be measured at different times).
 //!
 //! It builds the Rust port (`cargo build --release --example perf`), then for
 //! every row runs the C tool and the Rust port alternately, several rounds,
@@ -17,6 +19,7 @@
 //! from `valgrind --tool=callgrind` (if installed) as the difference of two
 //! runs with different message counts, so start-up costs cancel out.
 
+mod ffi_aio;
 mod mem;
 mod report;
 mod run;
@@ -39,6 +42,7 @@ pub struct Config {
     callgrind: bool,
     api: bool,
     memory: bool,
+    keep: bool,
 }
 
 fn parse_args() -> Config {
@@ -52,6 +56,7 @@ fn parse_args() -> Config {
         callgrind: true,
         api: true,
         memory: true,
+        keep: false,
     };
     let mut sections: Option<String> = None;
     let mut rounds = None;
@@ -68,6 +73,12 @@ fn parse_args() -> Config {
             "--scale" => scale = Some(value("--scale").parse().expect("--scale F")),
             "--out" => out = Some(PathBuf::from(value("--out"))),
             "--sections" => sections = Some(value("--sections")),
+            "--keep" => cfg.keep = true,
+            "--ffi-aio" => {
+                // Internal: the raw-C-API aio baseline (see ffi_aio.rs).
+                ffi_aio::child(&args.collect::<Vec<_>>());
+                std::process::exit(0);
+            }
             "--mem-child" => {
                 // Internal: a child process measuring resident memory.
                 mem::child(&value("--mem-child"));
@@ -76,7 +87,7 @@ fn parse_args() -> Config {
             "-h" | "--help" => {
                 println!(
                     "usage: bench_compare [--quick] [--rounds N] [--scale F] [--out DIR] \
-                     [--sections main,api,instructions,memory]"
+                     [--sections main,api,instructions,memory] [--keep]"
                 );
                 std::process::exit(0);
             }
@@ -111,6 +122,18 @@ fn main() {
     }
     let started = Instant::now();
     let mut report = report::Report::new(&cfg);
+    if cfg.keep {
+        let measured: Vec<Section> = [
+            (cfg.main, Section::Main),
+            (cfg.api, Section::Api),
+            (cfg.callgrind, Section::Instructions),
+            (cfg.memory, Section::Memory),
+        ]
+        .into_iter()
+        .filter_map(|(on, s)| on.then_some(s))
+        .collect();
+        report.keep_other_sections(&measured);
+    }
     let runner = Runner::new(&cfg);
     let rust = Imp::Rust(run::Api::Msg);
 

@@ -1,5 +1,6 @@
-//! Resident memory: many open sockets (each with a listener), through the safe
-//! API and through the raw C API.
+//! Resident memory: many open sockets (each with a listener), and many
+//! receive operations in flight, through the safe API and through the raw C
+//! API.
 //!
 //! "The same in C" is the raw FFI (`nng::ffi`) driven from a Rust child
 //! process: the very C calls a C program would make, with no Rust wrapper in
@@ -14,24 +15,32 @@ use std::process::Command;
 
 /// Sockets (each with a tcp listener) in the socket measurement.
 const SOCKETS: usize = 1000;
+/// Receive aios in flight on one socket in the aio measurement.
+const AIOS: usize = 10_000;
 
 /// The rows of the memory section.
 pub fn rows(cfg: &Config) -> Vec<Row> {
     let reps = cfg.rounds.min(3);
     let measure = |mode: &str| -> Vec<Option<f64>> { (0..reps).map(|_| run_child(mode)).collect() };
-    let c = measure("sockets-c");
-    let r = measure("sockets-rust");
-    vec![Row::new(
-        Section::Memory,
-        &format!("{SOCKETS} sockets + tcp listeners"),
-        0,
-        "RSS growth [KiB]",
-        "safe",
-        false,
-        None,
-        &c,
-        &r,
-    )]
+    let row = |what: String, mode: &str| {
+        let c = measure(&format!("{mode}-c"));
+        let r = measure(&format!("{mode}-rust"));
+        Row::new(
+            Section::Memory,
+            &what,
+            0,
+            "RSS growth [KiB]",
+            "safe",
+            false,
+            None,
+            &c,
+            &r,
+        )
+    };
+    vec![
+        row(format!("{SOCKETS} sockets + tcp listeners"), "sockets"),
+        row(format!("{AIOS} receive aios in flight"), "aios"),
+    ]
 }
 
 fn run_child(mode: &str) -> Option<f64> {
@@ -133,6 +142,53 @@ pub fn child(mode: &str) {
                 v.push(c_socket());
             }
             println!("rss_kib {}", rss_kib() - before);
+        }
+        "aios-rust" => {
+            let s = nng::Socket::new(nng::Protocol::Pull0).expect("socket");
+            let warm = nng::Aio::new(|_, _| {}).expect("aio");
+            drop(warm);
+            let mut v = Vec::with_capacity(AIOS);
+            let before = rss_kib();
+            for _ in 0..AIOS {
+                let aio = nng::Aio::new(|_, _| {}).expect("aio");
+                aio.recv(&s).expect("recv");
+                v.push(aio);
+            }
+            println!("rss_kib {}", rss_kib() - before);
+            drop(s); // completes them all with Closed
+        }
+        "aios-c" => {
+            let mut s = ffi::nng_socket::default();
+            // SAFETY: valid out-pointer.
+            assert_eq!(unsafe { ffi::nng_pull0_open(&mut s) }, 0);
+            let mut warm = std::ptr::null_mut();
+            // SAFETY: valid out-pointer; freed at once, never started.
+            unsafe {
+                assert_eq!(ffi::nng_aio_alloc(&mut warm, None, std::ptr::null_mut()), 0);
+                ffi::nng_aio_free(warm);
+            }
+            let mut v = Vec::with_capacity(AIOS);
+            let before = rss_kib();
+            for _ in 0..AIOS {
+                let mut aio = std::ptr::null_mut();
+                // SAFETY: valid out-pointer; no callback; the aio is started
+                // once and freed only after the socket is closed.
+                unsafe {
+                    assert_eq!(ffi::nng_aio_alloc(&mut aio, None, std::ptr::null_mut()), 0);
+                    ffi::nng_socket_recv(s, aio);
+                }
+                v.push(aio);
+            }
+            println!("rss_kib {}", rss_kib() - before);
+            // SAFETY: closing completes every receive; then each aio is idle
+            // and ours to free.
+            unsafe {
+                ffi::nng_socket_close(s);
+                for aio in v {
+                    ffi::nng_aio_wait(aio);
+                    ffi::nng_aio_free(aio);
+                }
+            }
         }
         other => panic!("unknown memory mode {other}"),
     }

@@ -74,8 +74,8 @@ pub struct Row {
     pub section: Section,
     pub what: String,
     pub size: usize,
-    pub metric: &'static str,
-    pub api: &'static str,
+    pub metric: String,
+    pub api: String,
     pub higher_better: bool,
     /// Allowed cost fraction (0.03 = 3 %), if the row has a target.
     pub tolerance: Option<f64>,
@@ -86,6 +86,8 @@ pub struct Row {
     /// Range of the per-round Rust/C ratios (paired runs).
     pub ratio_lo: f64,
     pub ratio_hi: f64,
+    /// When the row was measured (UTC).
+    pub when: String,
 }
 
 fn fmt_size(size: usize) -> String {
@@ -134,8 +136,8 @@ impl Row {
             section,
             what: what.into(),
             size,
-            metric,
-            api,
+            metric: metric.into(),
+            api: api.into(),
             higher_better,
             tolerance,
             ratio: rust.median / c.median,
@@ -143,6 +145,7 @@ impl Row {
             ratio_hi: pr.max,
             c,
             rust,
+            when: utc_now(),
         }
     }
 
@@ -207,7 +210,7 @@ impl Row {
 
     fn csv(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.section.name(),
             self.what,
             self.size,
@@ -223,8 +226,53 @@ impl Row {
             self.rust.n,
             self.ratio,
             self.tolerance.map(|t| t.to_string()).unwrap_or_default(),
-            self.meets().map(|m| m.to_string()).unwrap_or_default()
+            self.meets().map(|m| m.to_string()).unwrap_or_default(),
+            self.higher_better,
+            self.ratio_lo,
+            self.ratio_hi,
+            self.when
         )
+    }
+
+    /// Parses a line written by `csv` (for merging runs of some sections
+    /// into an earlier full report).
+    fn from_csv(line: &str) -> Option<Row> {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 20 {
+            return None;
+        }
+        let num = |i: usize| f[i].parse::<f64>().ok();
+        let section = [
+            Section::Main,
+            Section::Api,
+            Section::Instructions,
+            Section::Memory,
+        ]
+        .into_iter()
+        .find(|s| s.name() == f[0])?;
+        let stats = |i: usize| -> Option<Stats> {
+            Some(Stats {
+                median: num(i)?,
+                min: num(i + 1)?,
+                max: num(i + 2)?,
+                n: f[i + 3].parse().ok()?,
+            })
+        };
+        Some(Row {
+            section,
+            what: f[1].into(),
+            size: f[2].parse().ok()?,
+            metric: f[3].into(),
+            api: f[4].into(),
+            c: stats(5)?,
+            rust: stats(9)?,
+            ratio: num(13)?,
+            tolerance: num(14),
+            higher_better: f[16].parse().ok()?,
+            ratio_lo: num(17)?,
+            ratio_hi: num(18)?,
+            when: f[19].into(),
+        })
     }
 
     fn label(&self) -> String {
@@ -259,6 +307,7 @@ pub struct Report {
     rounds: usize,
     written: Vec<String>,
     header: String,
+    kept: usize,
 }
 
 impl Report {
@@ -270,6 +319,7 @@ impl Report {
             rounds: cfg.rounds,
             written: Vec::new(),
             header: machine_description(),
+            kept: 0,
         }
     }
 
@@ -281,12 +331,37 @@ impl Report {
         self.written.clone()
     }
 
+    /// Keeps the rows of `results.csv` in the output folder whose sections
+    /// were not measured in this run (`--keep`), before this run's rows.
+    pub fn keep_other_sections(&mut self, measured: &[Section]) {
+        let Ok(text) = std::fs::read_to_string(self.out.join("results.csv")) else {
+            return;
+        };
+        let old: Vec<Row> = text
+            .lines()
+            .skip(1)
+            .filter_map(Row::from_csv)
+            .filter(|r| !measured.contains(&r.section))
+            .collect();
+        self.kept = old.len();
+        self.rows.splice(0..0, old);
+    }
+
     /// Writes results.csv, ratios.svg and results.md into the output folder.
     pub fn finish(&mut self, secs: f64) {
         std::fs::create_dir_all(&self.out).expect("creating the output folder");
+        let order = [
+            Section::Main,
+            Section::Api,
+            Section::Instructions,
+            Section::Memory,
+        ];
+        self.rows
+            .sort_by_key(|r| order.iter().position(|s| *s == r.section));
         let mut csv = String::from(
             "section,what,size_bytes,metric,api,c_median,c_min,c_max,c_runs,\
-             rust_median,rust_min,rust_max,rust_runs,rust_over_c,tolerance,target_met\n",
+             rust_median,rust_min,rust_max,rust_runs,rust_over_c,tolerance,target_met,\
+             higher_is_better,round_ratio_min,round_ratio_max,measured_utc\n",
         );
         for r in &self.rows {
             csv.push_str(&r.csv());
@@ -300,10 +375,18 @@ impl Report {
         let _ = writeln!(md, "{}", self.header);
         let _ = writeln!(
             md,
-            "Rounds per row: {} (C and Rust alternating){}; whole run {:.0} s.\n",
+            "Rounds per row: {} (C and Rust alternating){}; this run {:.0} s{}.\n",
             self.rounds,
             if self.quick { ", quick mode" } else { "" },
-            secs
+            secs,
+            if self.kept > 0 {
+                format!(
+                    "; {} rows kept from an earlier run (see measured_utc in results.csv)",
+                    self.kept
+                )
+            } else {
+                String::new()
+            }
         );
         let _ = writeln!(md, "{}", Row::header());
         for r in &self.rows {
@@ -341,11 +424,7 @@ fn machine_description() -> String {
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let date = utc_now();
     format!(
         "Run {date} on {cpu}, {cores} cores, {mem_gib:.0} GiB, Linux {}, load average at start {}.",
         kernel.trim(),
@@ -358,18 +437,28 @@ fn machine_description() -> String {
 
 use std::process::Command;
 
+/// The current time, `YYYY-MM-DD HH:MM UTC`.
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
 /// A dot plot of Rust's speed relative to C (1 = parity, right = faster),
 /// one line per row, with whiskers over the per-round paired ratios and the
 /// target band shaded. Dependency-free SVG.
 fn svg(rows: &[Row], caption: &str) -> String {
     let rows: Vec<&Row> = rows.iter().filter(|r| r.ratio.is_finite()).collect();
-    let (lo, hi) = (0.5_f64, 1.5_f64);
-    let (left, plot_w, line_h, top) = (300.0, 520.0, 18.0, 70.0);
+    // Log scale: 2x faster and 2x slower are equally far from parity.
+    let (lo, hi) = (1.0_f64 / 16.0, 4.0_f64);
+    let (left, plot_w, line_h, top) = (300.0, 560.0, 18.0, 70.0);
     let mut sections = rows.iter().map(|r| r.section).collect::<Vec<_>>();
     sections.dedup();
     let height = top + line_h * (rows.len() + sections.len() * 2) as f64 + 60.0;
     let width = left + plot_w + 150.0;
-    let x = |v: f64| left + (v.clamp(lo, hi) - lo) / (hi - lo) * plot_w;
+    let x = |v: f64| left + (v.clamp(lo, hi) / lo).ln() / (hi / lo).ln() * plot_w;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -378,7 +467,7 @@ fn svg(rows: &[Row], caption: &str) -> String {
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="10" y="20" font-size="15" font-weight="bold">nng safe Rust layer vs C: Rust speed relative to C (1.0 = same; right = faster)</text>"#
+        r#"<text x="10" y="20" font-size="15" font-weight="bold">nng safe Rust layer vs C: Rust speed relative to C (1 = same; right = Rust faster; log scale)</text>"#
     );
     let _ = writeln!(
         s,
@@ -390,21 +479,22 @@ fn svg(rows: &[Row], caption: &str) -> String {
         r#"<text x="10" y="54" font-size="11">dot: ratio of medians; whisker: range of per-round paired ratios; green band: within 3 %; plotted as Rust/C for throughput, C/Rust for latency, instructions, memory</text>"#
     );
     let bottom = height - 40.0;
-    // Grid.
-    let mut g = lo;
-    while g <= hi + 1e-9 {
+    for g in [1.0 / 16.0, 0.125, 0.25, 0.5, 0.75, 1.0, 1.333, 2.0, 4.0] {
         let gx = x(g);
-        let stroke = if (g - 1.0).abs() < 1e-9 {
-            "#333"
+        let stroke = if g == 1.0 { "#333" } else { "#ddd" };
+        let label = if g < 0.2 {
+            format!("1/{:.0}", 1.0 / g)
         } else {
-            "#ddd"
+            format!("{g:.2}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
         };
         let _ = writeln!(
             s,
-            r#"<line x1="{gx:.1}" y1="{top}" x2="{gx:.1}" y2="{bottom}" stroke="{stroke}"/><text x="{gx:.1}" y="{:.1}" text-anchor="middle">{g:.1}</text>"#,
+            r#"<line x1="{gx:.1}" y1="{top}" x2="{gx:.1}" y2="{bottom}" stroke="{stroke}"/><text x="{gx:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#,
             bottom + 15.0
         );
-        g += 0.1;
     }
     let (b0, b1) = (x(1.0 / 1.03), x(1.03));
     let _ = writeln!(

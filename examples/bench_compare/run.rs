@@ -2,6 +2,8 @@
 
 use crate::report::{Row, Section, Stats};
 use crate::Config;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The transports of the main table.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Transport {
     Inproc,
     Ipc,
@@ -31,7 +33,7 @@ impl Transport {
 }
 
 /// Latency (round trips) or throughput (one-way stream).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Kind {
     Latency,
     Throughput,
@@ -56,39 +58,86 @@ impl Kind {
 }
 
 /// Which part of the safe API the Rust port uses (`perf --api`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Api {
     Msg,
     Bytes,
+    Aio,
+    Async,
+    Stream,
+    AsyncTry,
 }
 
 impl Api {
-    pub const ALL: [Api; 2] = [Api::Msg, Api::Bytes];
+    /// The paths whose instruction counts are measured.
+    pub const ALL: [Api; 5] = [Api::Msg, Api::Bytes, Api::Aio, Api::Async, Api::Stream];
     /// The paths besides `Message`, compared in their own section.
-    pub const OTHERS: [Api; 1] = [Api::Bytes];
+    pub const OTHERS: [Api; 5] = [Api::Bytes, Api::Aio, Api::Async, Api::Stream, Api::AsyncTry];
 
     pub fn flag(self) -> &'static str {
         match self {
             Api::Msg => "msg",
             Api::Bytes => "bytes",
+            Api::Aio => "aio",
+            Api::Async => "async",
+            Api::Stream => "stream",
+            Api::AsyncTry => "async-try",
+        }
+    }
+
+    /// The API column: the path, and what it is compared with.
+    pub fn label(self) -> &'static str {
+        match self {
+            Api::Msg => "msg",
+            Api::Bytes => "bytes",
+            Api::Aio => "aio (vs C aio)",
+            Api::Async => "async",
+            Api::Stream => "stream",
+            Api::AsyncTry => "async-try",
         }
     }
 
     /// The target for Rust/C, as the largest allowed cost fraction.
     pub fn tolerance(self) -> f64 {
         match self {
-            Api::Msg => 0.03,
+            Api::Msg | Api::Aio => 0.03,
             Api::Bytes => 0.05,
+            Api::Async | Api::Stream | Api::AsyncTry => 0.10,
         }
     }
 }
 
 /// One implementation of the perf tools.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Imp {
+    /// nng's C perf tools.
     C,
+    /// The callback-aio loops on the raw C API (`ffi_aio.rs`).
+    CAio,
+    /// The Rust port on the safe API.
     Rust(Api),
 }
+
+impl Imp {
+    /// What a Rust path is compared with: the C tools, or for the callback
+    /// aio path, the same callback loops on the raw C API.
+    fn baseline(self) -> Imp {
+        match self {
+            Imp::Rust(Api::Aio) => Imp::CAio,
+            _ => Imp::C,
+        }
+    }
+
+    fn api(self) -> Api {
+        match self {
+            Imp::Rust(api) => api,
+            Imp::C | Imp::CAio => Api::Msg,
+        }
+    }
+}
+
+/// A baseline's instruction counts are keyed by (baseline, transport, kind, size).
+type InstrKey = (Imp, Transport, Kind, usize);
 
 pub struct Runner {
     c_dir: PathBuf,
@@ -96,6 +145,8 @@ pub struct Runner {
     rounds: usize,
     scale: f64,
     seq: AtomicUsize,
+    /// C instruction counts per (transport, kind, size), measured once.
+    c_instr: RefCell<HashMap<InstrKey, Vec<Option<f64>>>>,
 }
 
 impl Runner {
@@ -137,6 +188,7 @@ impl Runner {
             rounds: cfg.rounds,
             scale: cfg.scale,
             seq: AtomicUsize::new(0),
+            c_instr: RefCell::default(),
         }
     }
 
@@ -162,6 +214,11 @@ impl Runner {
     fn command(&self, imp: Imp, mode: &str) -> Command {
         match imp {
             Imp::C => Command::new(self.c_dir.join(mode)),
+            Imp::CAio => {
+                let mut c = Command::new(std::env::current_exe().expect("current_exe"));
+                c.args(["--ffi-aio", mode]);
+                c
+            }
             Imp::Rust(api) => {
                 let mut c = Command::new(&self.rust_perf);
                 c.args(["-m", mode, "--api", api.flag()]);
@@ -252,34 +309,32 @@ impl Runner {
     /// Runs C and the Rust side alternately, `rounds` times, and compares.
     pub fn compare(&self, section: Section, t: Transport, k: Kind, size: usize, rust: Imp) -> Row {
         let count = self.count(t, k, size);
+        let base = rust.baseline();
         let mut c = Vec::new();
         let mut r = Vec::new();
         for round in 0..self.rounds {
             // Alternate who goes first, so slow drifts hit both sides alike.
             let order = if round % 2 == 0 {
-                [Imp::C, rust]
+                [base, rust]
             } else {
-                [rust, Imp::C]
+                [rust, base]
             };
             let mut pair = [None, None];
             for imp in order {
                 let v = self.run_once(imp, t, k, size, count);
-                pair[usize::from(imp != Imp::C)] = v;
+                pair[usize::from(imp != base)] = v;
             }
             c.push(pair[0]);
             r.push(pair[1]);
         }
         let (metric, higher_better) = k.metric();
-        let api = match rust {
-            Imp::Rust(api) => api,
-            Imp::C => Api::Msg,
-        };
+        let api = rust.api();
         Row::new(
             section,
             t.name(),
             size,
             metric,
-            api.flag(),
+            api.label(),
             higher_better,
             Some(api.tolerance()),
             &c,
@@ -357,19 +412,24 @@ impl Runner {
         Some((b - a) / ((n2 - n1) as f64 * per_count))
     }
 
-    /// The instructions row: C and Rust, `min(rounds, 3)` repetitions each.
+    /// The instructions row: C and Rust, `min(rounds, 5)` repetitions each.
     pub fn instructions(&self, t: Transport, k: Kind, size: usize, rust: Imp) -> Row {
-        let reps = self.rounds.min(3);
-        let mut c = Vec::new();
-        let mut r = Vec::new();
-        for _ in 0..reps {
-            c.push(self.per_message(Imp::C, t, k, size));
-            r.push(self.per_message(rust, t, k, size));
-        }
-        let api = match rust {
-            Imp::Rust(api) => api,
-            Imp::C => Api::Msg,
-        };
+        let reps = self.rounds.min(5);
+        let base = rust.baseline();
+        let c = self
+            .c_instr
+            .borrow_mut()
+            .entry((base, t, k, size))
+            .or_insert_with(|| {
+                (0..reps)
+                    .map(|_| self.per_message(base, t, k, size))
+                    .collect()
+            })
+            .clone();
+        let r: Vec<_> = (0..reps)
+            .map(|_| self.per_message(rust, t, k, size))
+            .collect();
+        let api = rust.api();
         let tool = match (t, k) {
             (Transport::Inproc, Kind::Throughput) => "inproc_thr",
             (Transport::Inproc, Kind::Latency) => "inproc_lat",
@@ -381,7 +441,7 @@ impl Runner {
             tool,
             size,
             "instructions/msg",
-            api.flag(),
+            api.label(),
             false,
             Some(api.tolerance()),
             &c,
