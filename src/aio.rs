@@ -112,27 +112,22 @@ use crate::message::{Message, SendError};
 use crate::options::duration_to_ms;
 use crate::{Context, Dialer, Socket};
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-thread_local! {
-    /// How many aio callbacks are running on this thread (nested when an
-    /// operation completes inline).
-    static CALLBACK_DEPTH: Cell<usize> = const { Cell::new(0) };
-}
-
 /// How often [`Aio::wait`] checks for a completion nng lost, and after how
 /// many consecutive idle checks it delivers the completion itself.
 const LOST_POLL: Duration = Duration::from_millis(10);
 const LOST_POLLS: u32 = 3;
 
-/// Whether the current thread is running an aio callback (of any aio).
+/// Whether the current thread is running an nng callback (an aio completion
+/// or a pipe event, see [`crate::callback`]).
 pub(crate) fn in_callback() -> bool {
-    CALLBACK_DEPTH.with(|d| d.get() > 0)
+    crate::callback::inside()
 }
 
 /// The outcome of one asynchronous operation, handed to the [`Aio`] callback.
@@ -266,9 +261,11 @@ impl Inner {
 /// see the [module docs](self)).
 ///
 /// The closure is freed where the `Aio` is dropped, so when that is inside a
-/// callback its captures are dropped there too: it must not own the last
-/// handle of a [`Socket`], since closing a socket waits for nng's callbacks
-/// and would deadlock there (nng's rule, not this crate's).
+/// callback its captures are dropped there too. They may include the last
+/// handle of a [`Socket`], [`Dialer`] or [`Listener`](crate::Listener):
+/// closing one waits for nng's callbacks, so a handle dropped or closed inside
+/// any nng callback is closed on a short-lived helper thread as soon as the
+/// callback has returned, instead of deadlocking.
 ///
 /// The closure must be `Send`:
 ///
@@ -579,6 +576,9 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
     // Nothing below is expected to panic (user panics are caught in deliver);
     // this guard only keeps any unwinding out of C.
     let _ = catch_unwind(AssertUnwindSafe(|| {
+        // For the whole body, including the closure and the drop of its
+        // captures when an orphaned aio is freed here.
+        let _in_callback = crate::callback::Guard::enter();
         // SAFETY: nng calls us with the Inner registered in Aio::new, which
         // stays valid until nng can no longer call us (module docs).
         let i = unsafe { &*inner };
@@ -621,11 +621,9 @@ unsafe fn deliver(inner: *mut Inner) {
                 // SAFETY: inner is non-null.
                 inner: unsafe { NonNull::new_unchecked(inner) },
             });
-            CALLBACK_DEPTH.with(|d| d.set(d.get() + 1));
             // SAFETY: `running` gives this thread exclusive use of the closure.
             let cb = unsafe { &mut *i.callback.get() };
             let r = catch_unwind(AssertUnwindSafe(|| cb(&handle, result)));
-            CALLBACK_DEPTH.with(|d| d.set(d.get() - 1));
             if let Err(p) = r {
                 let mut st = i.lock();
                 if st.panic.is_none() {

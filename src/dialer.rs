@@ -180,16 +180,16 @@ impl Dialer {
     pub fn close(self) -> Result<()> {
         let raw = self.raw;
         std::mem::forget(self);
-        // SAFETY: closing an id is always safe.
-        cvt(unsafe { ffi::nng_dialer_close(raw) })
+        crate::callback::close_id(raw, ffi::nng_dialer_close)
     }
 }
 
 impl Drop for Dialer {
     fn drop(&mut self) {
-        // SAFETY: closing an id is always safe; an already-closed one (e.g. its
-        // socket closed first) just reports NNG_ECLOSED/NNG_ENOENT.
-        unsafe { ffi::nng_dialer_close(self.raw) };
+        // An already-closed id (e.g. its socket closed first) only reports an
+        // error, ignored here. Inside an nng callback the close, which waits
+        // for the endpoint's own callbacks, runs on a helper thread.
+        let _ = crate::callback::close_id(self.raw, ffi::nng_dialer_close);
     }
 }
 

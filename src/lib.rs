@@ -152,6 +152,7 @@ pub use nng_sys as ffi;
 
 pub mod addr;
 pub mod aio;
+mod callback;
 pub mod context;
 pub mod dialer;
 pub mod error;

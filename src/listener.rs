@@ -177,16 +177,16 @@ impl Listener {
     pub fn close(self) -> Result<()> {
         let raw = self.raw;
         std::mem::forget(self);
-        // SAFETY: closing an id is always safe.
-        cvt(unsafe { ffi::nng_listener_close(raw) })
+        crate::callback::close_id(raw, ffi::nng_listener_close)
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        // SAFETY: closing an id is always safe; an already-closed one just
-        // reports an error, ignored here.
-        unsafe { ffi::nng_listener_close(self.raw) };
+        // An already-closed id (e.g. its socket closed first) only reports an
+        // error, ignored here. Inside an nng callback the close, which waits
+        // for the endpoint's own callbacks, runs on a helper thread.
+        let _ = crate::callback::close_id(self.raw, ffi::nng_listener_close);
     }
 }
 

@@ -21,8 +21,10 @@
 //! # Ok::<(), nng::Error>(())
 //! ```
 //!
-//! The closure must not use any socket (send, receive, dial, close, or drop
-//! the last handle of one): nng would deadlock on the socket lock. Closures
+//! The closure must not send, receive or dial on a socket: nng would deadlock
+//! on the socket lock. Dropping or closing handles there is fine (a socket,
+//! dialer or listener closed inside an nng callback is closed on a helper
+//! thread once the callback has returned). Closures
 //! stay alive until the socket is dropped (after nng closed it and its
 //! callbacks returned), even when replaced by a later registration, because
 //! nng may still be running the old one on another thread. A panic in the
@@ -181,6 +183,7 @@ unsafe extern "C" fn notify_trampoline(
     arg: *mut c_void,
 ) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
+        let _in_callback = crate::callback::Guard::enter();
         // SAFETY: arg is the address of a boxed Entry owned by the socket's
         // NotifyState, which outlives the socket's callbacks (see Socket's
         // Drop: the state is dropped after nng_socket_close returned).

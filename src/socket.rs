@@ -601,6 +601,11 @@ impl Socket {
     /// [`Error::Closed`], and so does every later call on it. A second close
     /// is [`Error::Closed`].
     ///
+    /// Inside an nng callback (an [`Aio`](crate::Aio) completion or a pipe
+    /// event), where `nng_socket_close` would wait for that very callback,
+    /// the close is handed to a short-lived helper thread and happens as soon
+    /// as the callback returns; dropping the socket there does the same.
+    ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
     /// s.close()?;
@@ -613,20 +618,31 @@ impl Socket {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(Error::Closed);
         }
-        // SAFETY: closing an id is always safe; the flag makes this the only
-        // close of this id, so a later id reuse by nng cannot be hit.
-        cvt(unsafe { ffi::nng_socket_close(self.raw) })
+        // The flag makes this the only close of this id, so a later id reuse
+        // by nng cannot be hit. Inside an nng callback, where
+        // nng_socket_close would wait for that very callback, the close
+        // happens on a helper thread once it has returned.
+        crate::callback::close_id(self.raw, ffi::nng_socket_close)
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        if !*self.closed.get_mut() {
-            // SAFETY: closing an id is always safe. nng_socket_close waits for
-            // the socket's callbacks to finish, after which the notify closures
-            // (the `notify` field, dropped after this body) are unreferenced.
-            unsafe { ffi::nng_socket_close(self.raw) };
-        }
+        let raw = self.raw;
+        let closed = *self.closed.get_mut();
+        let notify = std::mem::take(&mut self.notify);
+        // nng_socket_close waits for the socket's callbacks to finish, after
+        // which the pipe-notify closures are unreferenced and can be dropped.
+        // Inside an nng callback that wait would deadlock, so close_outside
+        // then runs it on a helper thread (see crate::callback).
+        crate::callback::close_outside(move || {
+            if !closed {
+                // SAFETY: closing an id is always safe; `closed` says no
+                // earlier close of this id happened.
+                unsafe { ffi::nng_socket_close(raw) };
+            }
+            drop(notify);
+        });
     }
 }
 
