@@ -88,17 +88,8 @@ impl Context {
     /// Sends with explicit flags (`nng_ctx_sendmsg`).
     #[doc(alias = "nng_ctx_sendmsg")]
     pub fn send_flags(&self, msg: Message, flags: Flags) -> std::result::Result<(), SendError> {
-        // SAFETY: msg owns a live nng_msg; nng takes it only on success.
-        match cvt(unsafe { ffi::nng_ctx_sendmsg(self.raw, msg.as_ptr(), flags.bits()) }) {
-            Ok(()) => {
-                let _ = msg.into_raw(); // now nng's
-                Ok(())
-            }
-            Err(error) => Err(SendError {
-                error,
-                message: msg,
-            }),
-        }
+        // SAFETY: nng_ctx_sendmsg takes the message exactly when it returns 0.
+        unsafe { msg.send_with(|p| ffi::nng_ctx_sendmsg(self.raw, p, flags.bits())) }
     }
 
     /// Receives a message on this context, blocking up to its receive timeout
@@ -111,11 +102,9 @@ impl Context {
     /// Receives with explicit flags (`nng_ctx_recvmsg`).
     #[doc(alias = "nng_ctx_recvmsg")]
     pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
-        let mut p = std::ptr::null_mut();
-        // SAFETY: `p` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_ctx_recvmsg(self.raw, &mut p, flags.bits()) })?;
-        // SAFETY: on success nng handed us a valid message.
-        Ok(unsafe { Message::from_raw(p) })
+        // SAFETY: nng_ctx_recvmsg stores a message it gives up whenever it
+        // returns 0.
+        unsafe { Message::recv_with(|p| ffi::nng_ctx_recvmsg(self.raw, p, flags.bits())) }
     }
 
     /// sub0: receive on this context the messages starting with `prefix`

@@ -246,6 +246,44 @@ impl Message {
         p
     }
 
+    /// Hands the message to an nng send call (`nng_sendmsg`, `nng_ctx_sendmsg`):
+    /// nng owns it once `send` returns 0; on any error it is still ours and
+    /// comes back inside the [`SendError`].
+    ///
+    /// # Safety
+    /// `send` must be a call that takes ownership of the message exactly when
+    /// it returns 0.
+    pub(crate) unsafe fn send_with(
+        self,
+        send: impl FnOnce(*mut ffi::nng_msg) -> i32,
+    ) -> Result<(), SendError> {
+        match cvt(send(self.as_ptr())) {
+            Ok(()) => {
+                let _ = self.into_raw(); // now nng's
+                Ok(())
+            }
+            Err(error) => Err(SendError {
+                error,
+                message: self,
+            }),
+        }
+    }
+
+    /// Takes the message an nng receive call (`nng_recvmsg`,
+    /// `nng_ctx_recvmsg`) stores through its out-pointer.
+    ///
+    /// # Safety
+    /// `recv` must store a valid message it gives up ownership of whenever it
+    /// returns 0.
+    pub(crate) unsafe fn recv_with(
+        recv: impl FnOnce(*mut *mut ffi::nng_msg) -> i32,
+    ) -> Result<Message> {
+        let mut p = std::ptr::null_mut();
+        cvt(recv(&mut p))?;
+        // SAFETY: on success the caller's contract gives us a valid message.
+        Ok(unsafe { Message::from_raw(p) })
+    }
+
     /// The raw pointer, still owned by `self`.
     pub(crate) fn as_ptr(&self) -> *mut ffi::nng_msg {
         self.ptr.as_ptr()

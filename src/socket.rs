@@ -422,18 +422,8 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_sendmsg")]
     pub fn send_msg_flags(&self, msg: Message, flags: Flags) -> Result<(), SendError> {
-        // SAFETY: msg owns a live nng_msg. nng takes ownership only on success;
-        // on failure we still own it and hand it back.
-        match cvt(unsafe { ffi::nng_sendmsg(self.raw, msg.as_ptr(), flags.bits()) }) {
-            Ok(()) => {
-                let _ = msg.into_raw(); // now nng's
-                Ok(())
-            }
-            Err(error) => Err(SendError {
-                error,
-                message: msg,
-            }),
-        }
+        // SAFETY: nng_sendmsg takes the message exactly when it returns 0.
+        unsafe { msg.send_with(|p| ffi::nng_sendmsg(self.raw, p, flags.bits())) }
     }
 
     /// Receives a message, blocking until one arrives or the receive timeout
@@ -483,11 +473,8 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_recvmsg")]
     pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
-        let mut p = std::ptr::null_mut();
-        // SAFETY: `p` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_recvmsg(self.raw, &mut p, flags.bits()) })?;
-        // SAFETY: on success nng transferred ownership of a valid message.
-        Ok(unsafe { Message::from_raw(p) })
+        // SAFETY: nng_recvmsg stores a message it gives up whenever it returns 0.
+        unsafe { Message::recv_with(|p| ffi::nng_recvmsg(self.raw, p, flags.bits())) }
     }
 
     /// Receives a message's body into `buf` (`nng_recv`), returning the
