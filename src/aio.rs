@@ -643,15 +643,27 @@ unsafe fn deliver(inner: *mut Inner) {
         if st.orphaned && st.op.is_none() && !st.aborting {
             drop(st);
             // SAFETY: the owner is gone, nothing is in flight and no new
-            // operation can start (stopped); the reaper frees the nng_aio after
-            // this callback returns. The Inner is no longer referenced by nng
-            // (no further callback) nor by any Aio.
-            unsafe {
-                ffi::nng_aio_reap(i.raw);
-                drop(Box::from_raw(inner));
-            }
+            // operation can start (stopped). The Inner is no longer referenced
+            // by nng (no further callback) nor by any Aio.
+            unsafe { reap_and_free(inner) };
         }
         return;
+    }
+}
+
+/// Hands an orphaned aio to nng's reaper and frees its `Inner` (with the
+/// closure): the non-blocking end of an `Aio`, usable inside callbacks.
+/// `nng_aio_reap` frees the `nng_aio` once any running callback has returned
+/// and never touches the `Inner`.
+///
+/// # Safety
+/// `inner` must be live, stopped and orphaned, with no operation in flight and
+/// no trampoline about to use it; it is freed here.
+unsafe fn reap_and_free(inner: *mut Inner) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        ffi::nng_aio_reap((*inner).raw);
+        drop(Box::from_raw(inner));
     }
 }
 
@@ -669,12 +681,8 @@ impl Drop for Aio {
             st.orphaned = true;
             if !st.running && st.op.is_none() {
                 drop(st);
-                // SAFETY: idle and stopped: no callback can come; reap is
-                // allowed in callbacks and does not touch the Inner.
-                unsafe {
-                    ffi::nng_aio_reap(raw);
-                    drop(Box::from_raw(inner));
-                }
+                // SAFETY: idle and stopped: no callback can come.
+                unsafe { reap_and_free(inner) };
                 return;
             }
             if st.op.is_some() {
@@ -690,10 +698,7 @@ impl Drop for Aio {
                     // trampoline left the freeing to us.
                     drop(st);
                     // SAFETY: as in the idle case above.
-                    unsafe {
-                        ffi::nng_aio_reap(raw);
-                        drop(Box::from_raw(inner));
-                    }
+                    unsafe { reap_and_free(inner) };
                 }
             }
             // Otherwise the running trampoline frees when it is done.
