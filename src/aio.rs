@@ -229,6 +229,10 @@ struct State {
     aborting: bool,
     /// Sequence number of the last operation whose callback returned.
     delivered: u64,
+    /// Threads blocked on `Inner::idle` (wait, drop): only then is it
+    /// signalled, since a condvar signal is a system call even with nobody
+    /// waiting.
+    waiters: usize,
     timeout: Option<Duration>,
     panic: Option<Box<dyn Any + Send + 'static>>,
 }
@@ -245,6 +249,29 @@ impl Inner {
         // A poisoned lock only means a panic elsewhere; State stays coherent
         // because no user code runs while it is held.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wakes the threads blocked on `idle`, if any. Waiters register under
+    /// the same lock before they block, so none can be missed.
+    fn notify_waiters(&self, st: &State) {
+        if st.waiters > 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Blocks on `idle` (at most `timeout`), registered as a waiter.
+    fn wait_idle<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        timeout: Duration,
+    ) -> (MutexGuard<'a, State>, bool) {
+        st.waiters += 1;
+        let (mut st, t) = self
+            .idle
+            .wait_timeout(st, timeout)
+            .unwrap_or_else(|p| p.into_inner());
+        st.waiters -= 1;
+        (st, t.timed_out())
     }
 }
 
@@ -473,12 +500,9 @@ impl Aio {
         let seq = st.seq;
         let mut idle_polls = 0;
         while st.delivered < seq {
-            let (guard, timeout) = inner
-                .idle
-                .wait_timeout(st, LOST_POLL)
-                .unwrap_or_else(|p| p.into_inner());
+            let (guard, timed_out) = inner.wait_idle(st, LOST_POLL);
             st = guard;
-            if !timeout.timed_out() || st.running || st.op.map(|(_, s)| s) != Some(seq) {
+            if !timed_out || st.running || st.op.map(|(_, s)| s) != Some(seq) {
                 idle_polls = 0;
                 continue;
             }
@@ -493,9 +517,9 @@ impl Aio {
                 // completion was lost (nng issue #2208). Deliver it here so
                 // the callback still runs exactly once and nothing leaks.
                 st.running = true;
-                drop(st);
-                // SAFETY: we hold the running flag; nng is done with the op.
-                unsafe { deliver(self.inner.as_ptr()) };
+                // SAFETY: we hold the running flag and hand over the lock;
+                // nng is done with the op.
+                unsafe { deliver(self.inner.as_ptr(), st) };
                 st = inner.lock();
             }
         }
@@ -504,6 +528,15 @@ impl Aio {
             resume_unwind(p);
         }
         Ok(())
+    }
+
+    /// Whether a new operation could start at once and nothing is left over
+    /// from earlier ones: none in flight, not stopping, no stored panic. The
+    /// closure may still be returning from the last completion; an operation
+    /// started now is then delivered after it (see the module docs).
+    pub(crate) fn is_reusable(&self) -> bool {
+        let st = self.inner().lock();
+        st.op.is_none() && !st.stopped && st.panic.is_none()
     }
 
     /// Takes the payload of a panic raised by the callback, if one was caught
@@ -582,40 +615,41 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
         // SAFETY: nng calls us with the Inner registered in Aio::new, which
         // stays valid until nng can no longer call us (module docs).
         let i = unsafe { &*inner };
-        {
-            let mut st = i.lock();
-            if st.op.is_none() {
-                return; // already collected by wait/drop (nng issue #2208)
-            }
-            if st.running {
-                st.pending += 1; // the running thread delivers it
-                return;
-            }
-            st.running = true;
+        let mut st = i.lock();
+        if st.op.is_none() {
+            return; // already collected by wait/drop (nng issue #2208)
         }
-        // SAFETY: we set the running flag.
-        unsafe { deliver(inner) };
+        if st.running {
+            st.pending += 1; // the running thread delivers it
+            return;
+        }
+        st.running = true;
+        // SAFETY: we set the running flag, and hand over the lock.
+        unsafe { deliver(inner, st) };
     }));
 }
 
 /// Delivers completions to the closure until none is pending, then clears
-/// `running` and, for an orphaned aio with nothing in flight, frees it.
+/// `running` and, for an orphaned aio with nothing in flight, frees it. The
+/// state lock is taken twice per completion: the caller's (handed in as `st`,
+/// also used to collect the outcome) and one after the closure returns.
 ///
 /// # Safety
-/// `inner` must be live and the caller must have set `running`.
-unsafe fn deliver(inner: *mut Inner) {
+/// `inner` must be live, `st` its locked state, and the caller must have set
+/// `running`.
+unsafe fn deliver<'a>(inner: *mut Inner, mut st: MutexGuard<'a, State>) {
     // SAFETY: guaranteed by the caller; freed at the end of this fn at most.
-    let i = unsafe { &*inner };
+    let i: &'a Inner = unsafe { &*inner };
     loop {
-        let (result, seq, orphaned) = {
-            let mut st = i.lock();
-            match st.op.take() {
-                // SAFETY: the op completed (we were called for it) and raw is
-                // live while the Inner is.
-                Some((op, seq)) => (Some(unsafe { collect(i.raw, op) }), seq, st.orphaned),
-                None => (None, 0, st.orphaned),
-            }
+        let (result, seq) = match st.op.take() {
+            // SAFETY: the op completed (we were called for it) and raw is
+            // live while the Inner is.
+            Some((op, seq)) => (Some(unsafe { collect(i.raw, op) }), seq),
+            None => (None, 0),
         };
+        let orphaned = st.orphaned;
+        drop(st);
+        let mut panicked = None;
         if let (Some(result), false) = (result, orphaned) {
             let handle = std::mem::ManuallyDrop::new(Aio {
                 // SAFETY: inner is non-null.
@@ -623,23 +657,20 @@ unsafe fn deliver(inner: *mut Inner) {
             });
             // SAFETY: `running` gives this thread exclusive use of the closure.
             let cb = unsafe { &mut *i.callback.get() };
-            let r = catch_unwind(AssertUnwindSafe(|| cb(&handle, result)));
-            if let Err(p) = r {
-                let mut st = i.lock();
-                if st.panic.is_none() {
-                    st.panic = Some(p);
-                }
-            }
+            panicked = catch_unwind(AssertUnwindSafe(|| cb(&handle, result))).err();
         }
-        let mut st = i.lock();
+        st = i.lock();
+        if st.panic.is_none() {
+            st.panic = panicked;
+        }
         st.delivered = st.delivered.max(seq);
-        i.idle.notify_all();
         if st.pending > 0 {
             st.pending -= 1;
+            i.notify_waiters(&st);
             continue;
         }
         st.running = false;
-        i.idle.notify_all();
+        i.notify_waiters(&st);
         if st.orphaned && st.op.is_none() && !st.aborting {
             drop(st);
             // SAFETY: the owner is gone, nothing is in flight and no new
@@ -709,7 +740,7 @@ impl Drop for Aio {
         unsafe { ffi::nng_aio_stop(raw) };
         let mut st = i.lock();
         while st.running {
-            st = i.idle.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = i.wait_idle(st, LOST_POLL).0;
         }
         if let Some((op, _)) = st.op.take() {
             // nng finished without calling back (issue #2208) or never ran

@@ -25,13 +25,29 @@
 //! ```
 //!
 //! **Starting and cancelling.** A future does nothing until first polled; the
-//! first poll starts the operation. Dropping it before completion drops its
+//! first poll starts the operation. It first tries the non-blocking call
+//! (`nng_sendmsg`/`nng_recvmsg`, or `nng_ctx_sendmsg`/`nng_ctx_recvmsg`, with
+//! `NNG_FLAG_NONBLOCK`): when the message can go or is already waiting, the
+//! future is ready at once, with no `nng_aio`, no allocation and no hand-off
+//! to an nng thread, the same cost as the synchronous call. Only when that
+//! would block ([`Error::TryAgain`]) does it start an [`Aio`]. This is done
+//! only where nng fails such an attempt without changing the protocol's
+//! state, so the outcome is the one the `Aio` alone would give, only sooner:
+//! every cooked protocol except `rep0` and `respondent0` sends and
+//! `surveyor0` receives (whose non-blocking calls have side effects in
+//! nng 2.0), and no raw socket. Dropping it before completion drops its
 //! `Aio`, which stops the operation and waits for its callback (see
 //! [`crate::aio`]): a message not yet sent is freed with the future, never
 //! leaked nor sent later; a message received but not yet returned is freed.
 //! To keep an unsent message, wrap the send in a timeout of your runtime and
 //! use the [`SendError`] of the [`Error::TimedOut`] result, or set a timeout
 //! with [`SendFuture::timeout`].
+//!
+//! **Reuse.** An `Aio` a future had to start goes back to a small
+//! process-wide pool (at most 64) when the future is dropped with nothing in
+//! flight, and the next future that must wait takes it from there: a loop of
+//! one-shot futures allocates nothing per message once warm, and its drops
+//! never wait for nng's task thread.
 //!
 //! The futures are `'static`: they keep the id of the socket or context, not
 //! a borrow. If it is closed meanwhile, they complete with [`Error::Closed`].
@@ -51,11 +67,113 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
-/// A socket or context id the futures can operate on without a borrow.
+/// A socket or context id the futures can operate on without a borrow,
+/// with what its protocol allows them to try without blocking.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Target {
+pub(crate) struct Target {
+    id: Id,
+    fast: FastPath,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Id {
     Socket(crate::ffi::nng_socket),
     Context(crate::ffi::nng_ctx),
+}
+
+/// Which operations a future may first try with `NNG_FLAG_NONBLOCK` before
+/// starting an [`Aio`]: only those whose failed attempt leaves the protocol
+/// as it was, checked against the vendored nng 2.0 protocol sources
+/// (`src/sp/protocol`):
+///
+/// * a `rep0` send consumes the request's backtrace before it finds the pipe
+///   busy, so the reply could no longer be sent; a `respondent0` send clears
+///   the socket's writability first; both wait in the `Aio`;
+/// * a `surveyor0` receive with a zero timeout is given the survey's deadline
+///   instead, so the "non-blocking" attempt would block until the survey
+///   ends; it waits in the `Aio`;
+/// * raw sockets are not tried (their paths were not audited).
+///
+/// `pair1` counts a message in its transmit statistics at every attempt, as
+/// for any non-blocking send in nng, so a send that had to wait is counted
+/// twice there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FastPath {
+    send: bool,
+    recv: bool,
+}
+
+impl FastPath {
+    pub(crate) const NONE: FastPath = FastPath {
+        send: false,
+        recv: false,
+    };
+
+    /// The fast path of a cooked socket of protocol `p`.
+    pub(crate) fn of(p: crate::Protocol) -> FastPath {
+        use crate::Protocol::*;
+        let (send, recv) = match p {
+            Rep0 | Respondent0 => (false, true),
+            Surveyor0 => (true, false),
+            Bus0 | Pair0 | Pair1 | Pair1Poly | Pub0 | Sub0 | Push0 | Pull0 | Req0 => (true, true),
+        };
+        FastPath { send, recv }
+    }
+}
+
+impl Target {
+    pub(crate) fn socket(s: &Socket) -> Target {
+        Target {
+            id: Id::Socket(s.raw()),
+            fast: s.fast,
+        }
+    }
+
+    pub(crate) fn context(c: &Context) -> Target {
+        Target {
+            id: Id::Context(c.raw()),
+            fast: c.fast,
+        }
+    }
+
+    /// Sends without blocking (`nng_sendmsg`/`nng_ctx_sendmsg` with
+    /// `NNG_FLAG_NONBLOCK`) where the protocol allows it; [`Error::TryAgain`]
+    /// hands the message back for the `Aio`.
+    fn try_send(self, msg: Message) -> std::result::Result<(), SendError> {
+        if !self.fast.send {
+            return Err(SendError {
+                error: Error::TryAgain,
+                message: msg,
+            });
+        }
+        let nonblock = crate::ffi::NNG_FLAG_NONBLOCK as i32;
+        // SAFETY: both calls take the message exactly when they return 0;
+        // the ids are plain integers that nng validates.
+        unsafe {
+            msg.send_with(|p| match self.id {
+                Id::Socket(s) => crate::ffi::nng_sendmsg(s, p, nonblock),
+                Id::Context(c) => crate::ffi::nng_ctx_sendmsg(c, p, nonblock),
+            })
+        }
+    }
+
+    /// Receives without blocking (`nng_recvmsg`/`nng_ctx_recvmsg` with
+    /// `NNG_FLAG_NONBLOCK`) where the protocol allows it; [`Error::TryAgain`]
+    /// when nothing is waiting.
+    fn try_recv(self) -> Result<Message> {
+        if !self.fast.recv {
+            return Err(Error::TryAgain);
+        }
+        let nonblock = crate::ffi::NNG_FLAG_NONBLOCK as i32;
+        // SAFETY: both calls store a message they give up whenever they
+        // return 0; the ids are plain integers that nng validates.
+        unsafe {
+            Message::recv_with(|p| match self.id {
+                Id::Socket(s) => crate::ffi::nng_recvmsg(s, p, nonblock),
+                Id::Context(c) => crate::ffi::nng_ctx_recvmsg(c, p, nonblock),
+            })
+        }
+    }
 }
 
 impl AsyncTarget for Target {
@@ -63,18 +181,18 @@ impl AsyncTarget for Target {
         // SAFETY: the caller passes a live idle aio (Aio::start); the ids are
         // plain integers that nng validates (a closed one fails with ECLOSED).
         unsafe {
-            match *self {
-                Target::Socket(s) => crate::ffi::nng_socket_send(s, aio),
-                Target::Context(c) => crate::ffi::nng_ctx_send(c, aio),
+            match self.id {
+                Id::Socket(s) => crate::ffi::nng_socket_send(s, aio),
+                Id::Context(c) => crate::ffi::nng_ctx_send(c, aio),
             }
         }
     }
     unsafe fn start_recv(&self, aio: *mut crate::ffi::nng_aio) {
         // SAFETY: as in start_send.
         unsafe {
-            match *self {
-                Target::Socket(s) => crate::ffi::nng_socket_recv(s, aio),
-                Target::Context(c) => crate::ffi::nng_ctx_recv(c, aio),
+            match self.id {
+                Id::Socket(s) => crate::ffi::nng_socket_recv(s, aio),
+                Id::Context(c) => crate::ffi::nng_ctx_recv(c, aio),
             }
         }
     }
@@ -121,29 +239,74 @@ fn register(slot: &Shared, cx: &TaskContext<'_>) -> Option<AioResult> {
     None
 }
 
-/// A lazily created aio plus its result slot.
+/// A lazily created aio plus its result slot: nothing is allocated until an
+/// operation has to wait. The pair comes from [`POOL`] when it has one, and
+/// goes back there when the future is dropped with nothing in flight, so a
+/// loop of one-shot futures allocates no `nng_aio` per message and never
+/// waits in `nng_aio_free` for nng's task thread to let go of one.
 struct Op {
-    slot: Shared,
-    aio: Option<Aio>,
+    aio: Option<(Aio, Shared)>,
     timeout: Option<Duration>,
+}
+
+/// Idle waking aios (with their slots) kept for reuse by later futures, at
+/// most [`POOL_MAX`]; kept for the life of the process.
+static POOL: Mutex<Vec<(Aio, Shared)>> = Mutex::new(Vec::new());
+const POOL_MAX: usize = 64;
+
+fn pool() -> std::sync::MutexGuard<'static, Vec<(Aio, Shared)>> {
+    POOL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Op {
     fn new() -> Op {
         Op {
-            slot: Shared::default(),
             aio: None,
             timeout: None,
         }
     }
 
+    /// The aio, from the pool or created on first use.
     fn aio(&mut self) -> Result<&Aio> {
         if self.aio.is_none() {
-            let aio = waking_aio(&self.slot)?;
+            let pooled = pool().pop();
+            let (aio, slot) = match pooled {
+                Some(pair) => pair,
+                None => {
+                    let slot = Shared::default();
+                    (waking_aio(&slot)?, slot)
+                }
+            };
             aio.set_timeout(self.timeout);
-            self.aio = Some(aio);
+            self.aio = Some((aio, slot));
         }
-        Ok(self.aio.as_ref().expect("just set"))
+        Ok(&self.aio.as_ref().expect("just set").0)
+    }
+
+    /// The outcome of the operation started on the aio, if it finished;
+    /// otherwise the task's waker is stored to be woken when it does.
+    fn poll(&self, cx: &TaskContext<'_>) -> Option<AioResult> {
+        let (_, slot) = self.aio.as_ref()?;
+        register(slot, cx)
+    }
+}
+
+impl Drop for Op {
+    fn drop(&mut self) {
+        let Some((aio, slot)) = self.aio.take() else {
+            return;
+        };
+        // With an operation in flight the aio is dropped: that cancels the
+        // operation and waits for its callback (see the module docs).
+        if aio.is_reusable() {
+            // A result never polled (a message received for a future dropped
+            // since) is freed here, as it would be with the aio.
+            *lock(&slot) = Slot::default();
+            let mut pool = pool();
+            if pool.len() < POOL_MAX {
+                pool.push((aio, slot));
+            }
+        }
     }
 }
 
@@ -184,7 +347,13 @@ impl Future for SendFuture {
             let Some(msg) = this.msg.take() else {
                 panic!("SendFuture polled after completion");
             };
-            register(&this.op.slot, cx);
+            let msg = match this.target.try_send(msg) {
+                Err(SendError {
+                    error: Error::TryAgain,
+                    message,
+                }) => message,
+                done => return Poll::Ready(done),
+            };
             let target = this.target;
             let aio = match this.op.aio() {
                 Ok(aio) => aio,
@@ -198,7 +367,7 @@ impl Future for SendFuture {
             aio.send(&target, msg)?;
             this.started = true;
         }
-        match register(&this.op.slot, cx) {
+        match this.op.poll(cx) {
             Some(AioResult::Send(r)) => {
                 this.started = false;
                 Poll::Ready(r)
@@ -242,12 +411,15 @@ fn poll_recv(
     cx: &TaskContext<'_>,
 ) -> Poll<Result<Message>> {
     if !*started {
-        register(&op.slot, cx);
+        match target.try_recv() {
+            Err(Error::TryAgain) => {}
+            done => return Poll::Ready(done),
+        }
         let aio = op.aio()?;
         aio.recv(&target)?;
         *started = true;
     }
-    match register(&op.slot, cx) {
+    match op.poll(cx) {
         Some(AioResult::Recv(r)) => {
             *started = false;
             Poll::Ready(r)
@@ -297,8 +469,9 @@ impl Stream for RecvStream {
 }
 
 /// A [`Sink`] of messages (see [`Socket::send_sink`]): one send in flight at
-/// a time. A failed send's message is dropped and its error returned by the
-/// next `poll_ready`/`poll_flush`/`poll_close`.
+/// a time. A failed send's message is dropped and its error returned: by
+/// `start_send` when it fails at once, otherwise by the next
+/// `poll_ready`/`poll_flush`/`poll_close`.
 #[must_use = "sinks do nothing unless polled"]
 pub struct SendSink {
     target: Target,
@@ -311,7 +484,7 @@ impl SendSink {
         if !self.in_flight {
             return Poll::Ready(Ok(()));
         }
-        match register(&self.op.slot, cx) {
+        match self.op.poll(cx) {
             Some(AioResult::Send(r)) => {
                 self.in_flight = false;
                 Poll::Ready(r.map_err(|e| e.error))
@@ -334,9 +507,16 @@ impl<M: Into<Message>> Sink<M> for SendSink {
         if this.in_flight {
             return Err(Error::Busy); // poll_ready was not awaited
         }
+        let msg = match this.target.try_send(item.into()) {
+            Err(SendError {
+                error: Error::TryAgain,
+                message,
+            }) => message,
+            done => return done.map_err(|e| e.error),
+        };
         let target = this.target;
         let aio = this.op.aio()?;
-        aio.send(&target, item.into()).map_err(|e| e.error)?;
+        aio.send(&target, msg).map_err(|e| e.error)?;
         this.in_flight = true;
         Ok(())
     }
@@ -351,24 +531,24 @@ impl<M: Into<Message>> Sink<M> for SendSink {
 }
 
 macro_rules! async_methods {
-    ($ty:ty, $variant:ident, $send:literal, $recv:literal) => {
+    ($ty:ty, $ctor:ident, $send:literal, $recv:literal) => {
         impl $ty {
             #[doc = concat!("Sends `msg` asynchronously (`", $send, "`); see [`crate::future`].")]
             #[doc(alias = $send)]
             pub fn send_async(&self, msg: Message) -> SendFuture {
-                SendFuture::new(Target::$variant(self.raw()), msg)
+                SendFuture::new(Target::$ctor(self), msg)
             }
 
             #[doc = concat!("Receives a message asynchronously (`", $recv, "`); see [`crate::future`].")]
             #[doc(alias = $recv)]
             pub fn recv_async(&self) -> RecvFuture {
-                RecvFuture::new(Target::$variant(self.raw()))
+                RecvFuture::new(Target::$ctor(self))
             }
 
             /// A [`Stream`] of received messages, ending when this is closed.
             pub fn recv_stream(&self) -> RecvStream {
                 RecvStream {
-                    target: Target::$variant(self.raw()),
+                    target: Target::$ctor(self),
                     op: Op::new(),
                     started: false,
                     done: false,
@@ -378,7 +558,7 @@ macro_rules! async_methods {
             /// A [`Sink`] sending each message in turn.
             pub fn send_sink(&self) -> SendSink {
                 SendSink {
-                    target: Target::$variant(self.raw()),
+                    target: Target::$ctor(self),
                     op: Op::new(),
                     in_flight: false,
                 }
@@ -386,5 +566,5 @@ macro_rules! async_methods {
         }
     };
 }
-async_methods!(Socket, Socket, "nng_socket_send", "nng_socket_recv");
-async_methods!(Context, Context, "nng_ctx_send", "nng_ctx_recv");
+async_methods!(Socket, socket, "nng_socket_send", "nng_socket_recv");
+async_methods!(Context, context, "nng_ctx_send", "nng_ctx_recv");

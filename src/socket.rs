@@ -56,6 +56,8 @@ pub struct Socket {
     /// closed (see [`crate::pipe`]).
     #[allow(dead_code)] // holds the pipe-notify closures alive
     pub(crate) notify: crate::pipe::NotifyState,
+    /// Which async operations may first be tried without blocking.
+    pub(crate) fast: crate::future::FastPath,
 }
 
 // Socket is Send + Sync without an unsafe impl: nng_socket is a plain u32 id,
@@ -88,7 +90,7 @@ impl Socket {
     #[doc(alias = "nng_rep0_open", alias = "nng_surveyor0_open")]
     #[doc(alias = "nng_respondent0_open")]
     pub fn new(p: Protocol) -> Result<Socket> {
-        Socket::open(p.openers().0)
+        Socket::open(p.openers().0, crate::future::FastPath::of(p))
     }
 
     /// Opens a socket of protocol `p` in raw mode (`nng_<proto>_open_raw`), as
@@ -107,10 +109,14 @@ impl Socket {
     #[doc(alias = "nng_rep0_open_raw", alias = "nng_surveyor0_open_raw")]
     #[doc(alias = "nng_respondent0_open_raw")]
     pub fn new_raw(p: Protocol) -> Result<Socket> {
-        Socket::open(p.openers().1.ok_or(Error::NotSupported)?)
+        let opener = p.openers().1.ok_or(Error::NotSupported)?;
+        Socket::open(opener, crate::future::FastPath::NONE)
     }
 
-    fn open(opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32) -> Result<Socket> {
+    fn open(
+        opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32,
+        fast: crate::future::FastPath,
+    ) -> Result<Socket> {
         crate::init::ensure()?;
         let mut raw = ffi::nng_socket::default();
         // SAFETY: `raw` is a valid out-pointer; nng is initialised.
@@ -119,6 +125,7 @@ impl Socket {
             raw,
             closed: AtomicBool::new(false),
             notify: Default::default(),
+            fast,
         })
     }
 

@@ -8,6 +8,8 @@
 //! callback trampoline's included) count while the test's window is open. nng allocates its messages with C `malloc`, which this
 //! allocator does not see: what is counted is exactly the Rust layer's cost.
 
+mod common;
+
 use nng::options::{RecvTimeout, SendTimeout};
 use nng::{Aio, AioResult};
 use nng::{Flags, Message, Protocol, Socket};
@@ -185,6 +187,62 @@ fn byte_stream_allocates_nothing_per_message() {
     }
     stream(&tx, &rx, WARMUP, send, recv);
     assert_eq!(stream(&tx, &rx, MESSAGES, send, recv), 0);
+}
+
+#[test]
+fn async_operations_that_need_not_wait_allocate_nothing() {
+    // A send with room in the queue and a receive of a waiting message are
+    // ready on their first poll: no Aio, no waker, no allocation.
+    let (tx, rx) = pair("async-ready");
+    tx.set_opt::<nng::options::SendBufferSize>(256).unwrap();
+    rx.set_opt::<nng::options::RecvBufferSize>(256).unwrap();
+    let batch = |n: usize| {
+        let sent = count_allocs(|| {
+            for _ in 0..n {
+                futures::executor::block_on(tx.send_async(Message::with_len(64))).unwrap();
+            }
+        });
+        let mut received = 0;
+        for _ in 0..n {
+            common::wait_readable(&rx); // outside the count
+            received += count_allocs(|| {
+                let m = futures::executor::block_on(rx.recv_async()).unwrap();
+                assert_eq!(m.len(), 64);
+            });
+        }
+        eprintln!("sent {sent} received {received}");
+        sent + received
+    };
+    batch(WARMUP);
+    assert_eq!(batch(200), 0);
+}
+
+#[test]
+fn async_round_trips_that_wait_allocate_nothing_per_message() {
+    // Each reply is awaited before it exists, so every receive starts an
+    // Aio: one-shot futures reuse pooled ones instead of allocating.
+    let (client, server) = pair("async-rtt");
+    let rounds = |n: usize| {
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                for _ in 0..n {
+                    let m = server.recv().unwrap();
+                    server.send_msg(m).unwrap();
+                }
+            });
+            let mut msg = Some(Message::with_len(64));
+            count_allocs(|| {
+                futures::executor::block_on(async {
+                    for _ in 0..n {
+                        client.send_async(msg.take().unwrap()).await.unwrap();
+                        msg = Some(client.recv_async().await.unwrap());
+                    }
+                })
+            })
+        })
+    };
+    rounds(WARMUP);
+    assert_eq!(rounds(MESSAGES / 4), 0);
 }
 
 /// A flag raised by a callback, waited for without allocating.

@@ -1,9 +1,12 @@
 //! async/await under tokio, smol and futures::executor; drop cancels.
 
+mod common;
+
 use futures::{SinkExt, StreamExt};
-use nng::options::RecvTimeout;
+use nng::options::{RecvTimeout, SendBufferSize};
 use nng::{Context, Error, Message, Protocol, Socket};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(5);
@@ -140,4 +143,76 @@ fn stream_and_sink() {
     });
     assert!(futures::executor::block_on(stream.next()).is_none());
     closer.join().unwrap();
+}
+
+/// Polls `f` once with a waker that does nothing.
+fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    std::pin::Pin::new(f).poll(&mut cx)
+}
+
+#[test]
+fn ready_operations_complete_on_the_first_poll() {
+    let url = common::inproc("first-poll");
+    let push = common::socket(Protocol::Push0);
+    push.set_opt::<SendBufferSize>(8).unwrap();
+    push.listen(&url).unwrap();
+    let pull = common::socket(Protocol::Pull0);
+    pull.dial(&url).unwrap();
+    // Room in the send buffer: done at once.
+    let mut send = push.send_async(Message::from("now"));
+    assert!(matches!(poll_once(&mut send), Poll::Ready(Ok(()))));
+    // A message waiting: received at once.
+    common::wait_readable(&pull);
+    match poll_once(&mut pull.recv_async()) {
+        Poll::Ready(Ok(m)) => assert_eq!(m.as_slice(), b"now"),
+        other => panic!("expected the waiting message, got {other:?}"),
+    }
+    // Nothing waiting: pending, then the Aio delivers it.
+    let mut later = pull.recv_async().timeout(Some(T));
+    assert!(poll_once(&mut later).is_pending());
+    push.send(b"later").unwrap();
+    let m = futures::executor::block_on(later).unwrap();
+    assert_eq!(m.as_slice(), b"later");
+}
+
+#[test]
+fn a_req_receive_tried_early_keeps_the_request() {
+    // The non-blocking attempt finds no reply yet; it must not disturb the
+    // request in flight, whose reply the Aio then receives.
+    let (req, rep) = reqrep("try-early");
+    futures::executor::block_on(async {
+        req.send_async(b"q".into()).await.unwrap();
+        let mut reply = req.recv_async().timeout(Some(T));
+        assert!(poll_once(&mut reply).is_pending());
+        let q = rep.recv_async().timeout(Some(T)).await.unwrap();
+        rep.send_async(q).await.unwrap();
+        assert_eq!(reply.await.unwrap().as_slice(), b"q");
+    });
+}
+
+#[test]
+fn a_surveyor_receive_never_blocks_the_polling_thread() {
+    // nng 2.0 gives a zero-timeout surveyor receive the survey's deadline, so
+    // a "non-blocking" attempt would block this thread until the survey ends.
+    let url = common::inproc("survey-poll");
+    let surveyor = common::socket(Protocol::Surveyor0);
+    surveyor
+        .set_opt::<nng::options::SurveyTime>(Some(Duration::from_secs(3)))
+        .unwrap();
+    surveyor.listen(&url).unwrap();
+    let respondent = common::socket(Protocol::Respondent0);
+    respondent.dial(&url).unwrap();
+    futures::executor::block_on(surveyor.send_async(b"q".into())).unwrap();
+    let start = std::time::Instant::now();
+    let mut answer = surveyor.recv_async();
+    assert!(poll_once(&mut answer).is_pending());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "the first poll blocked"
+    );
+    let q = respondent.recv().unwrap();
+    respondent.send_msg(q).unwrap();
+    let a = futures::executor::block_on(answer).unwrap();
+    assert_eq!(a.as_slice(), b"q");
 }

@@ -67,3 +67,16 @@ pub fn sync_pubsub(publ: &Socket, sub: &Socket) {
     sub.unsubscribe(b"sync").unwrap();
     sub.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
 }
+
+/// Waits (at most [`TIMEOUT`]) until a message is waiting at `s`, without
+/// taking it: polls the socket's receive-readiness descriptor.
+pub fn wait_readable(s: &Socket) {
+    let mut pfd = libc::pollfd {
+        fd: s.recv_poll_fd().expect("recv poll fd"),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, for the duration of the call.
+    let n = unsafe { libc::poll(&mut pfd, 1, TIMEOUT.as_millis() as i32) };
+    assert_eq!(n, 1, "no message became ready within {TIMEOUT:?}");
+}
