@@ -105,6 +105,21 @@
 //! **Sockets and contexts.** An `Aio` holds only ids of what it operates on;
 //! closing a socket or context completes its operations with
 //! [`Error::Closed`], so they may be dropped with operations in flight.
+//!
+//! **Cancelling against closes.** nng calls an operation's cancel function
+//! (from `nng_aio_stop`, `nng_aio_cancel`, `nng_aio_abort`) after releasing
+//! the aio's lock, with the socket or context as its argument; a close on
+//! another thread can free that socket in between (nng 2.0 bug, found by
+//! `tests/stress.rs`). The crate's closes of sockets, contexts, dialers and
+//! listeners therefore never overlap its own stops and cancels (a
+//! reader-writer lock, `crate::callback`). Outside callbacks a stop or cancel
+//! waits for a running close; inside callbacks, where nothing may wait, an
+//! abort or cancel that would have to wait is made on a short-lived helper
+//! thread, and the aio is *pinned* (a count in `State`) so that its `Inner`
+//! outlives that call: whoever releases the last pin of an orphaned idle aio
+//! frees it, and a drop outside callbacks waits for the pins. nng's own
+//! timeouts can still hit the same race; keep operations on a socket that is
+//! being closed free of timeouts if that matters.
 
 use crate::error::{Error, Result};
 use crate::ffi;
@@ -223,10 +238,13 @@ struct State {
     pending: usize,
     /// No new operation may start.
     stopped: bool,
-    /// The owner is gone; the trampoline (or the aborting dropper) frees.
+    /// The owner is gone; the trampoline (or the last unpin) frees.
     orphaned: bool,
-    /// An orphaning drop is calling nng_aio_abort; it frees if needed.
-    aborting: bool,
+    /// Aborts and cancels in progress (or deferred to a helper thread) that
+    /// no owner waits for: an orphaning drop's abort, a cancel from inside a
+    /// callback. While nonzero nothing frees the Inner; [`unpin`] frees an
+    /// orphaned idle aio when the count drops to zero.
+    pins: usize,
     /// Sequence number of the last operation whose callback returned.
     delivered: u64,
     /// Threads blocked on `Inner::idle` (wait, drop): only then is it
@@ -461,11 +479,21 @@ impl Aio {
 
     /// Asks nng to cancel the operation in flight (`nng_aio_cancel`). The
     /// callback still runs, usually with [`Error::Canceled`], unless the
-    /// operation completed first. Does not wait.
+    /// operation completed first. Does not wait for the callback. Inside a
+    /// callback, while a socket or context is being closed on another
+    /// thread, the cancel is made on a helper thread right after that close.
     #[doc(alias = "nng_aio_cancel")]
     pub fn cancel(&self) {
-        // SAFETY: raw is live while self is; nng_aio_cancel does not wait.
-        unsafe { ffi::nng_aio_cancel(self.inner().raw) }
+        if !in_callback() {
+            let _no_close = crate::callback::cancel_guard();
+            // SAFETY: raw is live while self is; nng_aio_cancel does not wait
+            // for the callback. No close of the crate runs meanwhile.
+            unsafe { ffi::nng_aio_cancel(self.inner().raw) };
+            return;
+        }
+        self.inner().lock().pins += 1;
+        // SAFETY: pinned just above; the Inner is live (self).
+        unsafe { cancel_pinned(self.inner.as_ptr(), Cancel::Cancel) };
     }
 
     /// Whether an operation is in flight or its callback is running.
@@ -531,12 +559,13 @@ impl Aio {
     }
 
     /// Whether a new operation could start at once and nothing is left over
-    /// from earlier ones: none in flight, not stopping, no stored panic. The
-    /// closure may still be returning from the last completion; an operation
-    /// started now is then delivered after it (see the module docs).
+    /// from earlier ones: none in flight, not stopping, no stored panic, no
+    /// deferred cancel still on its way (which would hit the next operation).
+    /// The closure may still be returning from the last completion; an
+    /// operation started now is then delivered after it (see the module docs).
     pub(crate) fn is_reusable(&self) -> bool {
         let st = self.inner().lock();
-        st.op.is_none() && !st.stopped && st.panic.is_none()
+        st.op.is_none() && !st.stopped && st.panic.is_none() && st.pins == 0
     }
 
     /// Takes the payload of a panic raised by the callback, if one was caught
@@ -671,7 +700,7 @@ unsafe fn deliver<'a>(inner: *mut Inner, mut st: MutexGuard<'a, State>) {
         }
         st.running = false;
         i.notify_waiters(&st);
-        if st.orphaned && st.op.is_none() && !st.aborting {
+        if st.orphaned && st.op.is_none() && st.pins == 0 {
             drop(st);
             // SAFETY: the owner is gone, nothing is in flight and no new
             // operation can start (stopped). The Inner is no longer referenced
@@ -679,6 +708,95 @@ unsafe fn deliver<'a>(inner: *mut Inner, mut st: MutexGuard<'a, State>) {
             unsafe { reap_and_free(inner) };
         }
         return;
+    }
+}
+
+/// How [`cancel_pinned`] ends an operation.
+#[derive(Clone, Copy)]
+enum Cancel {
+    /// `nng_aio_cancel`: completes with `NNG_ECANCELED`.
+    Cancel,
+    /// `nng_aio_abort(NNG_ESTOPPED)`: for an aio being dropped.
+    Stop,
+}
+
+/// Cancels or aborts the operation of a pinned aio without waiting: at once
+/// when no close of the crate is running, otherwise on a helper thread as
+/// soon as the closes are done (nng would call the operation's cancel
+/// function while its socket or context may be freed: see
+/// `crate::callback::CLOSE_LOCK`). Then releases the pin.
+///
+/// # Safety
+/// `inner` must be live and pinned (its `pins` counted) by the caller; the
+/// pin is released here, which may free it.
+unsafe fn cancel_pinned(inner: *mut Inner, how: Cancel) {
+    /// The pinned Inner, moved to the helper thread.
+    struct Pinned(*mut Inner);
+    // SAFETY: the pin keeps the Inner live until `unpin`; its fields are
+    // shared through the state mutex, and nng allows nng_aio_cancel and
+    // nng_aio_abort from any thread.
+    unsafe impl Send for Pinned {}
+    impl Pinned {
+        fn ptr(&self) -> *mut Inner {
+            self.0
+        }
+    }
+
+    /// # Safety
+    /// `inner` live (pinned) and no close of the crate running.
+    unsafe fn call(inner: *mut Inner, how: Cancel) {
+        // SAFETY: guaranteed by the caller; neither call waits.
+        unsafe {
+            let raw = (*inner).raw;
+            match how {
+                Cancel::Cancel => ffi::nng_aio_cancel(raw),
+                Cancel::Stop => ffi::nng_aio_abort(raw, ffi::NNG_ESTOPPED),
+            }
+        }
+    }
+
+    if let Some(no_close) = crate::callback::try_cancel_guard() {
+        // SAFETY: pinned (caller) and no close runs (the guard).
+        unsafe { call(inner, how) };
+        drop(no_close);
+        // SAFETY: we hold the caller's pin.
+        unsafe { unpin(inner) };
+        return;
+    }
+    let pinned = Pinned(inner);
+    let spawned = crate::callback::on_helper_thread(move || {
+        let no_close = crate::callback::cancel_guard();
+        // SAFETY: still pinned, and no close runs (the guard).
+        unsafe { call(pinned.ptr(), how) };
+        // Unlocked before unpinning: freeing the closure may drop handles
+        // whose close takes the lock.
+        drop(no_close);
+        // SAFETY: the pin was handed to this thread.
+        unsafe { unpin(pinned.ptr()) };
+    });
+    if let Err(e) = spawned {
+        // Without the call the aio stays pinned: leaked, never freed under
+        // nng's feet.
+        ::log::warn!(target: "nng", "could not start a thread to cancel an nng aio: {e}; the aio is leaked");
+    }
+}
+
+/// Releases one pin; frees an orphaned aio that is idle once none is left.
+///
+/// # Safety
+/// `inner` must be live and the caller must hold one of its pins; it must
+/// not be used after this returns.
+unsafe fn unpin(inner: *mut Inner) {
+    // SAFETY: live while pinned.
+    let i = unsafe { &*inner };
+    let mut st = i.lock();
+    st.pins -= 1;
+    i.notify_waiters(&st);
+    if st.pins == 0 && st.orphaned && !st.running && st.op.is_none() {
+        drop(st);
+        // SAFETY: orphaned (no owner), stopped, idle and unpinned: nobody
+        // else can reach the Inner any more.
+        unsafe { reap_and_free(inner) };
     }
 }
 
@@ -710,36 +828,35 @@ impl Drop for Aio {
             let mut st = i.lock();
             st.stopped = true;
             st.orphaned = true;
-            if !st.running && st.op.is_none() {
+            if !st.running && st.op.is_none() && st.pins == 0 {
                 drop(st);
-                // SAFETY: idle and stopped: no callback can come.
+                // SAFETY: idle and stopped: no callback can come, and no
+                // cancel is pending.
                 unsafe { reap_and_free(inner) };
                 return;
             }
             if st.op.is_some() {
-                st.aborting = true;
+                st.pins += 1;
                 drop(st);
-                // SAFETY: raw stays live: with `aborting` set no trampoline
-                // frees it. Abort does not wait.
-                unsafe { ffi::nng_aio_abort(raw, ffi::NNG_ESTOPPED) };
-                let mut st = i.lock();
-                st.aborting = false;
-                if !st.running && st.op.is_none() {
-                    // The completion was delivered while we aborted and its
-                    // trampoline left the freeing to us.
-                    drop(st);
-                    // SAFETY: as in the idle case above.
-                    unsafe { reap_and_free(inner) };
-                }
+                // SAFETY: pinned just above, so the Inner stays live until
+                // cancel_pinned unpins it (freeing it if the aio is idle by
+                // then, else the trampoline frees it). Abort does not wait.
+                unsafe { cancel_pinned(inner, Cancel::Stop) };
             }
-            // Otherwise the running trampoline frees when it is done.
+            // Otherwise the running trampoline, or the last unpin, frees.
             return;
         }
         i.lock().stopped = true;
-        // SAFETY: not in a callback, so waiting is allowed; raw is live.
-        unsafe { ffi::nng_aio_stop(raw) };
+        {
+            let _no_close = crate::callback::cancel_guard();
+            // SAFETY: not in a callback, so waiting is allowed; raw is live.
+            // No socket or context close of the crate runs meanwhile (the
+            // guard), so the cancel function nng calls finds its socket.
+            unsafe { ffi::nng_aio_stop(raw) };
+        }
         let mut st = i.lock();
-        while st.running {
+        // A cancel deferred from a callback may still be on its way.
+        while st.running || st.pins > 0 {
             st = i.wait_idle(st, LOST_POLL).0;
         }
         if let Some((op, _)) = st.op.take() {

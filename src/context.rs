@@ -148,22 +148,25 @@ impl Context {
         })
     }
 
-    /// Closes the context, reporting nng's result (`nng_ctx_close`).
+    /// Closes the context, reporting nng's result (`nng_ctx_close`). Inside
+    /// an nng callback, while another thread is closing a socket, context,
+    /// dialer or listener, the close runs on a helper thread right after
+    /// that one and `Ok` is returned.
     #[doc(alias = "nng_ctx_close")]
     pub fn close(self) -> Result<()> {
         let raw = self.raw;
         std::mem::forget(self);
-        // SAFETY: closing an id is always safe.
-        cvt(unsafe { ffi::nng_ctx_close(raw) })
+        crate::callback::close_id_nonblocking(raw, ffi::nng_ctx_close)
     }
 }
 
 impl Drop for Context {
     fn drop(&mut self) {
-        // SAFETY: closing an id is always safe; it fails harmlessly if the
-        // socket already closed it. nng aborts the context's operations with
-        // NNG_ECLOSED and does not wait for their callbacks.
-        unsafe { ffi::nng_ctx_close(self.raw) };
+        // An id the socket already closed only reports an error. nng aborts
+        // the context's operations with NNG_ECLOSED and does not wait for
+        // their callbacks, but it frees the context, so the close is ordered
+        // against aio cancellations (see crate::callback::CLOSE_LOCK).
+        let _ = crate::callback::close_id_nonblocking(self.raw, ffi::nng_ctx_close);
     }
 }
 

@@ -628,12 +628,14 @@ impl Drop for Socket {
         // nng_socket_close waits for the socket's callbacks to finish, after
         // which the pipe-notify closures are unreferenced and can be dropped.
         // Inside an nng callback that wait would deadlock, so close_outside
-        // then runs it on a helper thread (see crate::callback).
+        // then runs it on a helper thread (see crate::callback). The closures
+        // are dropped after the close lock is released: their captures may
+        // be handles whose drop closes (and locks) in turn.
         crate::callback::close_outside(move || {
             if !closed {
                 // SAFETY: closing an id is always safe; `closed` says no
                 // earlier close of this id happened.
-                unsafe { ffi::nng_socket_close(raw) };
+                crate::callback::locked(|| unsafe { ffi::nng_socket_close(raw) });
             }
             drop(notify);
         });

@@ -208,6 +208,15 @@ fn a_message_over_recv_max_size_drops_the_connection_not_the_receiver() {
     let l = Listener::new(&pull, "tcp://127.0.0.1:0").unwrap();
     assert_eq!(l.get_opt::<RecvMaxSize>().unwrap(), 1024);
     l.start().unwrap();
+    // Another peer of the same listener, connected before the offender.
+    let bystander = socket(Protocol::Push0);
+    bystander.dial(&l.url().unwrap()).unwrap();
+    bystander.send(b"before").unwrap();
+    let first = pull.recv().unwrap();
+    assert_eq!(first.as_slice(), b"before");
+    let bystander_pipe = first.pipe().unwrap();
+    let [oversize0] = listener_counters(&l, ["other"]);
+
     let push = socket(Protocol::Push0);
     let d = Dialer::new(&push, &l.url().unwrap()).unwrap();
     d.set_opt::<ReconnectMinTime>(Some(Duration::from_millis(20)))
@@ -232,6 +241,21 @@ fn a_message_over_recv_max_size_drops_the_connection_not_the_receiver() {
         b"small",
         "the oversized message never arrives"
     );
+    assert_ne!(got.pipe(), Some(bystander_pipe));
+    // nng counts the refusal (NNG_EMSGSIZE) on the listener.
+    assert!(listener_counters(&l, ["other"])[0] > oversize0);
+
+    // The bystander was served all along, on its first connection.
+    pull.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
+    bystander.send(b"after").unwrap();
+    let after = loop {
+        let m = pull.recv().unwrap();
+        if m.as_slice() != b"small" {
+            break m;
+        }
+    };
+    assert_eq!(after.as_slice(), b"after");
+    assert_eq!(after.pipe(), Some(bystander_pipe), "never reconnected");
 }
 
 #[test]

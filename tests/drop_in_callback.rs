@@ -176,3 +176,95 @@ fn endpoints_dropped_inside_pipe_callback() {
         rx.recv_timeout(WATCHDOG).expect("pipe callback ran");
     });
 }
+
+/// A socket whose pipe-event closure owns other handles (a socket, a
+/// context, a dialer, a listener): dropping it drops the closure after the
+/// close, and the captured handles close in turn instead of deadlocking on
+/// the crate's close lock.
+#[test]
+fn pipe_closure_owning_handles_is_dropped_with_its_socket() {
+    within_watchdog("closure owns handles", || {
+        let owner = Socket::new(Protocol::Pair0).unwrap();
+        let inner = Socket::new(Protocol::Rep0).unwrap();
+        let gone = on_disconnect(&inner);
+        let url = inproc("owned");
+        let listener = Listener::new(&inner, &url).unwrap();
+        listener.start().unwrap();
+        let peer = Socket::new(Protocol::Req0).unwrap();
+        let peer_gone = on_disconnect(&peer);
+        let dialer = Dialer::new(&peer, &url).unwrap();
+        dialer.start().unwrap();
+        let ctx = nng::Context::new(&inner).unwrap();
+        let held = Mutex::new((inner, ctx, listener, dialer));
+        owner
+            .pipe_notify(PipeEvent::AddPost, move |_, _| {
+                let _ = &held;
+            })
+            .unwrap();
+        drop(peer_gone);
+        drop(owner); // drops the closure, and with it the four handles
+        gone.recv_timeout(WATCHDOG)
+            .expect("the captured dialer closed its connection");
+    });
+}
+
+/// Inside a pipe callback that runs while its socket is being closed (a
+/// close holds the crate's close lock), an aio cancel and an aio drop with
+/// an operation in flight cannot run at once: they are handed to a helper
+/// thread, and still happen once the close is done.
+#[test]
+fn aio_cancel_and_drop_inside_a_callback_during_a_close() {
+    within_watchdog("cancel during close", || {
+        let idle = Socket::new(Protocol::Pull0).unwrap(); // never receives
+
+        let (results, cancelled) = channel();
+        let results = Mutex::new(results);
+        let kept = Arc::new(
+            Aio::new(move |_, r| {
+                let _ = results.lock().unwrap().send(r.error());
+            })
+            .unwrap(),
+        );
+        kept.recv(&idle).unwrap();
+        let (freed_tx, freed) = channel::<()>();
+        let flag = DropSignal(freed_tx);
+        let dropped = Aio::new(move |_, _| {
+            let _ = &flag;
+        })
+        .unwrap();
+        dropped.recv(&idle).unwrap();
+
+        let in_cb = Mutex::new((kept.clone(), Some(dropped)));
+        let closing = Socket::new(Protocol::Pair0).unwrap();
+        closing
+            .pipe_notify(PipeEvent::RemPost, move |_, _| {
+                let mut g = in_cb.lock().unwrap();
+                g.0.cancel();
+                drop(g.1.take());
+            })
+            .unwrap();
+        // Connected after the registration: nng reports a pipe's removal
+        // only if it reported its arrival.
+        let url = inproc("during-close");
+        closing.listen(&url).unwrap();
+        let peer = Socket::new(Protocol::Pair0).unwrap();
+        peer.dial(&url).unwrap();
+        drop(closing); // RemPost runs while this close holds the lock
+        assert_eq!(
+            cancelled.recv_timeout(WATCHDOG).unwrap(),
+            Some(nng::Error::Canceled)
+        );
+        freed
+            .recv_timeout(WATCHDOG)
+            .expect("the aio dropped in the callback was freed");
+    });
+}
+
+/// Sends on its channel when dropped.
+struct DropSignal(Sender<()>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}

@@ -266,6 +266,67 @@ fn wrong_server_name_is_refused_wss() {
     assert_eq!(wrong_name("wss"), Error::Crypto);
 }
 
+/// A listener of `server_scheme` and a dialer of `client_scheme` where one
+/// speaks TLS and the other plaintext: the dial fails with a typed error
+/// (returned), nothing gets through, and the listener still serves a client
+/// of its own kind afterwards.
+fn mismatched(server_scheme: &'static str, client_scheme: &'static str) -> Error {
+    bounded(move || {
+        let is_tls = |scheme: &str| scheme == "tls+tcp" || scheme == "wss";
+        let path = if server_scheme.starts_with("ws") {
+            "/nng"
+        } else {
+            ""
+        };
+        let ca = Ca::new("CA");
+        let rep = socket(Protocol::Rep0);
+        rep.set_opt::<RecvTimeout>(Some(Duration::from_millis(300)))
+            .unwrap();
+        let l = Listener::new(&rep, &format!("{server_scheme}://127.0.0.1:0{path}")).unwrap();
+        if is_tls(server_scheme) {
+            l.set_tls(&server_config(&ca.leaf("server", &["localhost"])))
+                .unwrap();
+        }
+        l.start().unwrap();
+        let port = l.port().unwrap();
+        let client = |scheme: &str| {
+            let req = socket(Protocol::Req0);
+            let d = Dialer::new(&req, &format!("{scheme}://127.0.0.1:{port}{path}")).unwrap();
+            if is_tls(scheme) {
+                d.set_tls(&client_config(&ca.pem(), "localhost")).unwrap();
+            }
+            let started = d.start();
+            (req, d, started)
+        };
+
+        let (req, _d, started) = client(client_scheme);
+        let err = started.expect_err("a TLS/plaintext mismatch must not connect");
+        req.set_opt::<SendTimeout>(Some(Duration::from_millis(300)))
+            .unwrap();
+        let _ = req.send(b"secret"); // queued at most: there is no pipe
+        assert_eq!(rep.recv().unwrap_err(), Error::TimedOut);
+
+        let (good, _d, started) = client(server_scheme);
+        started.unwrap();
+        rep.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
+        round_trip(&good, &rep);
+        eprintln!("{client_scheme} client to {server_scheme} listener: {err:?}");
+        err
+    })
+}
+
+#[test]
+fn plaintext_client_to_tls_listener_is_refused() {
+    assert_eq!(mismatched("tls+tcp", "tcp"), Error::ConnectionShutdown);
+    assert_eq!(mismatched("wss", "ws"), Error::ConnectionShutdown);
+}
+
+#[test]
+fn tls_client_to_plaintext_listener_is_refused() {
+    assert_eq!(mismatched("tcp", "tls+tcp"), Error::Crypto);
+    assert_eq!(mismatched("ws", "wss"), Error::ConnectionShutdown);
+}
+
 fn mutual(scheme: &'static str) {
     let server_ca = Ca::new("server CA");
     let client_ca = Ca::new("client CA");
