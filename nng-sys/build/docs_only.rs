@@ -25,7 +25,8 @@ pub fn prepare(out_dir: &Path) {
     let shipped = manifest.join("generated/bindings.rs");
     println!("cargo:rerun-if-changed={}", shipped.display());
     if shipped.is_file() {
-        std::fs::copy(&shipped, out_dir.join("bindings.rs")).expect("copying generated/bindings.rs");
+        std::fs::copy(&shipped, out_dir.join("bindings.rs"))
+            .expect("copying generated/bindings.rs");
     } else {
         let src = crate::source::find_or_exit();
         crate::bind::generate(&src.join("include"), out_dir);
