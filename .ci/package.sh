@@ -13,7 +13,12 @@
 #      --offline from them alone and runs the packaged examples reqrep and
 #      tls_reqrep;
 #   5. the documentation-only build of the unpacked crates (what docs.rs does:
-#      DOCS_RS set, no C compiled, all features, --cfg docsrs on nightly).
+#      DOCS_RS set, no C compiled, all features, --cfg docsrs on nightly);
+#   6. the minimum Rust version: the same scratch project built with the
+#      toolchain named by `rust-version` (rustup), against a lock file that
+#      cargo's MSRV-aware resolver wrote (kept in target/msrv-scratch; the
+#      first run needs crates.io for older versions of a few dependencies), and
+#      reqrep and tls_reqrep run again.
 #
 # Options:
 #   --verify   also run cargo's own verification (`cargo publish --workspace
@@ -139,20 +144,58 @@ done
 grep -rqs "$work/nng-sys-$sys_version/nng" "$target"/debug/build/nng-sys-*/output \
     || fail "the scratch build of nng-sys did not use the packaged nng/ source"
 
-# 5. What docs.rs runs: no C, bindings from generated/, --cfg docsrs.
+# 5. What docs.rs runs: DOCS_RS set (nng-sys compiles no C and takes
+#    generated/bindings.rs), all features, --cfg docsrs for the badges, nightly.
+#    In the scratch project (the unpacked crates are not in a workspace of
+#    their own); a target dir of its own, kept between runs.
 if cargo +nightly --version >/dev/null 2>&1; then
-    say "docs.rs build of the unpacked crates (DOCS_RS=1, nightly, --cfg docsrs)"
+    say "docs.rs build of the unpacked crates (DOCS_RS=1, nightly, --cfg docsrs, all features)"
     t0=$(date +%s)
-    (cd "$work/nng-$nng_version" && DOCS_RS=1 CARGO_TARGET_DIR="$work/docs-target" \
-        RUSTDOCFLAGS="--cfg docsrs" RUSTFLAGS="--cfg docsrs" \
-        cargo +nightly doc -q --offline --no-deps --all-features \
-        --config "patch.crates-io.nng-sys.path=\"../nng-sys-$sys_version\"" \
-        -p nng -p nng-sys)
-    grep -q 'Available on.*crate feature.*tls' "$work/docs-target/doc/nng/tls/index.html" \
-        || grep -rq 'feature="tls"\|crate feature <code>tls</code>' "$work/docs-target/doc/nng/" \
-        || fail "no doc_cfg badge for the tls feature in the docs"
-    say "docs: $(( $(date +%s) - t0 )) s, $work/docs-target/doc/nng/index.html"
+    mkdir -p "$work/docs/src"
+    : >"$work/docs/src/lib.rs"
+    sed -e 's/^name = .*/name = "nng-package-docs"/' -e '/^rcgen = /d' \
+        -e 's|^nng = .*|nng = { path = "../nng-'"$nng_version"'", features = ["tools"] }|' \
+        "$work/scratch/Cargo.toml" >"$work/docs/Cargo.toml"
+    cp Cargo.lock "$work/docs/Cargo.lock"
+    (cd "$work/docs" && DOCS_RS=1 CARGO_TARGET_DIR="$target/docs-rs" RUSTDOCFLAGS="--cfg docsrs" \
+        cargo +nightly doc -q --offline --no-deps -p nng -p nng-sys)
+    docs="$target/docs-rs/doc"
+    for page in nng/tls/index.html nng/dialer/struct.Dialer.html; do
+        grep -q 'feature <code>tls</code>' "$docs/$page" \
+            || fail "no doc_cfg badge for the tls feature on $page"
+    done
+    grep -q 'feature <code>tools</code>' "$docs/nng_sys/constant.TOOLS_DIR.html" \
+        || fail "no doc_cfg badge for the tools feature on nng_sys::TOOLS_DIR"
+    if grep -q 'rustc-link-lib\|cmake' "$target"/docs-rs/debug/build/nng-sys-*/output; then
+        fail "the documentation build of nng-sys compiled or linked C"
+    fi
+    say "docs: $(( $(date +%s) - t0 )) s, $docs/nng/index.html"
 else
     say "no nightly toolchain: the docs.rs build was not tried"
 fi
+# 6. The minimum supported Rust version.
+msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+if ! cargo "+$msrv" --version >/dev/null 2>&1; then
+    fail "no Rust $msrv toolchain for the rust-version check (rustup toolchain install $msrv --profile minimal)"
+fi
+say "Rust $msrv (rust-version): the scratch project built and run with cargo +$msrv"
+t0=$(date +%s)
+msrv_dir="$target/msrv-scratch"
+mkdir -p "$msrv_dir/src/bin"
+cp "$work/scratch/src/bin/"*.rs "$msrv_dir/src/bin/"
+sed -e 's/^name = .*/name = "nng-package-msrv"/' -e "s/^edition = .*/&\nrust-version = \"$msrv\"/" \
+    -e "s|\.\./nng-|../package-check/nng-|" "$work/scratch/Cargo.toml" >"$msrv_dir/Cargo.toml"
+# Versions that support $msrv (e.g. an older `home` for bindgen 0.65): the
+# lock file is written by the current cargo with its MSRV-aware resolver
+# (which needs crates.io: offline it ignores rust-version), kept while it
+# still fits the manifest, and used as it is by cargo $msrv.
+if ! (cd "$msrv_dir" && [ -f Cargo.lock ] \
+    && cargo "+$msrv" metadata -q --locked --offline --format-version 1 >/dev/null 2>&1); then
+    (cd "$msrv_dir" && CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo generate-lockfile -q)
+fi
+(cd "$msrv_dir" && CARGO_TARGET_DIR="$target/msrv" cargo "+$msrv" build -q --locked --bins)
+for b in reqrep tls_reqrep; do
+    timeout 60 "$target/msrv/debug/$b" >"$work/msrv-$b.log" 2>&1 || { cat "$work/msrv-$b.log" >&2; fail "Rust $msrv: $b"; }
+done
+say "Rust $msrv: built and ran reqrep and tls_reqrep in $(( $(date +%s) - t0 )) s"
 say "ok"
