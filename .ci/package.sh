@@ -171,7 +171,7 @@ if cargo +nightly --version >/dev/null 2>&1; then
     fi
     say "docs: $(( $(date +%s) - t0 )) s, $docs/nng/index.html"
 else
-    say "no nightly toolchain: the docs.rs build was not tried"
+    fail "no nightly toolchain for the docs.rs build (rustup toolchain install nightly --profile minimal)"
 fi
 # 6. The minimum supported Rust version.
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"

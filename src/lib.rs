@@ -12,10 +12,10 @@
 //!
 //! # First steps: a request and its reply
 //!
-//! Add `nng = "0.1"` to `Cargo.toml`. The C library (nng 2.0.0) and mbedTLS
-//! are compiled from source by `nng-sys` the first time (about a minute),
-//! which needs CMake and a C compiler; bindgen also needs libclang. See
-//! [Crate features](#crate-features) for the options.
+//! Add `nng` to the `[dependencies]` of `Cargo.toml`. The C library (nng
+//! 2.0.0) and mbedTLS are compiled from the source `nng-sys` carries the
+//! first time (about a minute), which needs CMake and a C compiler; bindgen
+//! also needs libclang. See [Crate features](#crate-features) for the options.
 //!
 //! A server [`listen`](Socket::listen)s, a client [`dial`](Socket::dial)s; the
 //! client sends a request, the server answers it. The reply finds its way
