@@ -27,6 +27,29 @@ fi
 
 bash vendor/fetch-nng.sh
 
+# For .ci/system-nng.sh: an old system nng (Debian's 1.5.2 headers and library)
+# that the build must refuse by name. Optional elsewhere.
+if command -v apt-get >/dev/null && ! dpkg -s libnng-dev >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "setup: installing libnng-dev (nng 1.5.2, for the system-nng refusal test)" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libnng-dev >/dev/null
+fi
+
+# For .ci/package.sh: the toolchain named by rust-version (the MSRV build) and
+# nightly (the docs.rs build with doc_cfg badges).
+if command -v rustup >/dev/null; then
+    msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+    for tc in "$msrv" nightly; do
+        if ! cargo "+$tc" --version >/dev/null 2>&1; then
+            echo "setup: installing Rust $tc (rustup, minimal profile)" >&2
+            rustup toolchain install "$tc" --profile minimal
+        fi
+    done
+else
+    echo "setup: no rustup: .ci/package.sh will need Rust $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml) and nightly" >&2
+fi
+
 # Real peers for the interop tests (Debian's nngcat, pynng) and the browser
 # (Chromium + chromedriver) for the ws:// browser test.
 for peer in .ci/install-peers.sh .ci/install-browser.sh; do

@@ -10,6 +10,44 @@
 //! and every handle is `Send + Sync`. nng initialises itself on first use
 //! ([`init()`] tunes it beforehand).
 //!
+//! # First steps: a request and its reply
+//!
+//! Add `nng` to the `[dependencies]` of `Cargo.toml`. The C library (nng
+//! 2.0.0) and mbedTLS are compiled from the source `nng-sys` carries the
+//! first time (about a minute), which needs CMake and a C compiler; bindgen
+//! also needs libclang. See [Crate features](#crate-features) for the options.
+//!
+//! A server [`listen`](Socket::listen)s, a client [`dial`](Socket::dial)s; the
+//! client sends a request, the server answers it. The reply finds its way
+//! back by the message header, which is why the server answers with the
+//! request's own [`Message`]. A request whose reply is lost is resent
+//! ([`options::ReqResendTime`]).
+//!
+//! ```
+//! use nng::{Protocol, Socket};
+//!
+//! let server = Socket::new(Protocol::Rep0)?;
+//! let listener = server.listener("tcp://127.0.0.1:0")?; // port 0: any free port
+//! listener.start()?;
+//! let url = format!("tcp://127.0.0.1:{}", listener.port()?);
+//!
+//! let client = Socket::new(Protocol::Req0)?;
+//! client.dial(&url)?;
+//!
+//! client.send(b"2 + 2")?;
+//! let mut request = server.recv()?;
+//! assert_eq!(request.as_slice(), b"2 + 2");
+//! request.clear();
+//! request.push_back(b"4");
+//! server.send_msg(request)?;
+//! assert_eq!(client.recv()?.as_slice(), b"4");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `cargo run --example reqrep` in this crate's repository does the same with
+//! printing. Blocking calls wait as long as their timeout
+//! ([`options::RecvTimeout`], [`options::SendTimeout`]; none by default).
+//!
 //! # A tour of the protocols
 //!
 //! Each example runs as written (they are doctests). They use `inproc://`
@@ -32,29 +70,6 @@
 //!
 //! [`Protocol::Pair1Poly`] talks to many pair1 peers, each message tagged with
 //! its [`Pipe`] ([`Message::pipe`], [`Message::set_pipe`]).
-//!
-//! ## req/rep: request and reply
-//!
-//! The reply finds its way back by the message header, which is why the
-//! server answers with the request's own [`Message`]. A request whose reply
-//! is lost is resent ([`options::ReqResendTime`]).
-//!
-//! ```
-//! use nng::{Protocol, Socket};
-//! let server = Socket::new(Protocol::Rep0)?;
-//! server.listen("inproc://tour-reqrep")?;
-//! let client = Socket::new(Protocol::Req0)?;
-//! client.dial("inproc://tour-reqrep")?;
-//!
-//! client.send(b"2 + 2")?;
-//! let mut request = server.recv()?;
-//! assert_eq!(request.as_slice(), b"2 + 2");
-//! request.clear();
-//! request.push_back(b"4");
-//! server.send_msg(request)?;
-//! assert_eq!(client.recv()?.as_slice(), b"4");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 //!
 //! ## pub/sub: broadcast, filtered by prefix
 //!
@@ -134,6 +149,107 @@
 //! # Ok::<(), nng::Error>(())
 //! ```
 //!
+//! # Serving many requests at once: contexts and callbacks
+//!
+//! A rep socket answers one request at a time. A [`Context`] is an
+//! independent request/reply state on the same socket: a server opens one
+//! context per request it wants in flight. Each can be driven by a callback
+//! [`Aio`] ([`nng::aio`](crate::aio); `cargo run --example async_server`) or
+//! by `async`/`await`.
+//!
+//! # async/await
+//!
+//! [`Socket`] and [`Context`] have `send_async` and `recv_async` futures, a
+//! `Stream` of received messages and a `Sink` for sending
+//! ([`nng::future`](crate::future)). nng's own threads complete them: they
+//! run under tokio, smol, `futures::executor` or any other executor, and
+//! the library starts no runtime of its own.
+//!
+//! ```
+//! use nng::{Context, Protocol, Socket};
+//!
+//! let server = Socket::new(Protocol::Rep0)?;
+//! server.listen("inproc://front-async")?;
+//! let client = Socket::new(Protocol::Req0)?;
+//! client.dial("inproc://front-async")?;
+//!
+//! futures::executor::block_on(async {
+//!     let ctx = Context::new(&server)?; // one per request served concurrently
+//!     let serve = async {
+//!         let mut request = ctx.recv_async().await?;
+//!         request.push_back(b", world");
+//!         ctx.send_async(request).await?;
+//!         Ok::<(), nng::Error>(())
+//!     };
+//!     let ask = async {
+//!         client.send_async(b"hello".into()).await?;
+//!         client.recv_async().await
+//!     };
+//!     let (served, reply) = futures::join!(serve, ask);
+//!     served?;
+//!     assert_eq!(reply?.as_slice(), b"hello, world");
+//!     Ok::<(), nng::Error>(())
+//! })?;
+//! # Ok::<(), nng::Error>(())
+//! ```
+//!
+//! `cargo run --example async_tokio` serves many concurrent clients under
+//! tokio.
+//!
+//! # TLS
+//!
+//! With the `tls` feature (on by default) the same sockets speak
+//! `tls+tcp://` and `wss://`: give a [`TlsConfig`] to the dialer or the
+//! listener before starting it. nng is built with mbedTLS 2.28, which speaks
+//! TLS 1.2. Here a server with a self-signed certificate (generated with the
+//! `rcgen` crate) and a client that trusts it, over WebSocket:
+//!
+//! ```
+//! # #[cfg(feature = "tls")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use nng::tls::{TlsConfig, TlsMode};
+//! use nng::{Protocol, Socket};
+//!
+//! let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+//! let (cert, key) = (ck.cert.pem(), ck.key_pair.serialize_pem());
+//!
+//! let server_tls = TlsConfig::new(TlsMode::Server)?;
+//! server_tls.own_cert(&cert, &key, None)?;
+//! let server = Socket::new(Protocol::Rep0)?;
+//! let listener = server.listener("wss://127.0.0.1:0/api")?;
+//! listener.set_tls(&server_tls)?;
+//! listener.start()?;
+//!
+//! let client_tls = TlsConfig::new(TlsMode::Client)?;
+//! client_tls.ca_chain(&cert, None)?; // self-signed: its own CA
+//! client_tls.server_name("localhost")?;
+//! let client = Socket::new(Protocol::Req0)?;
+//! let dialer = client.dialer(&format!("wss://127.0.0.1:{}/api", listener.port()?))?;
+//! dialer.set_tls(&client_tls)?;
+//! dialer.start()?; // returns once the TLS handshake has succeeded
+//!
+//! client.send(b"secret")?;
+//! assert_eq!(server.recv()?.as_slice(), b"secret");
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! ```
+//!
+//! [`nng::tls`](crate::tls) has mutual TLS, certificate files, pre-shared
+//! keys and the certificate a peer presented; `cargo run --example
+//! tls_reqrep` runs a complete exchange.
+//!
+//! # Crate features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `vendored` | yes | build the nng 2.0.0 source that `nng-sys` carries. Without it a system nng >= 2.0 is found with pkg-config (also forced by the environment variable `NNG_SYS_NO_VENDOR=1`); an older one stops the build with an error naming its version |
+//! | `tls` | yes | mbedTLS 2.28 (crate `mbedtls-sys-auto`): `tls+tcp://`, `wss://` and [`nng::tls`](crate::tls). Without it TLS URLs fail with [`Error::NotSupported`] |
+//! | `tools` | no | also build the C `nngcat` and perf tools from the same source, in `nng::ffi::TOOLS_DIR` |
+//!
+//! The minimum supported Rust version is 1.83.
+//!
 //! # Devices
 //!
 //! Raw sockets ([`Socket::new_raw`]) carry the protocol headers to the
@@ -147,6 +263,7 @@
 //! [`std::io::Error`] for `?` in I/O code.
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use nng_sys as ffi;
 
@@ -167,6 +284,7 @@ pub mod protocol;
 pub mod socket;
 pub mod stats;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 pub mod url;
 
@@ -183,5 +301,6 @@ pub use protocol::Protocol;
 pub use socket::{device, Device, DeviceError, Flags, Socket};
 pub use stats::Statistics;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::{TlsCert, TlsConfig};
 pub use url::Url;

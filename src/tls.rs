@@ -380,6 +380,7 @@ impl std::fmt::Debug for TlsConfig {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl Dialer {
     /// Uses `config` for this dialer's TLS sessions (`nng_dialer_set_tls`).
     /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
@@ -398,6 +399,7 @@ impl Dialer {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl Listener {
     /// Uses `config` for this listener's TLS sessions (`nng_listener_set_tls`).
     /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
@@ -415,6 +417,7 @@ impl Listener {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl Pipe {
     /// The certificate the peer presented on this TLS connection
     /// (`nng_pipe_peer_cert`). [`Error::NotSupported`] for transports without

@@ -6,7 +6,12 @@
 # throwaway manifest + `cargo fetch`), check the `.crate` file's sha256, and unpack
 # its `nng/` folder into vendor/nng (ignored by git).
 #
-# Idempotent: when vendor/nng/.complete records the same checksum, it does nothing.
+# It also links nng-sys/nng -> ../vendor/nng (ignored by git): that is where
+# the build finds the source first, and what `cargo package` puts into the
+# published nng-sys crate (its `include` list picks the files the build needs).
+#
+# Idempotent: when vendor/nng/.complete records the same checksum, it only
+# checks the link.
 set -euo pipefail
 
 PKG_NAME="nng-sys"
@@ -16,8 +21,20 @@ PKG_SHA256="2b443b35d8f5e751db0d323fb6a31f0b4b3bb81bf8a628d7a8150273b342deb7"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dest="$here/nng"
 stamp="$dest/.complete"
+crate_link="$here/../nng-sys/nng"
+
+# nng-sys/nng -> ../vendor/nng, unless something else is already there.
+link_into_crate() {
+    if [ -L "$crate_link" ] || [ ! -e "$crate_link" ]; then
+        ln -sfn ../vendor/nng "$crate_link"
+    elif [ ! -f "$crate_link/include/nng/nng.h" ]; then
+        echo "fetch-nng: $crate_link exists and is not nng's source; remove it and run again" >&2
+        exit 1
+    fi
+}
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$PKG_SHA256" ] && [ -f "$dest/include/nng/nng.h" ]; then
+    link_into_crate
     exit 0
 fi
 
@@ -65,4 +82,5 @@ mkdir -p "$dest.tmp"
 tar -xzf "$crate_file" -C "$dest.tmp" --strip-components=2 "$PKG_NAME-$PKG_VERSION/nng"
 echo "$PKG_SHA256" > "$dest.tmp/.complete"
 mv "$dest.tmp" "$dest"
+link_into_crate
 echo "fetch-nng: nng 2.0.0 source unpacked into $dest" >&2

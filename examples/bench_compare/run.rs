@@ -154,16 +154,17 @@ impl Runner {
     pub fn new(cfg: &Config) -> Runner {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-        eprintln!("building the Rust perf tools (cargo build --release --example perf)");
+        // The same profile as this program, so that `perf` lands next to it.
+        let profile: &[&str] = if cfg!(debug_assertions) {
+            &[]
+        } else {
+            &["--release"]
+        };
+        eprintln!("building the Rust perf tools (cargo build {profile:?} --example perf)");
         let status = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--features",
-                "tools",
-                "--example",
-                "perf",
-            ])
+            .arg("build")
+            .args(profile)
+            .args(["--features", "tools", "--example", "perf"])
             .arg("--manifest-path")
             .arg(&manifest)
             .status()

@@ -3,10 +3,12 @@
 //!
 //! Each step lives in its own file: [`source`] finds nng, [`cmake_build`]
 //! configures and builds it (and the C tools), [`system`] finds an installed nng
-//! instead, [`bind`] runs bindgen.
+//! instead, [`bind`] runs bindgen, [`docs_only`] is the documentation build
+//! (docs.rs) that compiles no C.
 
 mod bind;
 mod cmake_build;
+mod docs_only;
 mod source;
 mod system;
 
@@ -18,10 +20,14 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo::rustc-check-cfg=cfg(nng_sys_vendored)");
+    if docs_only::requested() {
+        docs_only::prepare(&out_dir);
+        return;
+    }
     let vendored = env::var_os("CARGO_FEATURE_VENDORED").is_some()
         && env::var_os("NNG_SYS_NO_VENDOR").is_none_or(|v| v == "0");
 
-    println!("cargo::rustc-check-cfg=cfg(nng_sys_vendored)");
     let include_dir = if vendored {
         println!("cargo:rustc-cfg=nng_sys_vendored");
         let src = source::find_or_exit();

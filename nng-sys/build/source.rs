@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 const MARKER: &str = "include/nng/nng.h";
 
 /// Finds nng's source, in this order: `$NNG_SYS_SOURCE_DIR`, `nng/` inside this
-/// package (a packaged crate), `../vendor/nng` (this repository, filled by
-/// `vendor/fetch-nng.sh`). Exits the build with one sentence naming the fix.
+/// package (the published crate's copy; in the repository, the link to
+/// `../vendor/nng` that `vendor/fetch-nng.sh` makes), `../vendor/nng`. Exits the
+/// build with one sentence naming the fix.
 pub fn find_or_exit() -> PathBuf {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let candidates: Vec<PathBuf> = match env::var_os("NNG_SYS_SOURCE_DIR") {

@@ -24,6 +24,7 @@
 //! assert_eq!(version.to_str().unwrap(), "2.0.0");
 //! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![allow(non_upper_case_globals, non_camel_case_types, non_snake_case)]
 #![allow(clippy::all, rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 #![allow(missing_docs)]
@@ -53,4 +54,5 @@ extern "C" {
 /// `local_thr`, `remote_thr`, `inproc_lat`, `inproc_thr`) built from the same
 /// source as this library; present with the `tools` feature.
 #[cfg(feature = "tools")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub const TOOLS_DIR: &str = env!("NNG_SYS_TOOLS_DIR");
