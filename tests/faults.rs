@@ -19,7 +19,7 @@ use nng::{Listener, Protocol, Socket};
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
@@ -314,6 +314,16 @@ fn killed_peer_child(port: u16) {
     std::thread::sleep(Duration::from_secs(60));
 }
 
+/// The peer process, killed when the test ends however it ends.
+struct PeerProcess(Child);
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_peer_killed_mid_message() {
     if let Ok(port) = std::env::var(CHILD_ENV) {
@@ -326,14 +336,16 @@ fn a_peer_killed_mid_message() {
         let errors0 = errors();
 
         // This very test, re-run as the peer (see the top of this fn).
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["a_peer_killed_mid_message", "--exact", "--nocapture"])
-            .env(CHILD_ENV, server.port.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = PeerProcess(
+            Command::new(std::env::current_exe().unwrap())
+                .args(["a_peer_killed_mid_message", "--exact", "--nocapture"])
+                .env(CHILD_ENV, server.port.to_string())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let (tx, ready) = channel();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stdout = BufReader::new(child.0.stdout.take().unwrap());
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
                 if let Some(p) = line.strip_prefix("ready ") {
@@ -347,8 +359,8 @@ fn a_peer_killed_mid_message() {
         let pipe = server.wait_event(PipeEvent::AddPost, Some(child_port), None);
         round_trip(&good, "while the peer is mid-message");
 
-        child.kill().unwrap(); // SIGKILL: no goodbye from the peer
-        child.wait().unwrap();
+        child.0.kill().unwrap(); // SIGKILL: no goodbye from the peer
+        child.0.wait().unwrap();
         server.wait_event(PipeEvent::RemPost, None, Some(pipe));
         assert!(
             eventually(TIMEOUT, || errors() == errors0 + 1),
