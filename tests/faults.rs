@@ -16,9 +16,10 @@ use common::*;
 use nng::options::RecvMaxSize;
 use nng::pipe::PipeEvent;
 use nng::{Listener, Protocol, Socket};
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
@@ -42,8 +43,13 @@ struct Server {
     listener: Listener,
     url: String,
     port: u16,
-    events: Receiver<(PipeEvent, u32, Option<u16>)>,
+    events: Receiver<Event>,
+    /// Events received but not yet waited for.
+    seen: RefCell<Vec<Event>>,
 }
+
+/// A pipe event of the server: (event, pipe id, the peer's port on `AddPost`).
+type Event = (PipeEvent, u32, Option<u16>);
 
 impl Server {
     fn start() -> Server {
@@ -76,6 +82,7 @@ impl Server {
             url: format!("tcp://127.0.0.1:{port}"),
             port,
             events,
+            seen: RefCell::default(),
             _echo: echo,
         }
     }
@@ -90,27 +97,33 @@ impl Server {
 
     /// Waits for the pipe event `ev`; with `port`, only one whose peer uses
     /// that local port (`AddPost`), with `pipe` only that pipe's. Returns the
-    /// pipe id. Other events are skipped.
+    /// pipe id and consumes the event; other events stay for later waits.
     fn wait_event(&self, ev: PipeEvent, port: Option<u16>, pipe: Option<u32>) -> u32 {
+        let wanted = |&(e, id, p): &Event| {
+            e == ev && (port.is_none() || p == port) && (pipe.is_none() || Some(id) == pipe)
+        };
         let deadline = std::time::Instant::now() + TIMEOUT;
         loop {
+            let mut seen = self.seen.borrow_mut();
+            if let Some(i) = seen.iter().position(wanted) {
+                return seen.remove(i).1;
+            }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let (e, id, p) = self
+            let event = self
                 .events
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("no {ev:?} event (port {port:?}, pipe {pipe:?})"));
-            if e == ev && (port.is_none() || p == port) && (pipe.is_none() || Some(id) == pipe) {
-                return id;
-            }
+            seen.push(event);
         }
     }
 
     /// No `RemPost` for `pipe` among the events so far.
     fn still_connected(&self, pipe: u32) -> bool {
-        !self
-            .events
-            .try_iter()
-            .any(|(e, id, _)| e == PipeEvent::RemPost && id == pipe)
+        let mut seen = self.seen.borrow_mut();
+        seen.extend(self.events.try_iter());
+        !seen
+            .iter()
+            .any(|&(e, id, _)| e == PipeEvent::RemPost && id == pipe)
     }
 
     fn counters<const N: usize>(&self, names: [&str; N]) -> [u64; N] {
@@ -301,6 +314,16 @@ fn killed_peer_child(port: u16) {
     std::thread::sleep(Duration::from_secs(60));
 }
 
+/// The peer process, killed when the test ends however it ends.
+struct PeerProcess(Child);
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_peer_killed_mid_message() {
     if let Ok(port) = std::env::var(CHILD_ENV) {
@@ -313,14 +336,16 @@ fn a_peer_killed_mid_message() {
         let errors0 = errors();
 
         // This very test, re-run as the peer (see the top of this fn).
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["a_peer_killed_mid_message", "--exact", "--nocapture"])
-            .env(CHILD_ENV, server.port.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = PeerProcess(
+            Command::new(std::env::current_exe().unwrap())
+                .args(["a_peer_killed_mid_message", "--exact", "--nocapture"])
+                .env(CHILD_ENV, server.port.to_string())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let (tx, ready) = channel();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stdout = BufReader::new(child.0.stdout.take().unwrap());
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
                 if let Some(p) = line.strip_prefix("ready ") {
@@ -334,8 +359,8 @@ fn a_peer_killed_mid_message() {
         let pipe = server.wait_event(PipeEvent::AddPost, Some(child_port), None);
         round_trip(&good, "while the peer is mid-message");
 
-        child.kill().unwrap(); // SIGKILL: no goodbye from the peer
-        child.wait().unwrap();
+        child.0.kill().unwrap(); // SIGKILL: no goodbye from the peer
+        child.0.wait().unwrap();
         server.wait_event(PipeEvent::RemPost, None, Some(pipe));
         assert!(
             eventually(TIMEOUT, || errors() == errors0 + 1),
