@@ -70,6 +70,8 @@ pub(crate) unsafe fn url_to_string(url: *const ffi::nng_url) -> String {
 #[doc(alias = "nng_url")]
 pub struct Url {
     raw: NonNull<ffi::nng_url>,
+    /// The text it was parsed from: clones parse it again (see `try_clone`).
+    source: Box<str>,
 }
 
 // SAFETY: a Url exclusively owns its nng_url (freed only in Drop); nng's
@@ -91,6 +93,7 @@ impl Url {
         cvt(unsafe { ffi::nng_url_parse(&mut raw, c.as_ptr()) })?;
         let url = Url {
             raw: NonNull::new(raw).ok_or(Error::Internal)?,
+            source: s.into(),
         };
         // Every field must be UTF-8 for the accessors to return &str. nng
         // validates the path; the input was UTF-8, and nng's other changes
@@ -202,26 +205,34 @@ impl Url {
         unsafe { ffi::nng_url_resolve_port(self.raw.as_ptr(), port) }
     }
 
-    /// A copy (`nng_url_clone`); [`Error::OutOfMemory`] if nng cannot
-    /// allocate one. [`Clone`] does the same and panics in that case.
+    /// A copy; [`Error::OutOfMemory`] if nng cannot allocate one. [`Clone`]
+    /// does the same and panics in that case.
+    ///
+    /// Not `nng_url_clone`: in nng 2.0.0 it fails for every URL longer than
+    /// its inline buffer (128 bytes), returning a wrong error code. The copy is
+    /// parsed again from the same text, with the same resolved port.
+    ///
+    /// ```
+    /// let long = format!("tcp://{}.example:80", "a".repeat(200));
+    /// let url = nng::Url::parse(&long)?;
+    /// assert_eq!(url.try_clone()?, url);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_url_clone")]
     pub fn try_clone(&self) -> Result<Url> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: the URL is live; `raw` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_url_clone(&mut raw, self.raw.as_ptr()) })?;
-        Ok(Url {
-            raw: NonNull::new(raw).ok_or(Error::Internal)?,
-        })
+        let mut copy = Url::parse(&self.source)?;
+        copy.resolve_port(self.port());
+        Ok(copy)
     }
 }
 
 impl Clone for Url {
-    /// A copy (`nng_url_clone`). Panics only if memory is exhausted, like
-    /// other allocating `Clone`s; [`Url::try_clone`] reports it instead.
+    /// A copy (see [`Url::try_clone`]). Panics only if memory is exhausted,
+    /// like other allocating `Clone`s; [`Url::try_clone`] reports it instead.
     fn clone(&self) -> Url {
         match self.try_clone() {
             Ok(u) => u,
-            Err(e) => panic!("nng_url_clone failed: {e}"),
+            Err(e) => panic!("cloning a Url failed: {e}"),
         }
     }
 }

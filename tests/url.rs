@@ -50,6 +50,24 @@ fn canonical_form_and_equality() {
     assert_ne!(a, Url::parse("http://example.com/x").unwrap());
 }
 
+/// Found by the `url` fuzz target: nng 2.0.0's `nng_url_clone` fails for a
+/// URL longer than its 128-byte inline buffer; `Clone` must not panic.
+#[test]
+fn long_urls_clone() {
+    let text = format!(
+        "ws://user@{}.example:0/{}?q#f",
+        "h".repeat(150),
+        "p/".repeat(100)
+    );
+    let mut url = Url::parse(&text).unwrap();
+    assert_eq!(url.clone(), url);
+    url.resolve_port(4242);
+    let copy = url.try_clone().unwrap();
+    assert_eq!(copy.port(), 4242);
+    assert_eq!(copy.userinfo(), Some("user"));
+    assert_eq!(copy, url);
+}
+
 #[test]
 fn default_ports() {
     assert_eq!(Url::parse("ws://h/").unwrap().port(), 80);
