@@ -6,8 +6,8 @@
 #
 # nng's C code is built with clang and instrumented for libFuzzer coverage and
 # AddressSanitizer (NNG_SYS_SANITIZER=address,fuzzer-no-link), like the Rust
-# side (cargo fuzz's default -Zsanitizer=address). Needs the nightly toolchain;
-# installs clang and cargo-fuzz when missing. Seeds come from fuzz/corpus/<t>
+# side (cargo fuzz's default -Zsanitizer=address). Installs clang and
+# cargo-fuzz when missing. Seeds come from fuzz/corpus/<t>
 # (read only); what a run discovers goes to fuzz/target/corpus/<t>, kept
 # between runs; a finding lands in fuzz/artifacts/<t>/ and fails the script.
 # Each run's libFuzzer log is fuzz/target/logs/<t>.log; one summary line per
@@ -20,9 +20,14 @@ shift || true
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(message url options tcp_peer)
 
-if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "fuzz: the nightly toolchain is needed (rustup toolchain install nightly)" >&2
-    exit 1
+# cargo fuzz needs unstable flags (-Zsanitizer): nightly if installed, else the
+# stable toolchain with RUSTC_BOOTSTRAP=1 (its sanitizer runtimes ship with it).
+if cargo +nightly --version >/dev/null 2>&1; then
+    cargo=(cargo +nightly)
+else
+    echo "fuzz: no nightly toolchain; $(rustc --version) with RUSTC_BOOTSTRAP=1" >&2
+    export RUSTC_BOOTSTRAP=1
+    cargo=(cargo)
 fi
 
 # clang with its sanitizer runtimes (C instrumentation for libFuzzer).
@@ -46,7 +51,7 @@ fi
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 
 export CC=clang CXX=clang++ NNG_SYS_SANITIZER="address,fuzzer-no-link"
-cargo +nightly fuzz build # every target, once
+"${cargo[@]}" fuzz build # every target, once
 
 mkdir -p fuzz/target/logs
 status=0
@@ -55,12 +60,13 @@ for t in "${targets[@]}"; do
     log="fuzz/target/logs/$t.log"
     mkdir -p "$work"
     start=$(date +%s)
-    if nice -n 10 cargo +nightly fuzz run "$t" "$work" "fuzz/corpus/$t" -- \
+    if nice -n 10 "${cargo[@]}" fuzz run "$t" "$work" "fuzz/corpus/$t" -- \
         -max_total_time="$secs" -timeout=60 -print_final_stats=1 >"$log" 2>&1; then
         result=ok
     else
         result="FINDING (see $log and fuzz/artifacts/$t/)"
         status=1
+        grep -v -E '^#[0-9]+|^INFO:' "$log" | tail -n 40 >&2
     fi
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")

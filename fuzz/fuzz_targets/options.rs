@@ -4,9 +4,8 @@
 //! abort; an option that is also readable from that handle must read back
 //! what was set (durations at millisecond precision). Nothing is started.
 //!
-//! `ListenFd` and `SocketFd` hand a descriptor over to nng, which closes it
-//! later: they get descriptors made for them here (or negative numbers),
-//! never arbitrary ones, which could be descriptors the process still uses.
+//! `ListenFd` and `SocketFd` take an `OwnedFd` (nng closes it later): they get
+//! descriptors of several kinds made for them here.
 
 #![no_main]
 
@@ -15,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use nng::options::*;
 use nng::{Context, Dialer, Listener, Protocol, Socket};
 use std::ffi::CStr;
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 /// Endpoint URLs, one per transport (none is started: no traffic).
@@ -127,11 +126,10 @@ handle_options!(ListenerOpt for Listener {
     ro: [BoundPort]
 });
 
-/// A descriptor to hand over with `ListenFd` / `SocketFd`.
+/// A descriptor to hand over with `ListenFd` / `SocketFd` (moved in: nng
+/// owns it if it accepts it, and it is closed if not).
 #[derive(Arbitrary, Debug)]
 enum Fd {
-    /// A negative number (nng must refuse it).
-    Negative(u16),
     /// A bound, listening TCP socket on loopback.
     TcpListener,
     /// One end of a connected UNIX socket pair.
@@ -146,7 +144,6 @@ impl Fd {
     fn make(&self) -> Option<OwnedFd> {
         use std::os::unix::net::{UnixListener, UnixStream};
         Some(match self {
-            Fd::Negative(_) => return None,
             Fd::TcpListener => std::net::TcpListener::bind("127.0.0.1:0").ok()?.into(),
             Fd::UnixStream => UnixStream::pair().ok()?.0.into(),
             Fd::UnixListener => {
@@ -157,26 +154,6 @@ impl Fd {
             }
             Fd::File => std::fs::File::open("/dev/null").ok()?.into(),
         })
-    }
-
-    /// Hands a descriptor to `set`; nng owns it when `set` succeeds.
-    fn give(&self, set: impl FnOnce(i32) -> nng::Result<()>) {
-        match self.make() {
-            None => {
-                let n = match self {
-                    Fd::Negative(n) => -1 - i32::from(*n),
-                    _ => -1,
-                };
-                assert!(set(n).is_err(), "a negative descriptor was accepted");
-            }
-            Some(fd) => {
-                let raw = fd.into_raw_fd();
-                if set(raw).is_err() {
-                    // SAFETY: nng refused the descriptor, so it is still ours.
-                    drop(unsafe { OwnedFd::from_raw_fd(raw) });
-                }
-            }
-        }
     }
 }
 
@@ -246,13 +223,13 @@ fuzz_target!(|input: Input| {
                 }
             }
             Op::ListenFd(fd) => {
-                if let Some(l) = &listener {
-                    fd.give(|n| l.set_opt::<ListenFd>(n))
+                if let (Some(l), Some(fd)) = (&listener, fd.make()) {
+                    let _typed = l.set_opt::<ListenFd>(fd);
                 }
             }
             Op::SocketFd(fd) => {
-                if let Some(l) = &listener {
-                    fd.give(|n| l.set_opt::<SocketFd>(n))
+                if let (Some(l), Some(fd)) = (&listener, fd.make()) {
+                    let _typed = l.set_opt::<SocketFd>(fd);
                 }
             }
             Op::DialerWsHeader(k, v) => {
