@@ -60,13 +60,15 @@ pub(crate) unsafe fn url_to_string(url: *const ffi::nng_url) -> String {
 /// A parsed URL (`nng_url`). See the [module documentation](self).
 ///
 /// A string nng cannot parse (no scheme, a bad port, invalid UTF-8 after
-/// percent-decoding, a NUL byte) is [`Error::InvalidInput`]; a scheme nng does
+/// percent-decoding, a NUL byte, a bracket inside the host) is
+/// [`Error::InvalidInput`]; a scheme nng does
 /// not know (schemes are case-sensitive) is [`Error::NotSupported`]; never a
 /// panic. nng matches schemes by prefix (`"tc://h"` would parse as `tcp`);
 /// this wrapper insists on the exact scheme and reports
 /// [`Error::NotSupported`] instead. nng is lenient elsewhere: `"tcp://"` parses
-/// (empty host, port 0). `Display` gives the canonical form (`nng_url_sprintf`); two `Url`s
-/// are equal when their canonical forms are.
+/// (empty host, port 0). `Display` gives the canonical form (`nng_url_sprintf`,
+/// which leaves out the userinfo), and the canonical form parses back to the
+/// same URL; two `Url`s are equal when their canonical forms are.
 #[doc(alias = "nng_url")]
 pub struct Url {
     raw: NonNull<ffi::nng_url>,
@@ -107,6 +109,13 @@ impl Url {
             url.field(ffi::nng_url_fragment),
         ];
         if parts.iter().flatten().any(|p| p.to_str().is_err()) {
+            return Err(Error::InvalidInput);
+        }
+        // nng takes whatever stands between '[' and ']' as the host, even "[",
+        // which its canonical form cannot express ("tcp://[[]:1" would print
+        // as "tcp://[:1", which does not parse). No host name or address
+        // contains a bracket. (Found by fuzz/url.)
+        if url.host().is_some_and(|h| h.contains(['[', ']'])) {
             return Err(Error::InvalidInput);
         }
         // nng compares only the given scheme's length of its known schemes, so

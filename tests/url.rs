@@ -80,6 +80,12 @@ fn bad_urls_are_typed_errors() {
         assert_eq!(Url::parse(bad).unwrap_err(), Error::InvalidInput, "{bad:?}");
     }
     assert_eq!(Url::parse("tcp://a\0b").unwrap_err(), Error::InvalidInput);
+    // nng would take "[" as the host, and print a URL it cannot parse back.
+    assert_eq!(
+        Url::parse("tls+tcp://[[]:4").unwrap_err(),
+        Error::InvalidInput
+    );
+    assert_eq!(Url::parse("tcp://[::1]:4").unwrap().host(), Some("::1"));
     // Percent-encoded invalid UTF-8 in the path is refused by nng.
     assert_eq!(
         Url::parse("http://h/%ff%fe").unwrap_err(),
