@@ -35,7 +35,9 @@ fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     *ADDR.get_or_init(|| {
         let socket = SOCKET.get_or_init(|| Socket::new(Protocol::Rep0).expect("rep0 socket"));
-        socket.set_opt::<RecvTimeout>(Some(Duration::from_millis(200))).unwrap();
+        socket
+            .set_opt::<RecvTimeout>(Some(Duration::from_millis(200)))
+            .unwrap();
         socket.set_opt::<SendTimeout>(Some(TIMEOUT)).unwrap();
         let listener = Listener::new(socket, "tcp://127.0.0.1:0").expect("listener");
         listener.set_opt::<RecvMaxSize>(MAX_MSG).unwrap();
@@ -60,9 +62,12 @@ fn check_health(addr: SocketAddr) {
     let req = Socket::new(Protocol::Req0).expect("req0 socket");
     req.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
     req.set_opt::<SendTimeout>(Some(TIMEOUT)).unwrap();
-    req.dial(&format!("tcp://{addr}")).expect("the listener no longer accepts a good peer");
+    req.dial(&format!("tcp://{addr}"))
+        .expect("the listener no longer accepts a good peer");
     req.send(b"health check").expect("sending to the listener");
-    let reply = req.recv().expect("the listener no longer answers a good peer");
+    let reply = req
+        .recv()
+        .expect("the listener no longer answers a good peer");
     assert_eq!(reply.as_slice(), b"health check");
 }
 
@@ -154,12 +159,17 @@ fuzz_target!(|input: Input| {
     let mut buf = [0u8; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "nng kept a finished peer's connection open for {TIMEOUT:?}");
+        assert!(
+            !left.is_zero(),
+            "nng kept a finished peer's connection open for {TIMEOUT:?}"
+        );
         peer.set_read_timeout(Some(left)).unwrap();
         match peer.read(&mut buf) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(_) => break, // reset: closed too
         }
     }

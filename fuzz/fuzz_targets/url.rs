@@ -28,7 +28,16 @@ fn socket() -> &'static Socket {
 /// The fields of a URL that its canonical form keeps, for comparing two URLs
 /// field by field. Not the userinfo: `nng_url_sprintf` leaves it out (so no
 /// password is ever printed).
-fn fields(u: &Url) -> (String, Option<String>, u32, String, Option<String>, Option<String>) {
+fn fields(
+    u: &Url,
+) -> (
+    String,
+    Option<String>,
+    u32,
+    String,
+    Option<String>,
+    Option<String>,
+) {
     (
         u.scheme().to_owned(),
         u.host().map(str::to_owned),
@@ -43,7 +52,11 @@ fn check_parsed(s: &str, url: &Url) {
     let text = url.to_string();
     let again = Url::parse(&text)
         .unwrap_or_else(|e| panic!("{s:?} parsed, but its canonical form {text:?} does not: {e}"));
-    assert_eq!(fields(&again), fields(url), "{s:?} -> {text:?}: fields changed");
+    assert_eq!(
+        fields(&again),
+        fields(url),
+        "{s:?} -> {text:?}: fields changed"
+    );
     assert_eq!(again.to_string(), text, "{s:?}: canonical form not stable");
     assert_eq!(&again, url);
 
@@ -56,7 +69,10 @@ fn check_parsed(s: &str, url: &Url) {
     if url.port() == 0 {
         assert_eq!(resolved.port(), 4321, "{s:?}: zero port not resolved");
     } else {
-        assert_eq!(&resolved, url, "{s:?}: resolve_port changed a non-zero port");
+        assert_eq!(
+            &resolved, url,
+            "{s:?}: resolve_port changed a non-zero port"
+        );
     }
 }
 
