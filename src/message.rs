@@ -86,7 +86,7 @@ impl From<SendError> for io::Error {
 }
 
 macro_rules! int_ops {
-    ($( $ty:ty: $push_back:ident = $append:ident, $push_front:ident = $insert:ident,
+    ($( $ty:ty: $push_back:ident = $append:ident, $push_front:ident,
         $pop_back:ident = $chop:ident, $pop_front:ident = $trim:ident,
         $h_push_back:ident = $h_append:ident, $h_push_front:ident = $h_insert:ident,
         $h_pop_back:ident = $h_chop:ident, $h_pop_front:ident = $h_trim:ident; )*) => {
@@ -99,12 +99,11 @@ macro_rules! int_ops {
                     // SAFETY: self.ptr is a live message we own exclusively.
                     oom(cvt(unsafe { ffi::$append(self.ptr.as_ptr(), v) }));
                 }
-                #[doc = concat!("Prepends a big-endian `", stringify!($ty), "` to the body (`", stringify!($insert), "`).")]
+                #[doc = concat!("Prepends a big-endian `", stringify!($ty), "` to the body (see [`Message::push_front`]).")]
                 #[doc = ""]
                 #[doc = concat!("```\nlet mut m = nng::Message::from(\"body\");\nm.", stringify!($push_back), "(1);\nm.", stringify!($push_front), "(2);\nassert_eq!(m.", stringify!($pop_front), "()?, 2);\nassert_eq!(m.", stringify!($pop_back), "()?, 1);\nassert_eq!(m.as_slice(), b\"body\");\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $push_front(&mut self, v: $ty) {
-                    // SAFETY: as above.
-                    oom(cvt(unsafe { ffi::$insert(self.ptr.as_ptr(), v) }));
+                    self.push_front(&v.to_be_bytes());
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the end of the body (`", stringify!($chop), "`); [`Error::InvalidInput`] if the body is too short.")]
                 #[doc = ""]
@@ -124,23 +123,23 @@ macro_rules! int_ops {
                     cvt(unsafe { ffi::$trim(self.ptr.as_ptr(), &mut v) })?;
                     Ok(v)
                 }
-                #[doc = concat!("Appends a big-endian `", stringify!($ty), "` to the header (`", stringify!($h_append), "`).")]
+                #[doc = concat!("Appends a big-endian `", stringify!($ty), "` to the header (`", stringify!($h_append), "`); [`Error::InvalidInput`] if the header would exceed [`Message::HEADER_MAX`] bytes.")]
                 #[doc = ""]
-                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
-                pub fn $h_push_back(&mut self, v: $ty) {
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1)?;\nm.", stringify!($h_push_front), "(2)?;\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
+                pub fn $h_push_back(&mut self, v: $ty) -> Result<()> {
                     // SAFETY: as above.
-                    oom(cvt(unsafe { ffi::$h_append(self.ptr.as_ptr(), v) }));
+                    cvt(unsafe { ffi::$h_append(self.ptr.as_ptr(), v) })
                 }
-                #[doc = concat!("Prepends a big-endian `", stringify!($ty), "` to the header (`", stringify!($h_insert), "`).")]
+                #[doc = concat!("Prepends a big-endian `", stringify!($ty), "` to the header (`", stringify!($h_insert), "`); [`Error::InvalidInput`] if the header would exceed [`Message::HEADER_MAX`] bytes.")]
                 #[doc = ""]
-                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
-                pub fn $h_push_front(&mut self, v: $ty) {
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1)?;\nm.", stringify!($h_push_front), "(2)?;\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
+                pub fn $h_push_front(&mut self, v: $ty) -> Result<()> {
                     // SAFETY: as above.
-                    oom(cvt(unsafe { ffi::$h_insert(self.ptr.as_ptr(), v) }));
+                    cvt(unsafe { ffi::$h_insert(self.ptr.as_ptr(), v) })
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the end of the header (`", stringify!($h_chop), "`).")]
                 #[doc = ""]
-                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1)?;\nm.", stringify!($h_push_front), "(2)?;\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $h_pop_back(&mut self) -> Result<$ty> {
                     let mut v = 0;
                     // SAFETY: as above.
@@ -149,7 +148,7 @@ macro_rules! int_ops {
                 }
                 #[doc = concat!("Removes a big-endian `", stringify!($ty), "` from the start of the header (`", stringify!($h_trim), "`).")]
                 #[doc = ""]
-                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1);\nm.", stringify!($h_push_front), "(2);\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
+                #[doc = concat!("```\nlet mut m = nng::Message::new();\nm.", stringify!($h_push_back), "(1)?;\nm.", stringify!($h_push_front), "(2)?;\nassert_eq!(m.", stringify!($h_pop_front), "()?, 2);\nassert_eq!(m.", stringify!($h_pop_back), "()?, 1);\nassert!(m.header().is_empty());\n# Ok::<(), nng::Error>(())\n```")]
                 pub fn $h_pop_front(&mut self) -> Result<$ty> {
                     let mut v = 0;
                     // SAFETY: as above.
@@ -162,15 +161,15 @@ macro_rules! int_ops {
 }
 
 int_ops! {
-    u16: push_back_u16 = nng_msg_append_u16, push_front_u16 = nng_msg_insert_u16,
+    u16: push_back_u16 = nng_msg_append_u16, push_front_u16,
          pop_back_u16 = nng_msg_chop_u16, pop_front_u16 = nng_msg_trim_u16,
          header_push_back_u16 = nng_msg_header_append_u16, header_push_front_u16 = nng_msg_header_insert_u16,
          header_pop_back_u16 = nng_msg_header_chop_u16, header_pop_front_u16 = nng_msg_header_trim_u16;
-    u32: push_back_u32 = nng_msg_append_u32, push_front_u32 = nng_msg_insert_u32,
+    u32: push_back_u32 = nng_msg_append_u32, push_front_u32,
          pop_back_u32 = nng_msg_chop_u32, pop_front_u32 = nng_msg_trim_u32,
          header_push_back_u32 = nng_msg_header_append_u32, header_push_front_u32 = nng_msg_header_insert_u32,
          header_pop_back_u32 = nng_msg_header_chop_u32, header_pop_front_u32 = nng_msg_header_trim_u32;
-    u64: push_back_u64 = nng_msg_append_u64, push_front_u64 = nng_msg_insert_u64,
+    u64: push_back_u64 = nng_msg_append_u64, push_front_u64,
          pop_back_u64 = nng_msg_chop_u64, pop_front_u64 = nng_msg_trim_u64,
          header_push_back_u64 = nng_msg_header_append_u64, header_push_front_u64 = nng_msg_header_insert_u64,
          header_pop_back_u64 = nng_msg_header_chop_u64, header_pop_front_u64 = nng_msg_header_trim_u64;
@@ -185,6 +184,17 @@ fn oom(r: Result<()>) {
 }
 
 impl Message {
+    /// The most bytes a header holds: nng keeps it in a fixed buffer of 16
+    /// 32-bit words (a backtrace of up to 15 hops and a request id).
+    ///
+    /// ```
+    /// let mut m = nng::Message::new();
+    /// m.header_push_back(&[0; nng::Message::HEADER_MAX])?;
+    /// assert!(m.header_push_back_u16(1).is_err());
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    pub const HEADER_MAX: usize = 64;
+
     /// An empty message (`nng_msg_alloc` with size 0).
     ///
     /// ```
@@ -328,8 +338,9 @@ impl Message {
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(&[0x80, 0, 0, 1]);
+    /// m.header_push_back(&[0x80, 0, 0, 1])?;
     /// assert_eq!(m.header(), &[0x80, 0, 0, 1]);
+    /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_msg_header")]
     pub fn header(&self) -> &[u8] {
@@ -346,9 +357,10 @@ impl Message {
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(&[0, 0]);
+    /// m.header_push_back(&[0, 0])?;
     /// m.header_mut()[1] = 9;
     /// assert_eq!(m.header(), &[0, 9]);
+    /// # Ok::<(), nng::Error>(())
     /// ```
     pub fn header_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in as_mut_slice, for the header.
@@ -460,9 +472,10 @@ impl Message {
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(b"hdr");
+    /// m.header_push_back(b"hdr")?;
     /// m.clear_header();
     /// assert!(m.header().is_empty());
+    /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_msg_header_clear")]
     pub fn clear_header(&mut self) {
@@ -494,12 +507,16 @@ impl Message {
     /// m.push_front(b"ab");
     /// assert_eq!(m.as_slice(), b"abcd");
     /// ```
+    ///
+    /// Not `nng_msg_insert` itself: in nng 2.0.0 it loses the end of the body
+    /// when the message has some room before the body but less than `data`
+    /// needs, and enough room after it (the old body is moved to where the new
+    /// bytes are then written). The bytes are appended and rotated to the
+    /// front instead, which costs a copy of the body.
     #[doc(alias = "nng_msg_insert")]
     pub fn push_front(&mut self, data: &[u8]) {
-        // SAFETY: as in push_back.
-        oom(cvt(unsafe {
-            ffi::nng_msg_insert(self.as_ptr(), data.as_ptr().cast(), data.len())
-        }));
+        self.push_back(data);
+        self.as_mut_slice().rotate_right(data.len());
     }
 
     /// Removes `n` bytes from the end of the body (`nng_msg_chop`);
@@ -533,43 +550,49 @@ impl Message {
         cvt(unsafe { ffi::nng_msg_trim(self.as_ptr(), n) })
     }
 
-    /// Appends bytes to the header (`nng_msg_header_append`).
+    /// Appends bytes to the header (`nng_msg_header_append`);
+    /// [`Error::InvalidInput`] if the header would exceed
+    /// [`Message::HEADER_MAX`] bytes.
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(b"ab");
-    /// m.header_push_back(b"cd");
+    /// m.header_push_back(b"ab")?;
+    /// m.header_push_back(b"cd")?;
     /// assert_eq!(m.header(), b"abcd");
+    /// let too_long = [0; nng::Message::HEADER_MAX];
+    /// assert_eq!(m.header_push_back(&too_long), Err(nng::Error::InvalidInput));
+    /// assert_eq!(m.header(), b"abcd"); // unchanged
+    /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_msg_header_append")]
-    pub fn header_push_back(&mut self, data: &[u8]) {
-        // SAFETY: as in push_back.
-        oom(cvt(unsafe {
-            ffi::nng_msg_header_append(self.as_ptr(), data.as_ptr().cast(), data.len())
-        }));
+    pub fn header_push_back(&mut self, data: &[u8]) -> Result<()> {
+        // SAFETY: data is valid for data.len() bytes; nng copies them (or
+        // refuses if its fixed header room is too small).
+        cvt(unsafe { ffi::nng_msg_header_append(self.as_ptr(), data.as_ptr().cast(), data.len()) })
     }
 
-    /// Prepends bytes to the header (`nng_msg_header_insert`).
+    /// Prepends bytes to the header (`nng_msg_header_insert`);
+    /// [`Error::InvalidInput`] if the header would exceed
+    /// [`Message::HEADER_MAX`] bytes.
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(b"cd");
-    /// m.header_push_front(b"ab");
+    /// m.header_push_back(b"cd")?;
+    /// m.header_push_front(b"ab")?;
     /// assert_eq!(m.header(), b"abcd");
+    /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_msg_header_insert")]
-    pub fn header_push_front(&mut self, data: &[u8]) {
-        // SAFETY: as in push_back.
-        oom(cvt(unsafe {
-            ffi::nng_msg_header_insert(self.as_ptr(), data.as_ptr().cast(), data.len())
-        }));
+    pub fn header_push_front(&mut self, data: &[u8]) -> Result<()> {
+        // SAFETY: as in header_push_back.
+        cvt(unsafe { ffi::nng_msg_header_insert(self.as_ptr(), data.as_ptr().cast(), data.len()) })
     }
 
     /// Removes `n` bytes from the end of the header (`nng_msg_header_chop`).
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(b"abcd");
+    /// m.header_push_back(b"abcd")?;
     /// m.header_chop(1)?;
     /// assert_eq!(m.header(), b"abc");
     /// # Ok::<(), nng::Error>(())
@@ -584,7 +607,7 @@ impl Message {
     ///
     /// ```
     /// let mut m = nng::Message::new();
-    /// m.header_push_back(b"abcd");
+    /// m.header_push_back(b"abcd")?;
     /// m.header_trim(1)?;
     /// assert_eq!(m.header(), b"bcd");
     /// # Ok::<(), nng::Error>(())

@@ -108,6 +108,8 @@ pub(crate) mod private {
     impl Sealed for u64 {}
     impl Sealed for Option<Duration> {}
     impl Sealed for String {}
+    #[cfg(unix)]
+    impl Sealed for std::os::fd::OwnedFd {}
 
     /// The typed getters and setters of one handle kind's C API. A kind that
     /// lacks one in C keeps the default, [`Error::NotSupported`].
@@ -186,6 +188,34 @@ impl OptValue for String {
     fn set_on<H: RawOptions + ?Sized>(self, h: &H, name: &CStr) -> Result<()> {
         let c = CString::new(self).map_err(|_| Error::InvalidInput)?;
         h.set_string(name, &c)
+    }
+}
+
+/// The value of [`ListenFd`] and [`SocketFd`]: on Unix an owned descriptor,
+/// which nng takes over.
+#[cfg(unix)]
+pub type HandedOverFd = std::os::fd::OwnedFd;
+/// The value of [`ListenFd`] and [`SocketFd`]: elsewhere the raw number nng takes.
+#[cfg(not(unix))]
+pub type HandedOverFd = i32;
+
+/// A descriptor handed over to nng, which owns it from then on and closes it
+/// (`ListenFd`, `SocketFd`). Taking an [`OwnedFd`](std::os::fd::OwnedFd)
+/// rather than a number keeps the safe API from giving nng a descriptor
+/// something else still owns. If nng refuses it, it is closed.
+#[cfg(unix)]
+impl OptValue for std::os::fd::OwnedFd {
+    fn get_from<H: RawOptions + ?Sized>(_: &H, _: &CStr) -> Result<Self> {
+        Err(Error::NotSupported) // no handle reads a descriptor option back
+    }
+    fn set_on<H: RawOptions + ?Sized>(self, h: &H, name: &CStr) -> Result<()> {
+        use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+        let fd = self.into_raw_fd();
+        h.set_int(name, fd).inspect_err(|_| {
+            // SAFETY: nng refused the descriptor without keeping it (every
+            // failure returns before nng stores it), so it is still ours.
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        })
     }
 }
 
@@ -514,10 +544,12 @@ options! {
     PeerPid = NNG_OPT_PEER_PID: i32; get: [Pipe]; set: [];
     /// Zone id of the peer process (illumos/Solaris).
     PeerZoneId = NNG_OPT_PEER_ZONEID: i32; get: [Pipe]; set: [];
-    /// An already-listening file descriptor for a listener (socket activation).
-    ListenFd = NNG_OPT_LISTEN_FD: i32; get: []; set: [Listener];
-    /// A connected file descriptor handed to a `socket://` listener.
-    SocketFd = NNG_OPT_SOCKET_FD: i32; get: []; set: [Listener];
+    /// An already-listening socket for a tcp or ipc listener (socket
+    /// activation), set before starting it. nng takes it over.
+    ListenFd = NNG_OPT_LISTEN_FD: HandedOverFd; get: []; set: [Listener];
+    /// A connected stream socket handed to a `socket://` listener, which
+    /// takes it over.
+    SocketFd = NNG_OPT_SOCKET_FD: HandedOverFd; get: []; set: [Listener];
     /// WebSocket subprotocol (`Sec-WebSocket-Protocol`); SP sockets set it themselves.
     WsProtocol = NNG_OPT_WS_PROTOCOL: String; get: [Dialer, Listener, Pipe]; set: [Dialer, Listener];
     /// The request URI the WebSocket client sent.

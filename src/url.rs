@@ -60,16 +60,20 @@ pub(crate) unsafe fn url_to_string(url: *const ffi::nng_url) -> String {
 /// A parsed URL (`nng_url`). See the [module documentation](self).
 ///
 /// A string nng cannot parse (no scheme, a bad port, invalid UTF-8 after
-/// percent-decoding, a NUL byte) is [`Error::InvalidInput`]; a scheme nng does
+/// percent-decoding, a NUL byte, a bracket inside the host) is
+/// [`Error::InvalidInput`]; a scheme nng does
 /// not know (schemes are case-sensitive) is [`Error::NotSupported`]; never a
 /// panic. nng matches schemes by prefix (`"tc://h"` would parse as `tcp`);
 /// this wrapper insists on the exact scheme and reports
 /// [`Error::NotSupported`] instead. nng is lenient elsewhere: `"tcp://"` parses
-/// (empty host, port 0). `Display` gives the canonical form (`nng_url_sprintf`); two `Url`s
-/// are equal when their canonical forms are.
+/// (empty host, port 0). `Display` gives the canonical form (`nng_url_sprintf`,
+/// which leaves out the userinfo), and the canonical form parses back to the
+/// same URL; two `Url`s are equal when their canonical forms are.
 #[doc(alias = "nng_url")]
 pub struct Url {
     raw: NonNull<ffi::nng_url>,
+    /// The text it was parsed from: clones parse it again (see `try_clone`).
+    source: Box<str>,
 }
 
 // SAFETY: a Url exclusively owns its nng_url (freed only in Drop); nng's
@@ -91,6 +95,7 @@ impl Url {
         cvt(unsafe { ffi::nng_url_parse(&mut raw, c.as_ptr()) })?;
         let url = Url {
             raw: NonNull::new(raw).ok_or(Error::Internal)?,
+            source: s.into(),
         };
         // Every field must be UTF-8 for the accessors to return &str. nng
         // validates the path; the input was UTF-8, and nng's other changes
@@ -104,6 +109,13 @@ impl Url {
             url.field(ffi::nng_url_fragment),
         ];
         if parts.iter().flatten().any(|p| p.to_str().is_err()) {
+            return Err(Error::InvalidInput);
+        }
+        // nng takes whatever stands between '[' and ']' as the host, even "[",
+        // which its canonical form cannot express ("tcp://[[]:1" would print
+        // as "tcp://[:1", which does not parse). No host name or address
+        // contains a bracket. (Found by fuzz/url.)
+        if url.host().is_some_and(|h| h.contains(['[', ']'])) {
             return Err(Error::InvalidInput);
         }
         // nng compares only the given scheme's length of its known schemes, so
@@ -202,26 +214,34 @@ impl Url {
         unsafe { ffi::nng_url_resolve_port(self.raw.as_ptr(), port) }
     }
 
-    /// A copy (`nng_url_clone`); [`Error::OutOfMemory`] if nng cannot
-    /// allocate one. [`Clone`] does the same and panics in that case.
+    /// A copy; [`Error::OutOfMemory`] if nng cannot allocate one. [`Clone`]
+    /// does the same and panics in that case.
+    ///
+    /// Not `nng_url_clone`: in nng 2.0.0 it fails for every URL longer than
+    /// its inline buffer (128 bytes), returning a wrong error code. The copy is
+    /// parsed again from the same text, with the same resolved port.
+    ///
+    /// ```
+    /// let long = format!("tcp://{}.example:80", "a".repeat(200));
+    /// let url = nng::Url::parse(&long)?;
+    /// assert_eq!(url.try_clone()?, url);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_url_clone")]
     pub fn try_clone(&self) -> Result<Url> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: the URL is live; `raw` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_url_clone(&mut raw, self.raw.as_ptr()) })?;
-        Ok(Url {
-            raw: NonNull::new(raw).ok_or(Error::Internal)?,
-        })
+        let mut copy = Url::parse(&self.source)?;
+        copy.resolve_port(self.port());
+        Ok(copy)
     }
 }
 
 impl Clone for Url {
-    /// A copy (`nng_url_clone`). Panics only if memory is exhausted, like
-    /// other allocating `Clone`s; [`Url::try_clone`] reports it instead.
+    /// A copy (see [`Url::try_clone`]). Panics only if memory is exhausted,
+    /// like other allocating `Clone`s; [`Url::try_clone`] reports it instead.
     fn clone(&self) -> Url {
         match self.try_clone() {
             Ok(u) => u,
-            Err(e) => panic!("nng_url_clone failed: {e}"),
+            Err(e) => panic!("cloning a Url failed: {e}"),
         }
     }
 }

@@ -49,10 +49,10 @@ fn big_endian_integers_in_body_and_header() {
     assert!(m.is_empty());
     assert!(m.pop_back_u16().is_err());
 
-    m.header_push_back_u32(0x8000_0001);
-    m.header_push_front_u32(7);
-    m.header_push_back(b"xy");
-    m.header_push_front(b"ab");
+    m.header_push_back_u32(0x8000_0001).unwrap();
+    m.header_push_front_u32(7).unwrap();
+    m.header_push_back(b"xy").unwrap();
+    m.header_push_front(b"ab").unwrap();
     assert_eq!(
         m.header(),
         &[b'a', b'b', 0, 0, 0, 7, 0x80, 0, 0, 1, b'x', b'y'][..]
@@ -61,16 +61,78 @@ fn big_endian_integers_in_body_and_header() {
     m.header_trim(2).unwrap();
     assert_eq!(m.header_pop_front_u32().unwrap(), 7);
     assert_eq!(m.header_pop_back_u32().unwrap(), 0x8000_0001);
-    m.header_push_back_u16(9);
-    m.header_push_front_u64(10);
+    m.header_push_back_u16(9).unwrap();
+    m.header_push_front_u64(10).unwrap();
     assert_eq!(m.header_pop_front_u64().unwrap(), 10);
     assert_eq!(m.header_pop_back_u16().unwrap(), 9);
-    m.header_push_back(b"zz");
+    m.header_push_back(b"zz").unwrap();
     m.header_mut()[0] = b'Z';
     assert_eq!(m.header(), b"Zz");
     m.clear_header();
     assert!(m.header().is_empty());
     assert!(m.header_pop_front_u16().is_err());
+}
+
+/// Found by the `message` fuzz target: nng 2.0.0's `nng_msg_insert` loses
+/// the end of the body when there is some, but too little, room before it and
+/// enough after it. `push_front` avoids it.
+#[test]
+fn push_front_past_the_headroom_keeps_the_body() {
+    let mut m = Message::new(); // 32 bytes of headroom
+    m.push_front(b"ab");
+    let front = [0x11u8; 36];
+    m.push_front(&front);
+    assert_eq!(&m[..36], &front[..]);
+    assert_eq!(&m[36..], b"ab");
+    m.push_front_u64(7);
+    m.push_front_u32(6);
+    m.push_front_u16(5);
+    assert_eq!(m.pop_front_u16().unwrap(), 5);
+    assert_eq!(m.pop_front_u32().unwrap(), 6);
+    assert_eq!(m.pop_front_u64().unwrap(), 7);
+    assert_eq!(&m[36..], b"ab");
+}
+
+#[test]
+fn header_room_is_bounded_and_overflow_is_an_error() {
+    let mut m = Message::new();
+    m.header_push_back(&[1; Message::HEADER_MAX - 4]).unwrap();
+    m.header_push_front_u32(2).unwrap();
+    assert_eq!(m.header().len(), Message::HEADER_MAX);
+    assert_eq!(m.header_push_back(b"x"), Err(nng::Error::InvalidInput));
+    assert_eq!(m.header_push_front_u16(3), Err(nng::Error::InvalidInput));
+    assert_eq!(
+        m.header().len(),
+        Message::HEADER_MAX,
+        "a failed push changes nothing"
+    );
+    assert_eq!(m.header_pop_front_u32().unwrap(), 2);
+}
+
+/// nng 2.0.0 bug, not worked around (it is in C, on the receive side of
+/// inproc): `nni_msg_pull_up` merges the header into the body with the same
+/// faulty insert, so a message with no room before its body but room after
+/// it arrives with its first bytes replaced and garbage at the end. Run with
+/// `cargo test --test message -- --ignored` to see it.
+#[test]
+#[ignore = "nng 2.0.0 bug in nni_chunk_insert (C), reached through inproc"]
+fn inproc_message_with_no_headroom_arrives_intact() {
+    let url = inproc("pull-up");
+    // pair1 puts a 4-byte hop count in the header of every message it sends.
+    let a = socket(Protocol::Pair1);
+    a.listen(&url).unwrap();
+    let b = socket(Protocol::Pair1);
+    b.dial(&url).unwrap();
+    // A power-of-two body of at least 1 KiB is allocated without headroom;
+    // shortening it leaves room after the body.
+    let mut m = Message::with_len(4096);
+    m.truncate(100);
+    for (i, byte) in m.iter_mut().enumerate() {
+        *byte = i as u8;
+    }
+    let sent = m.as_slice().to_vec();
+    b.send_msg(m).unwrap();
+    assert_eq!(a.recv().unwrap().as_slice(), &sent[..]);
 }
 
 #[test]
@@ -98,7 +160,7 @@ fn conversions_clone_and_equality() {
     assert_eq!(c, d);
     let mut e = a.clone(); // nng_msg_dup: an independent copy
     e.push_back(b"!");
-    e.header_push_back(b"h");
+    e.header_push_back(b"h").unwrap();
     assert_eq!(a.as_slice(), b"bytes");
     assert_eq!(e.as_slice(), b"bytes!");
     assert_ne!(a, e);

@@ -294,19 +294,16 @@ fn bound_port_needs_a_started_ip_listener() {
 #[cfg(unix)]
 #[test]
 fn socket_fd_listeners_take_over_a_socketpair() {
-    let mut fds = [0i32; 2];
-    // SAFETY: `fds` has room for the two descriptors socketpair writes.
-    let rv = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) };
-    assert_eq!(rv, 0);
+    let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
     let a = socket(Protocol::Pair1);
     let b = socket(Protocol::Pair1);
     let la = Listener::new(&a, "socket://").unwrap();
     let lb = Listener::new(&b, "socket://").unwrap();
     la.start().unwrap();
     lb.start().unwrap();
-    // nng takes the descriptors over (and closes them).
-    la.set_opt::<SocketFd>(fds[0]).unwrap();
-    lb.set_opt::<SocketFd>(fds[1]).unwrap();
+    // nng takes the descriptors over (and closes them): they are moved in.
+    la.set_opt::<SocketFd>(x.into()).unwrap();
+    lb.set_opt::<SocketFd>(y.into()).unwrap();
     a.send(b"over a socketpair").unwrap();
     let m = b.recv().unwrap();
     assert_eq!(m.as_slice(), b"over a socketpair");
@@ -315,5 +312,21 @@ fn socket_fd_listeners_take_over_a_socketpair() {
     assert_eq!(m.pipe().unwrap().get_opt::<PeerPid>().unwrap(), unsafe {
         libc::getpid()
     });
-    assert_eq!(la.set_opt::<SocketFd>(-1).unwrap_err(), Error::InvalidInput);
+}
+
+/// Descriptors are moved in as `OwnedFd`s (never a number something else
+/// still owns); nng refuses the wrong kinds with an error.
+#[cfg(unix)]
+#[test]
+fn listen_fd_refuses_what_is_not_a_listening_socket() {
+    let s = socket(Protocol::Pair1);
+    let tcp = Listener::new(&s, "tcp://127.0.0.1:0").unwrap();
+    let not_a_socket = std::fs::File::open("/dev/null").unwrap();
+    assert!(tcp.set_opt::<ListenFd>(not_a_socket.into()).is_err());
+    let wrong_family = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ipc = Listener::new(&s, &format!("ipc:///tmp/{}.sock", unique("listen-fd"))).unwrap();
+    assert_eq!(
+        ipc.set_opt::<ListenFd>(wrong_family.into()).unwrap_err(),
+        Error::AddressInvalid
+    );
 }

@@ -50,6 +50,24 @@ fn canonical_form_and_equality() {
     assert_ne!(a, Url::parse("http://example.com/x").unwrap());
 }
 
+/// Found by the `url` fuzz target: nng 2.0.0's `nng_url_clone` fails for a
+/// URL longer than its 128-byte inline buffer; `Clone` must not panic.
+#[test]
+fn long_urls_clone() {
+    let text = format!(
+        "ws://user@{}.example:0/{}?q#f",
+        "h".repeat(150),
+        "p/".repeat(100)
+    );
+    let mut url = Url::parse(&text).unwrap();
+    assert_eq!(url.clone(), url);
+    url.resolve_port(4242);
+    let copy = url.try_clone().unwrap();
+    assert_eq!(copy.port(), 4242);
+    assert_eq!(copy.userinfo(), Some("user"));
+    assert_eq!(copy, url);
+}
+
 #[test]
 fn default_ports() {
     assert_eq!(Url::parse("ws://h/").unwrap().port(), 80);
@@ -62,6 +80,12 @@ fn bad_urls_are_typed_errors() {
         assert_eq!(Url::parse(bad).unwrap_err(), Error::InvalidInput, "{bad:?}");
     }
     assert_eq!(Url::parse("tcp://a\0b").unwrap_err(), Error::InvalidInput);
+    // nng would take "[" as the host, and print a URL it cannot parse back.
+    assert_eq!(
+        Url::parse("tls+tcp://[[]:4").unwrap_err(),
+        Error::InvalidInput
+    );
+    assert_eq!(Url::parse("tcp://[::1]:4").unwrap().host(), Some("::1"));
     // Percent-encoded invalid UTF-8 in the path is refused by nng.
     assert_eq!(
         Url::parse("http://h/%ff%fe").unwrap_err(),
