@@ -170,6 +170,15 @@ fn example_binary() -> PathBuf {
     .arg("--target-dir")
     .arg(target_dir)
     .arg("--no-default-features");
+    // Built with an explicit `--target` (as the ASan run of .ci/memcheck is),
+    // the profile dir is target/<triple>/<profile>: build the example alike.
+    if let Some(triple) = profile_dir
+        .parent()
+        .filter(|dir| *dir != target_dir)
+        .and_then(Path::file_name)
+    {
+        cmd.arg("--target").arg(triple);
+    }
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));
     }
