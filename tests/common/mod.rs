@@ -16,11 +16,11 @@ pub fn time_scale() -> u32 {
     static SCALE: OnceLock<u32> = OnceLock::new();
     *SCALE.get_or_init(|| match std::env::var("NNG_TEST_TIME_SCALE") {
         Err(_) => 1,
-        Ok(v) => v
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| panic!("NNG_TEST_TIME_SCALE={v:?}: want a positive whole number")),
+        Ok(v) => {
+            v.parse().ok().filter(|&n| n > 0).unwrap_or_else(|| {
+                panic!("NNG_TEST_TIME_SCALE={v:?}: want a positive whole number")
+            })
+        }
     })
 }
 
