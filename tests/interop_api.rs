@@ -11,15 +11,13 @@ use nng::{Error, Listener, Protocol, Socket};
 use std::time::{Duration, Instant};
 use support::{Proc, Side, CHILD_LIMIT};
 
-mod common;
-
 const WAIT: Option<Duration> = Some(Duration::from_secs(10));
 
 /// A Rust socket with bounded send and receive.
 fn socket(p: Protocol) -> Socket {
     let s = Socket::new(p).unwrap();
-    s.set_opt::<RecvTimeout>(WAIT.map(common::scaled)).unwrap();
-    s.set_opt::<SendTimeout>(WAIT.map(common::scaled)).unwrap();
+    s.set_opt::<RecvTimeout>(WAIT).unwrap();
+    s.set_opt::<SendTimeout>(WAIT).unwrap();
     s
 }
 
