@@ -141,9 +141,16 @@ fn example_binary() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>/deps/<test>");
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir");
+    // target/<profile>, or target/<triple>/<profile> when the tests were built
+    // with an explicit `--target` (as .ci/memcheck's ASan run does): then the
+    // example is built alike. Only the target dir itself holds cargo's
+    // `.rustc_info.json`.
+    let up = profile_dir.parent().expect("target dir");
+    let (target_dir, triple) = if up.join(".rustc_info.json").is_file() {
+        (up, None)
+    } else {
+        (up.parent().expect("target dir"), up.file_name())
+    };
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") | None => "dev",
         Some(other) => other,
@@ -170,6 +177,9 @@ fn example_binary() -> PathBuf {
     .arg("--target-dir")
     .arg(target_dir)
     .arg("--no-default-features");
+    if let Some(triple) = triple {
+        cmd.arg("--target").arg(triple);
+    }
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));
     }

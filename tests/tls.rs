@@ -8,16 +8,19 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+use common::scaled;
+
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs `f` on another thread and fails the test if it takes longer than
-/// 30 s: a failed handshake must never hang.
+/// 30 s ([`scaled`]): a failed handshake must never hang.
 fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(Duration::from_secs(30))
+    rx.recv_timeout(scaled(Duration::from_secs(30)))
         .expect("operation hung (or panicked)")
 }
 
@@ -79,8 +82,8 @@ fn client_config(ca_pem: &str, server_name: &str) -> TlsConfig {
 
 fn socket(p: Protocol) -> Socket {
     let s = Socket::new(p).unwrap();
-    s.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
-    s.set_opt::<SendTimeout>(Some(TIMEOUT)).unwrap();
+    s.set_opt::<RecvTimeout>(Some(scaled(TIMEOUT))).unwrap();
+    s.set_opt::<SendTimeout>(Some(scaled(TIMEOUT))).unwrap();
     s
 }
 
