@@ -109,13 +109,12 @@ fn header_room_is_bounded_and_overflow_is_an_error() {
     assert_eq!(m.header_pop_front_u32().unwrap(), 2);
 }
 
-/// nng 2.0.0 bug, not worked around (it is in C, on the receive side of
-/// inproc): `nni_msg_pull_up` merges the header into the body with the same
-/// faulty insert, so a message with no room before its body but room after
-/// it arrives with its first bytes replaced and garbage at the end. Run with
-/// `cargo test --test message -- --ignored` to see it.
+/// nng 2.0.0 bug, fixed in the C source nng-sys builds (`nng-sys/build/patch.rs`):
+/// on the receive side of inproc, `nni_msg_pull_up` merges the header into the
+/// body with the faulty `nni_chunk_insert`, so a message with no room before
+/// its body but room after it arrived with its first bytes replaced and
+/// garbage at the end.
 #[test]
-#[ignore = "nng 2.0.0 bug in nni_chunk_insert (C), reached through inproc"]
 fn inproc_message_with_no_headroom_arrives_intact() {
     let url = inproc("pull-up");
     // pair1 puts a 4-byte hop count in the header of every message it sends.

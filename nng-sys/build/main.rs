@@ -3,12 +3,14 @@
 //!
 //! Each step lives in its own file: [`source`] finds nng, [`cmake_build`]
 //! configures and builds it (and the C tools), [`system`] finds an installed nng
-//! instead, [`bind`] runs bindgen, [`docs_only`] is the documentation build
-//! (docs.rs) that compiles no C.
+//! instead, [`patch`] fixes nng bugs in a copy of the source, [`bind`] runs
+//! bindgen, [`docs_only`] is the documentation build (docs.rs) that compiles
+//! no C.
 
 mod bind;
 mod cmake_build;
 mod docs_only;
+mod patch;
 mod source;
 mod system;
 
@@ -30,7 +32,7 @@ fn main() {
 
     let include_dir = if vendored {
         println!("cargo:rustc-cfg=nng_sys_vendored");
-        let src = source::find_or_exit();
+        let src = patch::apply(&source::find_or_exit(), &out_dir);
         let built = cmake_build::build(&src, &out_dir);
         built.include_dir
     } else {
