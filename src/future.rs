@@ -146,7 +146,7 @@ impl Target {
                 message: msg,
             });
         }
-        let nonblock = crate::ffi::NNG_FLAG_NONBLOCK as i32;
+        let nonblock = crate::Flags::NONBLOCK.bits();
         // SAFETY: both calls take the message exactly when they return 0;
         // the ids are plain integers that nng validates.
         unsafe {
@@ -164,7 +164,7 @@ impl Target {
         if !self.fast.recv {
             return Err(Error::TryAgain);
         }
-        let nonblock = crate::ffi::NNG_FLAG_NONBLOCK as i32;
+        let nonblock = crate::Flags::NONBLOCK.bits();
         // SAFETY: both calls store a message they give up whenever they
         // return 0; the ids are plain integers that nng validates.
         unsafe {
