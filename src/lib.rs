@@ -205,7 +205,7 @@
 //! `rcgen` crate) and a client that trusts it, over WebSocket:
 //!
 //! ```
-//! # #[cfg(feature = "tls")]
+//! # #[cfg(nng_tls)]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use nng::tls::{TlsConfig, TlsMode};
 //! use nng::{Protocol, Socket};
@@ -232,7 +232,7 @@
 //! assert_eq!(server.recv()?.as_slice(), b"secret");
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "tls"))]
+//! # #[cfg(not(nng_tls))]
 //! # fn main() {}
 //! ```
 //!
@@ -283,7 +283,7 @@ pub mod pipe;
 pub mod protocol;
 pub mod socket;
 pub mod stats;
-#[cfg(feature = "tls")]
+#[cfg(nng_tls)]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 pub mod url;
@@ -300,7 +300,7 @@ pub use pipe::{Pipe, PipeEvent};
 pub use protocol::Protocol;
 pub use socket::{device, Device, DeviceError, Flags, Socket};
 pub use stats::Statistics;
-#[cfg(feature = "tls")]
+#[cfg(nng_tls)]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::{TlsCert, TlsConfig};
 pub use url::Url;

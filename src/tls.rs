@@ -11,13 +11,26 @@
 //! once it has been used for a connection it is read-only and further changes
 //! fail with [`Error::Busy`].
 //!
-//! This crate builds nng with mbedTLS 2.28, which speaks **TLS 1.2 only**:
-//! asking for TLS 1.3 as the minimum version fails with
-//! [`Error::NotSupported`] (see [`TlsConfig::versions`]).
+//! # Engines
+//!
+//! By default this crate builds nng with **mbedTLS 3.6 LTS**, compiled from
+//! source beside nng: connections negotiate **TLS 1.3**, with TLS 1.2 the
+//! minimum accepted (X25519 key exchange). Two features replace it:
+//!
+//! | feature | engine | versions | note |
+//! |---|---|---|---|
+//! | `tls` (default) | mbedTLS 3.6 LTS, built from source | 1.2, 1.3 | |
+//! | `tls-openssl` | OpenSSL 3.5 LTS, built from source (`openssl-src`) | 1.2, 1.3 | negotiates the post-quantum hybrid group X25519MLKEM768 with peers that offer it |
+//! | `tls-mbedtls-2` | mbedTLS 2.28 (`mbedtls-sys-auto`) | 1.2 only | end of life; for dependency graphs that already link it. A minimum of 1.3 is [`Error::NotSupported`] |
+//!
+//! [`engine_name`] and [`engine_description`] say which engine the linked nng
+//! runs; [`BUILT_ENGINE`] is what the build chose.
+//!
+//! # Failed handshakes
 //!
 //! A failed handshake never hangs, and no pipe is created, so no message gets
 //! through. The dialer reports a typed error; which one depends on the side
-//! that noticed. With mbedTLS 2.28, a client that rejects the server's
+//! that noticed. With mbedTLS, a client that rejects the server's
 //! certificate (unknown CA, expired, wrong name) gets [`Error::Crypto`] (the
 //! engine's X.509 verification error); a client the server rejects (no
 //! certificate when one is required) sees the connection shut
@@ -142,8 +155,8 @@ pub enum TlsVersion {
     /// TLS 1.2 (`NNG_TLS_1_2`).
     #[doc(alias = "NNG_TLS_1_2")]
     Tls12,
-    /// TLS 1.3 (`NNG_TLS_1_3`). Not available with the mbedTLS 2.28 engine this
-    /// crate builds.
+    /// TLS 1.3 (`NNG_TLS_1_3`), the default maximum. Not available with the
+    /// `tls-mbedtls-2` engine.
     #[doc(alias = "NNG_TLS_1_3")]
     Tls13,
 }
@@ -177,9 +190,10 @@ impl TlsVersion {
 /// let cfg = TlsConfig::new(TlsMode::Client)?;
 /// cfg.server_name("example.com")?;
 /// cfg.auth_mode(AuthMode::Required)?;
-/// cfg.versions(TlsVersion::Tls12, TlsVersion::Tls12)?;
-/// // mbedTLS 2.28 has no TLS 1.3: a typed error, not a silent downgrade.
-/// assert_eq!(cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13), Err(nng::Error::NotSupported));
+/// // TLS 1.3 only (the default is 1.2 to 1.3).
+/// cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13)?;
+/// // An empty range is a typed error, not a silent change.
+/// assert_eq!(cfg.versions(TlsVersion::Tls13, TlsVersion::Tls12), Err(nng::Error::NotSupported));
 /// // Bad PEM is a typed error too.
 /// assert!(cfg.ca_chain("not a certificate", None).is_err());
 /// # Ok::<(), nng::Error>(())
@@ -326,10 +340,11 @@ impl TlsConfig {
 
     /// Restricts the protocol versions to `min..=max` (`nng_tls_config_version`).
     ///
-    /// With the mbedTLS 2.28 engine this crate builds, only TLS 1.2 exists:
-    /// `min` = [`TlsVersion::Tls13`] is [`Error::NotSupported`], and a `max` of
-    /// 1.3 is accepted but negotiates 1.2. `min > max` is
-    /// [`Error::NotSupported`] too.
+    /// Without a call, TLS 1.2 to 1.3 are allowed and 1.3 is negotiated with
+    /// any peer that has it. `min > max` is [`Error::NotSupported`]. With the
+    /// `tls-mbedtls-2` engine only TLS 1.2 exists: `min` =
+    /// [`TlsVersion::Tls13`] is [`Error::NotSupported`], and a `max` of 1.3 is
+    /// accepted but negotiates 1.2.
     #[doc(alias = "nng_tls_config_version")]
     pub fn versions(&self, min: TlsVersion, max: TlsVersion) -> Result<()> {
         // SAFETY: the config is live; the versions are nng's values.
@@ -692,6 +707,20 @@ pub fn engine_description() -> &'static str {
     // SAFETY: no preconditions; returns a static string.
     static_str(unsafe { ffi::nng_tls_engine_description() })
 }
+
+/// The TLS engine this crate was built against, as the build chose it
+/// (nng-sys's `links` metadata): `"mbed"`, `"openssl"`, `"unknown"` (a system
+/// nng whose engine its pkg-config file does not name) or `"none"`. Compare
+/// [`engine_name`], which asks the linked library.
+///
+/// ```
+/// assert_eq!(nng::tls::BUILT_ENGINE, nng::tls::engine_name());
+/// ```
+pub const BUILT_ENGINE: &str = env!("NNG_BUILD_TLS_ENGINE");
+
+/// The version of the TLS library the build compiled (e.g. `"3.6.5"`), empty
+/// for a system nng.
+pub const BUILT_ENGINE_VERSION: &str = env!("NNG_BUILD_TLS_ENGINE_VERSION");
 
 /// Whether the TLS engine runs in FIPS 140 mode (`nng_tls_engine_fips_mode`).
 #[doc(alias = "nng_tls_engine_fips_mode")]

@@ -157,7 +157,7 @@ fn example_binary() -> PathBuf {
     };
     let features: Vec<&str> = [
         ("vendored", cfg!(feature = "vendored")),
-        ("tls", cfg!(feature = "tls")),
+        ("tls", cfg!(nng_tls)),
         ("tools", cfg!(feature = "tools")),
     ]
     .into_iter()

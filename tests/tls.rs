@@ -1,5 +1,5 @@
 //! TLS over tls+tcp and wss, with certificates generated at run time (rcgen).
-#![cfg(feature = "tls")]
+#![cfg(nng_tls)]
 
 use nng::options::{RecvTimeout, SendTimeout};
 use nng::tls::{AuthMode, TlsCert, TlsConfig, TlsMode, TlsVersion};
@@ -466,24 +466,96 @@ fn pre_shared_keys() {
     })
 }
 
+/// The engine this build links speaks TLS 1.3, except mbedTLS 2.28.
+fn has_tls13() -> bool {
+    !nng::tls::BUILT_ENGINE_VERSION.starts_with("2.")
+}
+
 #[test]
-fn tls13_minimum_is_not_supported_with_mbedtls_2() {
-    let cfg = TlsConfig::new(TlsMode::Client).unwrap();
-    assert_eq!(
-        cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13),
-        Err(Error::NotSupported)
+fn versions_follow_the_engine() {
+    assert_eq!(nng::tls::engine_name(), nng::tls::BUILT_ENGINE);
+    let version = nng::tls::BUILT_ENGINE_VERSION;
+    assert!(
+        nng::tls::engine_description().contains(version),
+        "{} does not name {version}",
+        nng::tls::engine_description()
     );
+    let cfg = TlsConfig::new(TlsMode::Client).unwrap();
     assert_eq!(
         cfg.versions(TlsVersion::Tls13, TlsVersion::Tls12),
         Err(Error::NotSupported)
     );
     cfg.versions(TlsVersion::Tls12, TlsVersion::Tls13).unwrap();
     cfg.versions(TlsVersion::Tls12, TlsVersion::Tls12).unwrap();
-    assert_eq!(nng::tls::engine_name(), "mbed");
+    let tls13_only = cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13);
+    if has_tls13() {
+        tls13_only.unwrap();
+    } else {
+        assert_eq!(tls13_only, Err(Error::NotSupported));
+    }
+}
+
+#[cfg(nng_tls_engine = "mbed")]
+#[test]
+fn the_default_engine_is_mbedtls_3_6() {
+    if cfg!(feature = "tls-mbedtls-2") {
+        return; // that feature replaces the default engine, tested above
+    }
     assert!(
-        nng::tls::engine_description().contains("2.28"),
+        nng::tls::BUILT_ENGINE_VERSION.starts_with("3.6."),
         "{}",
-        nng::tls::engine_description()
+        nng::tls::BUILT_ENGINE_VERSION
+    );
+    assert!(nng::tls::engine_description().contains("3.6"));
+}
+
+#[test]
+fn tls13_only_on_both_sides_talks() {
+    if !has_tls13() {
+        return; // mbedTLS 2.28: versions_follow_the_engine pins NotSupported
+    }
+    let ca = Ca::new("CA");
+    let server = server_config(&ca.leaf("server", &["localhost"]));
+    server
+        .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .unwrap();
+    let client = client_config(&ca.pem(), "localhost");
+    client
+        .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .unwrap();
+    for scheme in ["tls+tcp", "wss"] {
+        let (server, client) = (server.clone(), client.clone());
+        bounded(move || {
+            let rep = socket(Protocol::Rep0);
+            let (_l, url) = listen(&rep, scheme, &server);
+            let req = socket(Protocol::Req0);
+            let _d = dial(&req, &url, &client).unwrap();
+            round_trip(&req, &rep);
+        });
+    }
+}
+
+#[test]
+fn a_tls13_only_client_is_refused_by_a_tls12_only_server() {
+    if !has_tls13() {
+        return;
+    }
+    let ca = Ca::new("CA");
+    let server = server_config(&ca.leaf("server", &["localhost"]));
+    server
+        .versions(TlsVersion::Tls12, TlsVersion::Tls12)
+        .unwrap();
+    let client = client_config(&ca.pem(), "localhost");
+    client
+        .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .unwrap();
+    let e = refused("tls+tcp", server, client);
+    assert!(
+        matches!(
+            e,
+            Error::Crypto | Error::ConnectionShutdown | Error::ConnectionReset | Error::PeerAuth
+        ),
+        "{e:?}"
     );
 }
 
@@ -636,43 +708,45 @@ fn revoked_certificate_is_refused_with_a_crl() {
     });
 }
 
-/// Encrypts a PKCS#8 PEM key with `pass` using the `openssl` command, if the
-/// machine has one. Triple DES: mbedTLS 2.28 cannot decrypt AES-encrypted
-/// PKCS#8 keys (OpenSSL 3's default).
-fn encrypt_key(key_pem: &str, pass: &str) -> Option<String> {
+/// Encrypts a PKCS#8 PEM key with `pass` using the `openssl` command
+/// (`.ci/setup.sh` installs it): with no cipher options, OpenSSL 3's default
+/// (PBES2, AES-256-CBC, PBKDF2 with HMAC-SHA256); with `legacy`, Triple DES
+/// and HMAC-SHA1, which mbedTLS 2.28 also reads.
+fn encrypt_key(key_pem: &str, pass: &str, legacy: bool) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new("openssl")
-        .args([
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "des3",
-            "-v2prf",
-            "hmacWithSHA1",
-            "-passout",
-        ])
+    let mut cmd = Command::new("openssl");
+    cmd.args(["pkcs8", "-topk8"]);
+    if legacy {
+        cmd.args(["-v2", "des3", "-v2prf", "hmacWithSHA1"]);
+    }
+    let mut child = cmd
+        .arg("-passout")
         .arg(format!("pass:{pass}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(key_pem.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        .expect("the openssl command (.ci/setup.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(key_pem.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "openssl pkcs8 failed");
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
 fn encrypted_private_key_with_passphrase() {
+    // OpenSSL 3's default format where the engine reads it; mbedTLS 2.28
+    // cannot decrypt AES-encrypted PKCS#8, so it gets the legacy one.
+    let legacy = !has_tls13();
     let ca = Ca::new("CA");
     let (cert, key) = ca.leaf("server", &["localhost"]);
-    let Some(encrypted) = encrypt_key(&key, "correct horse") else {
-        eprintln!("skipped: no openssl command to encrypt a key with");
-        return;
-    };
+    let encrypted = encrypt_key(&key, "correct horse", legacy);
     assert!(encrypted.contains("ENCRYPTED PRIVATE KEY"));
 
     let wrong = TlsConfig::new(TlsMode::Server).unwrap();

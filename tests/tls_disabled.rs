@@ -1,5 +1,5 @@
 //! Without the `tls` feature, TLS URLs are a clear typed error.
-#![cfg(not(feature = "tls"))]
+#![cfg(not(nng_tls))]
 
 use nng::{Dialer, Error, Listener, Protocol, Socket};
 

@@ -2,10 +2,10 @@
 //! `--psk`, `--psk-identity`, parsed and checked as C nngcat does.
 
 use crate::{fatal, loadfile, once, Opt};
-#[cfg(feature = "tls")]
+#[cfg(nng_tls)]
 use nng::tls::{AuthMode, TlsConfig, TlsMode};
 use nng::{Dialer, Listener};
-#[cfg(feature = "tls")]
+#[cfg(nng_tls)]
 use nng::{Error, Url};
 
 /// The TLS settings given on the command line.
@@ -21,7 +21,7 @@ pub struct TlsArgs {
 }
 
 /// PEM text and other TLS strings: nng reads them as C strings.
-#[cfg(feature = "tls")]
+#[cfg(nng_tls)]
 fn text(b: &[u8]) -> nng::Result<&str> {
     std::str::from_utf8(b).map_err(|_| Error::InvalidInput)
 }
@@ -84,7 +84,7 @@ impl TlsArgs {
 
     /// C nngcat's `configtls`: applies the options to an endpoint's own TLS
     /// configuration, in C's order.
-    #[cfg(feature = "tls")]
+    #[cfg(nng_tls)]
     fn configure(&self, tls: &TlsConfig) -> nng::Result<()> {
         if self.insecure {
             tls.auth_mode(AuthMode::None)?;
@@ -109,7 +109,7 @@ impl TlsArgs {
     /// first tells whether the transport has TLS at all (as `nng_*_get_tls`
     /// does in C), so TLS options are ignored for other transports just like
     /// there. `set` installs a configuration on the endpoint.
-    #[cfg(feature = "tls")]
+    #[cfg(nng_tls)]
     fn apply(&self, mode: TlsMode, url: &str, set: impl Fn(&TlsConfig) -> nng::Result<()>) {
         let fresh = || {
             TlsConfig::new(mode)
@@ -132,7 +132,7 @@ impl TlsArgs {
 
     /// A dialer's default configuration verifies the server against the URL's
     /// host name (nng's `tls_dialer` sets it); do the same.
-    #[cfg(feature = "tls")]
+    #[cfg(nng_tls)]
     fn server_name(&self, mode: TlsMode, url: &str, tls: &TlsConfig) -> nng::Result<()> {
         match Url::parse(url) {
             Ok(u) if mode == TlsMode::Client => match u.host() {
@@ -145,18 +145,18 @@ impl TlsArgs {
 
     /// Configures a dialer's TLS; nothing for transports without TLS.
     pub fn apply_dialer(&self, d: &Dialer, url: &str) {
-        #[cfg(feature = "tls")]
+        #[cfg(nng_tls)]
         self.apply(TlsMode::Client, url, |tls| d.set_tls(tls));
         // Without TLS support no transport has TLS: nothing to configure.
-        #[cfg(not(feature = "tls"))]
+        #[cfg(not(nng_tls))]
         let _ = (d, url);
     }
 
     /// Configures a listener's TLS; nothing for transports without TLS.
     pub fn apply_listener(&self, l: &Listener, url: &str) {
-        #[cfg(feature = "tls")]
+        #[cfg(nng_tls)]
         self.apply(TlsMode::Server, url, |tls| l.set_tls(tls));
-        #[cfg(not(feature = "tls"))]
+        #[cfg(not(nng_tls))]
         let _ = (l, url);
     }
 }

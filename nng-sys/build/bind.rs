@@ -1,9 +1,80 @@
-//! Generating the raw bindings with bindgen.
+//! The raw bindings: the copy shipped in `generated/bindings.rs` (nng 2.0.0's
+//! `nng.h` and `http.h`), or, with the `bindgen` feature, bindgen's output from
+//! the headers being built against. Only the `bindgen` feature needs libclang.
+//!
+//! With `bindgen`, `NNG_SYS_CHECK_BINDINGS=1` fails the build when bindgen's
+//! output differs from the shipped copy (CI runs this), and
+//! `NNG_SYS_BLESS_BINDINGS=1` writes it there instead.
 
-use std::path::Path;
+use std::env;
+use std::path::{Path, PathBuf};
+
+/// The shipped copy.
+pub fn shipped() -> PathBuf {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    manifest.join("generated/bindings.rs")
+}
+
+/// Puts `bindings.rs` into `out_dir`.
+pub fn prepare(include_dir: &Path, out_dir: &Path) {
+    let out = out_dir.join("bindings.rs");
+    #[cfg(feature = "bindgen")]
+    {
+        generate(include_dir, &out);
+        compare_with_shipped(&out);
+    }
+    #[cfg(not(feature = "bindgen"))]
+    {
+        let _ = include_dir;
+        copy_shipped(&out);
+    }
+}
+
+/// Copies the shipped bindings to `out`.
+pub fn copy_shipped(out: &Path) {
+    let shipped = shipped();
+    println!("cargo:rerun-if-changed={}", shipped.display());
+    std::fs::copy(&shipped, out).unwrap_or_else(|e| {
+        panic!(
+            "copying {} (the shipped bindings; regenerate them with `--features bindgen` and \
+             NNG_SYS_BLESS_BINDINGS=1): {e}",
+            shipped.display()
+        )
+    });
+}
+
+#[cfg(feature = "bindgen")]
+fn compare_with_shipped(out: &Path) {
+    for var in ["NNG_SYS_CHECK_BINDINGS", "NNG_SYS_BLESS_BINDINGS"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let on = |var: &str| env::var_os(var).is_some_and(|v| v != "0");
+    let shipped = shipped();
+    let fresh = std::fs::read_to_string(out).expect("reading bindgen's output");
+    if on("NNG_SYS_BLESS_BINDINGS") {
+        if let Some(dir) = shipped.parent() {
+            std::fs::create_dir_all(dir).expect("creating generated/");
+        }
+        std::fs::write(&shipped, &fresh).expect("writing generated/bindings.rs");
+        return;
+    }
+    if on("NNG_SYS_CHECK_BINDINGS") {
+        let old = std::fs::read_to_string(&shipped).unwrap_or_default();
+        if old != fresh {
+            panic!(
+                "bindgen's output ({}) differs from the shipped {}: regenerate with \
+                 `NNG_SYS_BLESS_BINDINGS=1 cargo build -p nng-sys --features bindgen` and \
+                 review the diff",
+                out.display(),
+                shipped.display()
+            );
+        }
+    }
+}
 
 /// The variadic logging functions: Rust callers format their own text and call
 /// the non-variadic `nng_log_*` wrappers with "%s".
+#[cfg(feature = "bindgen")]
 const VARIADIC: &[&str] = &[
     "nng_log_err",
     "nng_log_warn",
@@ -13,7 +84,8 @@ const VARIADIC: &[&str] = &[
     "nng_log_auth",
 ];
 
-pub fn generate(include_dir: &Path, out_dir: &Path) {
+#[cfg(feature = "bindgen")]
+fn generate(include_dir: &Path, out: &Path) {
     let mut builder = bindgen::Builder::default()
         .header_contents(
             "nng_sys_wrapper.h",
@@ -48,6 +120,6 @@ pub fn generate(include_dir: &Path, out_dir: &Path) {
         )
     });
     bindings
-        .write_to_file(out_dir.join("bindings.rs"))
+        .write_to_file(out)
         .expect("writing bindings.rs to OUT_DIR");
 }

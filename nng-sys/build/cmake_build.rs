@@ -4,6 +4,8 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::tls::Engine;
+
 /// The C tools built with the `tools` feature. In nng 2.0.0 the perf tools are
 /// only defined when `NNG_TESTS=ON`, so that option is set, and only these
 /// targets are built.
@@ -33,34 +35,7 @@ fn feature(name: &str) -> bool {
     env::var_os(format!("CARGO_FEATURE_{}", name.to_uppercase())).is_some()
 }
 
-/// mbedTLS as built by `mbedtls-sys-auto`, read from the metadata it exports
-/// through `links = "mbedtls"`.
-struct Mbedtls {
-    root: PathBuf,
-    include: PathBuf,
-    config_h: PathBuf,
-}
-
-impl Mbedtls {
-    fn from_env() -> Self {
-        let var = |name: &str| {
-            println!("cargo:rerun-if-env-changed={name}");
-            PathBuf::from(env::var_os(name).unwrap_or_else(|| {
-                panic!(
-                    "{name} is not set: the `tls` feature needs mbedtls-sys-auto's build metadata"
-                )
-            }))
-        };
-        Mbedtls {
-            root: var("DEP_MBEDTLS_ROOT"),
-            include: var("DEP_MBEDTLS_INCLUDE"),
-            config_h: var("DEP_MBEDTLS_CONFIG_H"),
-        }
-    }
-}
-
-pub fn build(src: &Path, out_dir: &Path) -> Built {
-    let tls = feature("tls");
+pub fn build(src: &Path, out_dir: &Path, tls: &Engine) -> Built {
     let tools = feature("tools");
 
     let mut cfg = cmake::Config::new(src);
@@ -69,7 +44,6 @@ pub fn build(src: &Path, out_dir: &Path) -> Built {
         .define("NNG_TOOLS", "OFF")
         .define("NNG_ENABLE_NNGCAT", on_off(tools))
         .define("NNG_ENABLE_COVERAGE", "OFF")
-        .define("NNG_ENABLE_TLS", on_off(tls))
         .define("CMAKE_POSITION_INDEPENDENT_CODE", "ON")
         .build_target("nng");
     // Sanitizer builds of the C side (see README, "Memory checking").
@@ -77,29 +51,16 @@ pub fn build(src: &Path, out_dir: &Path) -> Built {
     if let Some(s) = env::var_os("NNG_SYS_SANITIZER") {
         cfg.define("NNG_SANITIZER", s);
     }
-    if tls {
-        let mbed = Mbedtls::from_env();
-        // nng must see exactly the configuration mbedTLS was compiled with: the
-        // installed stock config.h differs (threading off) and struct layouts
-        // would then silently disagree.
-        cfg.define("NNG_TLS_ENGINE", "mbed")
-            .define("CMAKE_PREFIX_PATH", &mbed.root)
-            .define("MBEDTLS_ROOT", &mbed.root)
-            .cflag(format!("-I{}", mbed.include.display()))
-            .cflag(format!(
-                r#"-DMBEDTLS_CONFIG_FILE="\"{}\"""#,
-                mbed.config_h.display()
-            ));
-    }
+    tls.configure_nng(&mut cfg);
     let dst = cfg.build();
     let build_dir = dst.join("build");
 
     println!("cargo:rustc-link-search=native={}", build_dir.display());
     println!("cargo:rustc-link-lib=static=nng");
+    tls.link();
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows") {
         println!("cargo:rustc-link-lib=pthread");
     }
-    println!("cargo:include={}", src.join("include").display());
 
     if tools {
         build_tools(&build_dir, out_dir);

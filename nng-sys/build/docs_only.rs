@@ -2,13 +2,11 @@
 //! forced locally with `NNG_SYS_DOCS_ONLY=1`.
 //!
 //! rustdoc needs the Rust items, not the C library: no CMake, no compiler, no
-//! link lines. The bindings are the ones the packaged crate carries in
-//! `generated/bindings.rs` (written by `vendor/package.sh` from a real build),
-//! so docs.rs needs neither libclang nor the network. Without that file (a
-//! checkout of the repository) bindgen runs on the headers as usual.
+//! link lines. The bindings are the shipped `generated/bindings.rs`, so docs.rs
+//! needs neither libclang nor the network.
 
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// True when this build only has to satisfy rustdoc.
 pub fn requested() -> bool {
@@ -19,20 +17,24 @@ pub fn requested() -> bool {
 }
 
 /// Puts `bindings.rs` into `out_dir` and sets what `src/lib.rs` reads at
-/// compile time; builds and links nothing.
+/// compile time; builds and links nothing. The metadata names the engine the
+/// features select, so the safe crate documents that engine's API.
 pub fn prepare(out_dir: &Path) {
-    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let shipped = manifest.join("generated/bindings.rs");
-    println!("cargo:rerun-if-changed={}", shipped.display());
-    if shipped.is_file() {
-        std::fs::copy(&shipped, out_dir.join("bindings.rs"))
-            .expect("copying generated/bindings.rs");
-    } else {
-        let src = crate::source::find_or_exit();
-        crate::bind::generate(&src.join("include"), out_dir);
-    }
+    crate::bind::copy_shipped(&out_dir.join("bindings.rs"));
     if env::var_os("CARGO_FEATURE_TOOLS").is_some() {
         // The C tools are not built for documentation.
         println!("cargo:rustc-env=NNG_SYS_TOOLS_DIR=");
     }
+    let tls = env::var_os("CARGO_FEATURE_TLS").is_some();
+    let engine = if !tls {
+        "none"
+    } else if env::var_os("CARGO_FEATURE_TLS_OPENSSL").is_some() {
+        "openssl"
+    } else {
+        "mbed"
+    };
+    println!("cargo:version=2.0.0");
+    println!("cargo:vendored=1");
+    println!("cargo:tls_engine={engine}");
+    println!("cargo:tls_engine_version=");
 }

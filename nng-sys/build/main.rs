@@ -1,28 +1,41 @@
-//! Build script of `nng-sys`: find the C source, build it with CMake, generate
-//! the bindings, tell cargo what to link.
+//! Build script of `nng-sys`: find the C source, build nng and its TLS library
+//! with CMake, put the bindings in place, tell cargo what to link and tell
+//! dependent build scripts what was built.
 //!
-//! Each step lives in its own file: [`source`] finds nng, [`cmake_build`]
-//! configures and builds it (and the C tools), [`system`] finds an installed nng
-//! instead, [`patch`] fixes nng bugs in a copy of the source, [`bind`] runs
-//! bindgen, [`docs_only`] is the documentation build (docs.rs) that compiles
-//! no C.
+//! Each step lives in its own file: [`source`] finds the C trees, [`tls`]
+//! chooses the TLS engine ([`mbedtls`] builds mbedTLS 3.6, [`openssl`] builds
+//! OpenSSL 3.5), [`patch`] fixes nng bugs in a copy of the source,
+//! [`cmake_build`] configures and builds nng (and the C tools), [`system`]
+//! finds an installed nng instead, [`bind`] puts the shipped bindings in place
+//! (or runs bindgen with the `bindgen` feature), [`docs_only`] is the
+//! documentation build (docs.rs) that compiles no C.
+//!
+//! What dependent build scripts read (`links = "nng"`): `DEP_NNG_VERSION`
+//! (nng's version), `DEP_NNG_VENDORED` (`1` built here, `0` a system nng),
+//! `DEP_NNG_TLS_ENGINE` (`mbed`, `openssl`, `none`, or `unknown` for a system
+//! nng whose engine pkg-config does not name), `DEP_NNG_TLS_ENGINE_VERSION`,
+//! `DEP_NNG_INCLUDE`, and with `tools` `DEP_NNG_TOOLS_DIR`.
 
 mod bind;
 mod cmake_build;
 mod docs_only;
+mod mbedtls;
+mod openssl;
 mod patch;
 mod source;
 mod system;
+mod tls;
 
 use std::env;
 use std::path::PathBuf;
 
 fn main() {
-    for var in ["NNG_SYS_SOURCE_DIR", "NNG_SYS_NO_VENDOR", "NUM_JOBS"] {
+    for var in ["NNG_SYS_NO_VENDOR", "NUM_JOBS"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo::rustc-check-cfg=cfg(nng_sys_vendored)");
+    println!("cargo::rustc-check-cfg=cfg(nng_sys_mbedtls_2)");
     if docs_only::requested() {
         docs_only::prepare(&out_dir);
         return;
@@ -32,11 +45,25 @@ fn main() {
 
     let include_dir = if vendored {
         println!("cargo:rustc-cfg=nng_sys_vendored");
-        let src = patch::apply(&source::find_or_exit(), &out_dir);
-        let built = cmake_build::build(&src, &out_dir);
+        let engine = tls::Engine::build(&out_dir);
+        if matches!(engine, tls::Engine::Mbed { link_here: false, .. }) {
+            println!("cargo:rustc-cfg=nng_sys_mbedtls_2");
+        }
+        let src = patch::apply(&source::find_or_exit(source::Tree::NNG), &out_dir);
+        let built = cmake_build::build(&src, &out_dir, &engine);
+        println!("cargo:version=2.0.0");
+        println!("cargo:vendored=1");
+        println!("cargo:tls_engine={}", engine.name());
+        println!("cargo:tls_engine_version={}", engine.version());
         built.include_dir
     } else {
-        system::probe()
+        let found = system::probe();
+        println!("cargo:version={}", found.version);
+        println!("cargo:vendored=0");
+        println!("cargo:tls_engine={}", found.tls_engine);
+        println!("cargo:tls_engine_version=");
+        found.include_dir
     };
-    bind::generate(&include_dir, &out_dir);
+    println!("cargo:include={}", include_dir.display());
+    bind::prepare(&include_dir, &out_dir);
 }

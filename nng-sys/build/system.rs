@@ -10,18 +10,41 @@ const MIN_VERSION: &str = "2.0.0";
 /// no `nng.pc`, and neither does Debian's libnng-dev).
 const USUAL_INCLUDE_DIRS: &[&str] = &["/usr/local/include", "/usr/include"];
 
-/// Finds a system nng of at least version 2.0 and returns its include folder.
-/// Exits the build with one sentence when there is none or it is older.
-pub fn probe() -> PathBuf {
+/// What was found.
+pub struct Found {
+    pub include_dir: PathBuf,
+    pub version: String,
+    /// `mbed` or `openssl` when pkg-config's libraries name one, else `unknown`
+    /// (nng's own CMake writes no `nng.pc`; a hand-written one may list none).
+    pub tls_engine: &'static str,
+}
+
+/// Finds a system nng of at least version 2.0. Exits the build with one
+/// sentence when there is none or it is older.
+pub fn probe() -> Found {
     match pkg_config::Config::new()
         .atleast_version(MIN_VERSION)
         .probe("nng")
     {
-        Ok(lib) => lib
-            .include_paths
-            .into_iter()
-            .find(|p| p.join("nng/nng.h").is_file())
-            .unwrap_or_else(|| PathBuf::from("/usr/include")),
+        Ok(lib) => {
+            let has = |name: &str| lib.libs.iter().any(|l| l == name);
+            let tls_engine = if has("mbedtls") {
+                "mbed"
+            } else if has("ssl") {
+                "openssl"
+            } else {
+                "unknown"
+            };
+            Found {
+                include_dir: lib
+                    .include_paths
+                    .into_iter()
+                    .find(|p| p.join("nng/nng.h").is_file())
+                    .unwrap_or_else(|| PathBuf::from("/usr/include")),
+                version: lib.version,
+                tls_engine,
+            }
+        }
         Err(e) => {
             let what = diagnose(&e);
             eprintln!(

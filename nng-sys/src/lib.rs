@@ -32,7 +32,7 @@
 // Referencing the mbedTLS crate keeps its static archives on the link line,
 // after libnng (link order: nng, mbedtls, mbedx509, mbedcrypto). A system nng
 // brings its own TLS library, so mbedTLS is linked only for the vendored build.
-#[cfg(all(feature = "tls", nng_sys_vendored))]
+#[cfg(all(feature = "tls-mbedtls-2", nng_sys_mbedtls_2))]
 extern crate mbedtls_sys;
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
