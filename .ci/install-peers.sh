@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the interop peers the tests in tests/interop*.rs need:
 #   - Debian's nngcat (package nng-utils, nng 1.5.2) as /usr/bin/nngcat
-#   - pynng (PyPI; its wheel bundles its own nng 1.x) for python3
+#   - pynng 0.9.0 (PyPI; its wheel bundles its own nng 1.x with mbedTLS 3.6,
+#     so it speaks TLS 1.3) for python3
 # The C nngcat built from the vendored nng 2.0 source comes from the crate
 # feature `tools` (cargo builds it). Idempotent; fails loudly on any error.
 set -euo pipefail
@@ -29,12 +30,13 @@ fi
 test -x /usr/bin/nngcat || { echo "install-peers: /usr/bin/nngcat missing after install" >&2; exit 1; }
 
 PY="${PYTHON:-python3}"
+PYNNG="0.9.0"
 if ! command -v "$PY" >/dev/null 2>&1; then
     echo "install-peers: installing python3"
     need_root env DEBIAN_FRONTEND=noninteractive apt-get update
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip
 fi
-if "$PY" -c 'import pynng' >/dev/null 2>&1; then
+if [ "$("$PY" -c 'import pynng; print(pynng.__version__)' 2>/dev/null)" = "$PYNNG" ]; then
     echo "install-peers: pynng already installed"
 else
     if ! "$PY" -m pip --version >/dev/null 2>&1; then
@@ -42,11 +44,11 @@ else
         need_root env DEBIAN_FRONTEND=noninteractive apt-get update
         need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-pip
     fi
-    echo "install-peers: installing pynng with $PY -m pip"
+    echo "install-peers: installing pynng $PYNNG with $PY -m pip"
     # A Debian system Python refuses plain pip installs (PEP 668); the peer
     # only lives on test machines, so fall back to overriding that.
-    "$PY" -m pip install --quiet pynng \
-        || "$PY" -m pip install --quiet --break-system-packages pynng
+    "$PY" -m pip install --quiet "pynng==$PYNNG" \
+        || "$PY" -m pip install --quiet --break-system-packages "pynng==$PYNNG"
 fi
 "$PY" -c 'import pynng; print("install-peers: pynng", pynng.__version__)'
 echo "install-peers: done"

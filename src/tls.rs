@@ -692,8 +692,8 @@ fn static_str(p: *const c_char) -> &'static str {
     unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("")
 }
 
-/// The short name of nng's TLS engine, e.g. `"mbed"` (`nng_tls_engine_name`);
-/// `"none"` without TLS.
+/// The short name of nng's TLS engine: `"mbed"` or `"OpenSSL"`
+/// (`nng_tls_engine_name`); `"none"` without TLS.
 #[doc(alias = "nng_tls_engine_name")]
 pub fn engine_name() -> &'static str {
     // SAFETY: no preconditions; returns a static string.
@@ -709,12 +709,13 @@ pub fn engine_description() -> &'static str {
 }
 
 /// The TLS engine this crate was built against, as the build chose it
-/// (nng-sys's `links` metadata): `"mbed"`, `"openssl"`, `"unknown"` (a system
-/// nng whose engine its pkg-config file does not name) or `"none"`. Compare
-/// [`engine_name`], which asks the linked library.
+/// (nng-sys's `links` metadata, nng's CMake name): `"mbed"`, `"openssl"`,
+/// `"unknown"` (a system nng whose engine its pkg-config file does not name)
+/// or `"none"`. Compare [`engine_name`], which asks the linked library (and
+/// spells OpenSSL's `"OpenSSL"`).
 ///
 /// ```
-/// assert_eq!(nng::tls::BUILT_ENGINE, nng::tls::engine_name());
+/// assert!(nng::tls::engine_name().eq_ignore_ascii_case(nng::tls::BUILT_ENGINE));
 /// ```
 pub const BUILT_ENGINE: &str = env!("NNG_BUILD_TLS_ENGINE");
 

@@ -7,6 +7,7 @@
 mod support;
 
 use nng::options::{RecvTimeout, SendTimeout, SurveyTime};
+use nng::tls::TlsVersion;
 use nng::{Error, Listener, Protocol, Socket};
 use std::time::{Duration, Instant};
 use support::{Proc, Side, CHILD_LIMIT};
@@ -114,9 +115,16 @@ fn tls_config(server: bool) -> nng::tls::TlsConfig {
 
 /// REP with a TLS listener (Rust) answering a peer REQ that verifies it.
 fn tls_rep_listens(side: Side, transport: &str) {
+    tls_rep_listens_with(side, transport, TlsVersion::Tls12);
+}
+
+/// The same with the Rust side accepting nothing older than `min`.
+fn tls_rep_listens_with(side: Side, transport: &str, min: TlsVersion) {
     let rep = socket(Protocol::Rep0);
     let l = rep.listener(&support::url(transport)).unwrap();
-    l.set_tls(&tls_config(true)).unwrap();
+    let cfg = tls_config(true);
+    cfg.versions(min, TlsVersion::Tls13).unwrap();
+    l.set_tls(&cfg).unwrap();
     l.start().unwrap();
     let url = l.url().unwrap();
     let cacert = support::peer_file("test_cert.pem");
@@ -136,6 +144,11 @@ fn tls_rep_listens(side: Side, transport: &str) {
 
 /// REQ with a verifying TLS dialer (Rust) against a peer REP with a certificate.
 fn tls_req_dials(side: Side, transport: &str) {
+    tls_req_dials_with(side, transport, TlsVersion::Tls12);
+}
+
+/// The same with the Rust side accepting nothing older than `min`.
+fn tls_req_dials_with(side: Side, transport: &str, min: TlsVersion) {
     let (cert, key) = (
         support::peer_file("test_cert.pem"),
         support::peer_file("test_key.pem"),
@@ -149,7 +162,9 @@ fn tls_req_dials(side: Side, transport: &str) {
     );
     let req = socket(Protocol::Req0);
     let d = req.dialer(&url).unwrap();
-    d.set_tls(&tls_config(false)).unwrap();
+    let cfg = tls_config(false);
+    cfg.versions(min, TlsVersion::Tls13).unwrap();
+    d.set_tls(&cfg).unwrap();
     d.start().unwrap();
     req.send(b"ping").unwrap();
     assert_eq!(body(&req), b"pong");
@@ -393,4 +408,92 @@ fn safe_api_vs_c_nngcat_2_0() {
 #[test]
 fn safe_api_vs_debian_nngcat_1_5_2() {
     all(Side::Debian);
+}
+
+/// TLS 1.3 on the wire: the Rust side accepts TLS 1.3 only, and each peer
+/// that has it (C nngcat from the same build, pynng 0.9 with its mbedTLS 3.6)
+/// completes the exchange over tls+tcp and wss, both listening and dialing.
+fn tls13_only(side: Side) {
+    for transport in ["tls+tcp", "wss"] {
+        tls_rep_listens_with(side, transport, TlsVersion::Tls13);
+        tls_req_dials_with(side, transport, TlsVersion::Tls13);
+    }
+}
+
+#[test]
+fn tls13_only_vs_c_nngcat_2_0() {
+    tls13_only(Side::C2);
+}
+
+#[test]
+fn tls13_only_vs_pynng() {
+    tls13_only(Side::Pynng);
+}
+
+/// Debian's nngcat 1.5.2 links mbedTLS 2.28, which has no TLS 1.3: it talks
+/// to the default configuration (the `all` matrix above) over TLS 1.2, and a
+/// Rust listener that accepts TLS 1.3 only never sees its request.
+#[test]
+fn debian_nngcat_speaks_tls12_only() {
+    let rep = socket(Protocol::Rep0);
+    rep.set_opt::<RecvTimeout>(Some(Duration::from_secs(3)))
+        .unwrap();
+    let l = rep.listener(&support::url("tls+tcp")).unwrap();
+    let cfg = tls_config(true);
+    cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13).unwrap();
+    l.set_tls(&cfg).unwrap();
+    l.start().unwrap();
+    let url = l.url().unwrap();
+    let cacert = support::peer_file("test_cert.pem");
+    let p = peer(
+        Side::Debian,
+        &[
+            "--req0", "--data", "ping", "--quoted", "--cacert", &cacert,
+        ],
+        "--dial",
+        &url,
+    );
+    assert_eq!(rep.recv().map(|_| ()), Err(Error::TimedOut));
+    drop(p.kill());
+    // The same peer with TLS 1.2 allowed: the request arrives.
+    tls_rep_listens_with(Side::Debian, "tls+tcp", TlsVersion::Tls12);
+}
+
+/// An independent TLS 1.3 client, `openssl s_client -tls1_3`, completes a
+/// handshake with a Rust listener on tls+tcp and on wss and verifies its
+/// certificate.
+#[test]
+fn openssl_s_client_negotiates_tls13() {
+    for transport in ["tls+tcp", "wss"] {
+        let rep = socket(Protocol::Rep0);
+        let l = rep.listener(&support::url(transport)).unwrap();
+        l.set_tls(&tls_config(true)).unwrap();
+        l.start().unwrap();
+        let url = l.url().unwrap();
+        let port = url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let out = std::process::Command::new("openssl")
+            .args(["s_client", "-tls1_3", "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-CAfile")
+            .arg(support::peer_file("test_cert.pem"))
+            .args(["-verify_return_error", "-brief"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("the openssl command (.ci/setup.sh installs it)");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("s_client over {transport}:\n{text}");
+        assert!(text.contains("Protocol version: TLSv1.3"), "{transport}: {text}");
+        assert!(text.contains("Verification: OK"), "{transport}: {text}");
+    }
 }

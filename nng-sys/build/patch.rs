@@ -24,6 +24,33 @@ const FIXES: &[Fix] = &[Fix {
     to: "memmove(ch->ch_buf + shift + len, ch->ch_ptr, ch->ch_len);",
 }];
 
+/// Fixes to nng 2.0.0's OpenSSL engine (`tls-openssl`), found by running the
+/// crate's TLS tests on it (tests/tls.rs). Applied in every build: the file is
+/// compiled only when that engine is selected.
+const OPENSSL_ENGINE_FIXES: &[Fix] = &[
+    Fix {
+        file: "src/supplemental/tls/openssl/openssl.c",
+        why: "ossl_cert_get_der passes an uninitialised pointer to i2d_X509, which then \
+              writes the DER through it and advances it, and the code frees the advanced \
+              pointer (glibc: munmap_chunk(): invalid pointer; reached by \
+              nng_tls_cert_get_der, e.g. Pipe::peer_cert().der(), tests/tls.rs \
+              mutual_tls_tcp); the ENOSPC path also leaked the encoding",
+        from: "\tuint8_t *der;\n\tint      derSz;\n\tderSz = i2d_X509(cert->crt, &der);\n\tif (*sz < (size_t) derSz) {\n\t\t*sz = (size_t) derSz;\n\t\treturn (NNG_ENOSPC);\n\t}",
+        to: "\tuint8_t *der = NULL;\n\tint      derSz;\n\tderSz = i2d_X509(cert->crt, &der);\n\tif (derSz < 0) {\n\t\treturn (NNG_ECRYPTO);\n\t}\n\tif (*sz < (size_t) derSz) {\n\t\t*sz = (size_t) derSz;\n\t\tOPENSSL_free(der);\n\t\treturn (NNG_ENOSPC);\n\t}",
+    },
+    Fix {
+        file: "src/supplemental/tls/openssl/openssl.c",
+        why: "ossl_config_ca_chain accepts PEM text holding no certificate (the \
+              configuration then trusts nothing, where the mbedTLS engine says \
+              NNG_ECRYPTO), ignores a CRL it cannot parse, leaks the parsed CRL \
+              (X509_STORE_add_crl takes its own reference) and never turns on CRL \
+              checking, so a revoked certificate is accepted (tests/tls.rs \
+              bad_key_material_is_a_typed_error, revoked_certificate_is_refused_with_a_crl)",
+        from: "\tX509 *cert;\n\twhile ((cert = PEM_read_bio_X509(crtb, NULL, 0, NULL)) != NULL) {\n\t\tX509_STORE_add_cert(cert_store, cert);\n\t\tX509_free(cert); // X509_STORE_add_cert takes a reference\n\t}\n\tBIO_free(crtb);\n\n\tif (crl != NULL) {\n\t\tBIO      *crlb = BIO_new_mem_buf(crl, -1);\n\t\tX509_CRL *xcrl = PEM_read_bio_X509_CRL(crlb, NULL, NULL, NULL);\n\t\tif (xcrl != NULL) {\n\t\t\tX509_STORE_add_crl(cert_store, xcrl);\n\t\t}\n\t\tBIO_free(crlb);\n\t}",
+        to: "\tX509 *cert;\n\tint   ncerts = 0;\n\twhile ((cert = PEM_read_bio_X509(crtb, NULL, 0, NULL)) != NULL) {\n\t\tX509_STORE_add_cert(cert_store, cert);\n\t\tX509_free(cert); // X509_STORE_add_cert takes a reference\n\t\tncerts++;\n\t}\n\tBIO_free(crtb);\n\tERR_clear_error(); // the read that ended the loop found no more\n\tif (ncerts == 0) {\n\t\tX509_STORE_free(cert_store);\n\t\treturn (NNG_ECRYPTO);\n\t}\n\n\tif (crl != NULL) {\n\t\tBIO      *crlb = BIO_new_mem_buf(crl, -1);\n\t\tX509_CRL *xcrl = PEM_read_bio_X509_CRL(crlb, NULL, NULL, NULL);\n\t\tBIO_free(crlb);\n\t\tif (xcrl == NULL) {\n\t\t\tERR_clear_error();\n\t\t\tX509_STORE_free(cert_store);\n\t\t\treturn (NNG_ECRYPTO);\n\t\t}\n\t\tX509_STORE_add_crl(cert_store, xcrl);\n\t\tX509_CRL_free(xcrl); // X509_STORE_add_crl takes a reference\n\t\tX509_STORE_set_flags(cert_store, X509_V_FLAG_CRL_CHECK);\n\t}",
+    },
+];
+
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
 pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
     let dst = out_dir.join("nng-src");
@@ -32,7 +59,7 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
             fs::remove_dir_all(&dst)?;
         }
         copy_tree(src, &dst)?;
-        for fix in FIXES {
+        for fix in FIXES.iter().chain(OPENSSL_ENGINE_FIXES) {
             let path = dst.join(fix.file);
             let text = fs::read_to_string(&path)?;
             let n = text.matches(fix.from).count();
