@@ -35,6 +35,9 @@ fn main() {
         println!("cargo:rustc-cfg=nng_vendored");
     }
     println!("cargo:rustc-env=NNG_BUILD_TLS_ENGINE={engine}");
+    // The OpenSSL nng-sys built (`tls-openssl`), for the interop test that
+    // compiles an OpenSSL client from the same tree; empty otherwise.
+    println!("cargo:rustc-env=NNG_BUILD_OPENSSL_ROOT={}", dep("OPENSSL_ROOT"));
     println!(
         "cargo:rustc-env=NNG_BUILD_TLS_ENGINE_VERSION={}",
         dep("TLS_ENGINE_VERSION")

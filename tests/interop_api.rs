@@ -410,10 +410,24 @@ fn safe_api_vs_debian_nngcat_1_5_2() {
     all(Side::Debian);
 }
 
+/// The engine this build links speaks TLS 1.3, except mbedTLS 2.28.
+fn has_tls13() -> bool {
+    !nng::tls::BUILT_ENGINE_VERSION.starts_with("2.")
+}
+
 /// TLS 1.3 on the wire: the Rust side accepts TLS 1.3 only, and each peer
 /// that has it (C nngcat from the same build, pynng 0.9 with its mbedTLS 3.6)
 /// completes the exchange over tls+tcp and wss, both listening and dialing.
 fn tls13_only(side: Side) {
+    if !has_tls13() {
+        // mbedTLS 2.28 (`tls-mbedtls-2`): no TLS 1.3 to ask for.
+        let cfg = tls_config(false);
+        assert_eq!(
+            cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13),
+            Err(Error::NotSupported)
+        );
+        return;
+    }
     for transport in ["tls+tcp", "wss"] {
         tls_rep_listens_with(side, transport, TlsVersion::Tls13);
         tls_req_dials_with(side, transport, TlsVersion::Tls13);
@@ -435,6 +449,9 @@ fn tls13_only_vs_pynng() {
 /// Rust listener that accepts TLS 1.3 only never sees its request.
 #[test]
 fn debian_nngcat_speaks_tls12_only() {
+    if !has_tls13() {
+        return; // nothing to refuse with: this engine speaks TLS 1.2 only too
+    }
     let rep = socket(Protocol::Rep0);
     rep.set_opt::<RecvTimeout>(Some(Duration::from_secs(3)))
         .unwrap();
@@ -461,9 +478,14 @@ fn debian_nngcat_speaks_tls12_only() {
 
 /// An independent TLS 1.3 client, `openssl s_client -tls1_3`, completes a
 /// handshake with a Rust listener on tls+tcp and on wss and verifies its
-/// certificate.
+/// certificate (TLS 1.2 with the `tls-mbedtls-2` engine).
 #[test]
 fn openssl_s_client_negotiates_tls13() {
+    let (flag, version) = if has_tls13() {
+        ("-tls1_3", "TLSv1.3")
+    } else {
+        ("-tls1_2", "TLSv1.2")
+    };
     for transport in ["tls+tcp", "wss"] {
         let rep = socket(Protocol::Rep0);
         let l = rep.listener(&support::url(transport)).unwrap();
@@ -479,7 +501,7 @@ fn openssl_s_client_negotiates_tls13() {
             .unwrap()
             .to_string();
         let out = std::process::Command::new("openssl")
-            .args(["s_client", "-tls1_3", "-connect"])
+            .args(["s_client", flag, "-connect"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("-CAfile")
             .arg(support::peer_file("test_cert.pem"))
@@ -493,7 +515,63 @@ fn openssl_s_client_negotiates_tls13() {
             String::from_utf8_lossy(&out.stderr)
         );
         println!("s_client over {transport}:\n{text}");
-        assert!(text.contains("Protocol version: TLSv1.3"), "{transport}: {text}");
+        assert!(
+            text.contains(&format!("Protocol version: {version}")),
+            "{transport}: {text}"
+        );
         assert!(text.contains("Verification: OK"), "{transport}: {text}");
+        if cfg!(nng_tls_engine = "mbed") {
+            // mbedTLS has no post-quantum group: classic X25519.
+            assert!(text.contains("Temp Key: X25519"), "{transport}: {text}");
+        }
     }
+}
+
+/// With the OpenSSL 3.5 engine, an OpenSSL 3.5 client built from the same
+/// tree (tests/peers/tls_group_client.c, default settings) negotiates TLS 1.3
+/// with the post-quantum hybrid key exchange X25519MLKEM768.
+#[cfg(nng_tls_engine = "openssl")]
+#[test]
+fn openssl_3_5_client_negotiates_x25519mlkem768() {
+    let root = std::path::Path::new(env!("NNG_BUILD_OPENSSL_ROOT"));
+    let dir = std::env::temp_dir().join(format!("nng-pq-client-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("tls_group_client");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/tls_group_client.c");
+    let built = std::process::Command::new("cc")
+        .arg(src)
+        .arg(format!("-I{}", root.join("include").display()))
+        .arg("-o")
+        .arg(&exe)
+        .arg(root.join("lib/libssl.a"))
+        .arg(root.join("lib/libcrypto.a"))
+        .args(["-lpthread", "-ldl"])
+        .status()
+        .expect("the C compiler");
+    assert!(built.success(), "compiling {src}");
+    for transport in ["tls+tcp", "wss"] {
+        let rep = socket(Protocol::Rep0);
+        let l = rep.listener(&support::url(transport)).unwrap();
+        l.set_tls(&tls_config(true)).unwrap();
+        l.start().unwrap();
+        let url = l.url().unwrap();
+        let port = url.rsplit(':').next().unwrap().split('/').next().unwrap();
+        let out = std::process::Command::new(&exe)
+            .arg(port)
+            .arg(support::peer_file("test_cert.pem"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        println!("OpenSSL client over {transport}:\n{text}");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("library: OpenSSL 3.5"), "{text}");
+        assert!(text.contains("protocol: TLSv1.3"), "{text}");
+        assert!(text.contains("group: X25519MLKEM768"), "{text}");
+        assert!(text.contains("verify: 0"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,7 +14,8 @@
 //! (nng's version), `DEP_NNG_VENDORED` (`1` built here, `0` a system nng),
 //! `DEP_NNG_TLS_ENGINE` (`mbed`, `openssl`, `none`, or `unknown` for a system
 //! nng whose engine pkg-config does not name), `DEP_NNG_TLS_ENGINE_VERSION`,
-//! `DEP_NNG_INCLUDE`, and with `tools` `DEP_NNG_TOOLS_DIR`.
+//! `DEP_NNG_INCLUDE`, with `tools` `DEP_NNG_TOOLS_DIR`, and with `tls-openssl`
+//! `DEP_NNG_OPENSSL_ROOT` (the OpenSSL install prefix).
 
 mod bind;
 mod cmake_build;
@@ -55,6 +56,11 @@ fn main() {
         println!("cargo:vendored=1");
         println!("cargo:tls_engine={}", engine.name());
         println!("cargo:tls_engine_version={}", engine.version());
+        if let tls::Engine::OpenSsl { root, .. } = &engine {
+            // For the safe crate's interop test that builds an OpenSSL client
+            // from the same tree.
+            println!("cargo:openssl_root={}", root.display());
+        }
         built.include_dir
     } else {
         let found = system::probe();

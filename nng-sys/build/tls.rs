@@ -28,6 +28,7 @@ pub enum Engine {
         link_here: bool,
     },
     /// OpenSSL 3.5 built by `openssl-src`.
+    #[cfg_attr(not(feature = "tls-openssl"), allow(dead_code))]
     OpenSsl {
         /// The install prefix (include/, lib/).
         root: PathBuf,
