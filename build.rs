@@ -26,7 +26,11 @@ fn main() {
         env::var(&name).unwrap_or_default()
     };
     let engine = dep("TLS_ENGINE");
-    let engine = if engine.is_empty() { "none".to_string() } else { engine };
+    let engine = if engine.is_empty() {
+        "none".to_string()
+    } else {
+        engine
+    };
     if engine != "none" {
         println!("cargo:rustc-cfg=nng_tls");
         println!("cargo:rustc-cfg=nng_tls_engine=\"{engine}\"");
@@ -37,7 +41,10 @@ fn main() {
     println!("cargo:rustc-env=NNG_BUILD_TLS_ENGINE={engine}");
     // The OpenSSL nng-sys built (`tls-openssl`), for the interop test that
     // compiles an OpenSSL client from the same tree; empty otherwise.
-    println!("cargo:rustc-env=NNG_BUILD_OPENSSL_ROOT={}", dep("OPENSSL_ROOT"));
+    println!(
+        "cargo:rustc-env=NNG_BUILD_OPENSSL_ROOT={}",
+        dep("OPENSSL_ROOT")
+    );
     println!(
         "cargo:rustc-env=NNG_BUILD_TLS_ENGINE_VERSION={}",
         dep("TLS_ENGINE_VERSION")

@@ -464,9 +464,7 @@ fn debian_nngcat_speaks_tls12_only() {
     let cacert = support::peer_file("test_cert.pem");
     let p = peer(
         Side::Debian,
-        &[
-            "--req0", "--data", "ping", "--quoted", "--cacert", &cacert,
-        ],
+        &["--req0", "--data", "ping", "--quoted", "--cacert", &cacert],
         "--dial",
         &url,
     );
@@ -520,8 +518,8 @@ fn openssl_s_client_negotiates_tls13() {
             "{transport}: {text}"
         );
         assert!(text.contains("Verification: OK"), "{transport}: {text}");
-        if cfg!(nng_tls_engine = "mbed") {
-            // mbedTLS has no post-quantum group: classic X25519.
+        if cfg!(nng_tls_engine = "mbed") && has_tls13() {
+            // mbedTLS 3.6 has no post-quantum group: classic X25519.
             assert!(text.contains("Temp Key: X25519"), "{transport}: {text}");
         }
     }
@@ -537,7 +535,10 @@ fn openssl_3_5_client_negotiates_x25519mlkem768() {
     let dir = std::env::temp_dir().join(format!("nng-pq-client-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let exe = dir.join("tls_group_client");
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/tls_group_client.c");
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peers/tls_group_client.c"
+    );
     let built = std::process::Command::new("cc")
         .arg(src)
         .arg(format!("-I{}", root.join("include").display()))

@@ -47,7 +47,13 @@ fn main() {
     let include_dir = if vendored {
         println!("cargo:rustc-cfg=nng_sys_vendored");
         let engine = tls::Engine::build(&out_dir);
-        if matches!(engine, tls::Engine::Mbed { link_here: false, .. }) {
+        if matches!(
+            engine,
+            tls::Engine::Mbed {
+                link_here: false,
+                ..
+            }
+        ) {
             println!("cargo:rustc-cfg=nng_sys_mbedtls_2");
         }
         let src = patch::apply(&source::find_or_exit(source::Tree::NNG), &out_dir);

@@ -53,7 +53,9 @@ impl Engine {
         }
         if feature("tls-openssl") {
             if feature("tls-mbedtls-2") {
-                println!("cargo:warning=both tls-openssl and tls-mbedtls-2 are on: OpenSSL is used");
+                println!(
+                    "cargo:warning=both tls-openssl and tls-mbedtls-2 are on: OpenSSL is used"
+                );
             }
             return crate::openssl::build(out_dir);
         }
@@ -119,14 +121,20 @@ impl Engine {
                 ..
             } => {
                 if *link_here {
-                    println!("cargo:rustc-link-search=native={}", root.join("lib").display());
+                    println!(
+                        "cargo:rustc-link-search=native={}",
+                        root.join("lib").display()
+                    );
                     for lib in libs {
                         println!("cargo:rustc-link-lib=static={lib}");
                     }
                 }
             }
             Engine::OpenSsl { root, .. } => {
-                println!("cargo:rustc-link-search=native={}", root.join("lib").display());
+                println!(
+                    "cargo:rustc-link-search=native={}",
+                    root.join("lib").display()
+                );
                 println!("cargo:rustc-link-lib=static=ssl");
                 println!("cargo:rustc-link-lib=static=crypto");
             }

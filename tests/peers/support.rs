@@ -136,9 +136,15 @@ fn generated_tls_file(name: &str) -> Option<String> {
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "127.0.0.1");
+        // "127.0.0.1" both as a DNS name (mbedTLS compares the server name
+        // with DNS names as text) and as an IP address (OpenSSL checks a
+        // server name that is an address against IP entries only).
         params.subject_alt_names = ["127.0.0.1", "localhost"]
             .iter()
             .map(|n| rcgen::SanType::DnsName((*n).try_into().expect("a DNS name")))
+            .chain([rcgen::SanType::IpAddress(
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            )])
             .collect();
         let key = rcgen::KeyPair::generate().expect("generating a key");
         let cert = params.self_signed(&key).expect("self-signing");
