@@ -85,7 +85,8 @@ for d in nng/docs/ nng/demo/ nng/.github/ nng/etc/ mbedtls/programs/ mbedtls/tes
     if grep -q "^nng-sys-$sys_version/$d" <<<"$listing"; then fail "nng-sys package carries $d"; fi
 done
 listing="$(tar -tzf "$nng_crate")"
-for f in src/lib.rs LICENSE CHANGELOG.md README.md examples/reqrep.rs examples/tls_reqrep.rs; do
+for f in src/lib.rs build.rs LICENSE CHANGELOG.md README.md examples/reqrep.rs examples/tls_reqrep.rs \
+    examples/common/certs.rs; do
     grep -qx "nng-$nng_version/$f" <<<"$listing" || fail "nng package lacks $f"
 done
 if grep -qE "^nng-$nng_version/(vendor|docs|\.ci)/" <<<"$listing"; then
@@ -104,6 +105,7 @@ tar -xzf "$sys_crate" -C "$work"
 tar -xzf "$nng_crate" -C "$work"
 cp "$work/nng-$nng_version/examples/reqrep.rs" "$work/nng-$nng_version/examples/tls_reqrep.rs" \
     "$work/scratch/src/bin/"
+cp -r "$work/nng-$nng_version/examples/common" "$work/scratch/src/bin/"
 rcgen_req="$(sed -n 's/^rcgen = \(.*\)/\1/p' Cargo.toml)"
 cat >"$work/scratch/Cargo.toml" <<TOML
 [package]
@@ -125,7 +127,7 @@ TOML
 cp Cargo.lock "$work/scratch/Cargo.lock"
 say "scratch project: building from the unpacked .crate files (offline)"
 t0=$(date +%s)
-(cd "$work/scratch" && env -u NNG_SYS_SOURCE_DIR CARGO_TARGET_DIR="$target" \
+(cd "$work/scratch" && env -u NNG_SYS_SOURCE_DIR -u NNG_SYS_MBEDTLS_SOURCE_DIR CARGO_TARGET_DIR="$target" \
     cargo build -q --offline --bins)
 say "scratch build: $(( $(date +%s) - t0 )) s"
 for b in reqrep tls_reqrep; do
@@ -135,9 +137,11 @@ done
 # The build really used the packaged source, not the repository's.
 grep -rqs "$work/nng-sys-$sys_version/nng" "$target"/debug/build/nng-sys-*/output \
     || fail "the scratch build of nng-sys did not use the packaged nng/ source"
+grep -rqs "$work/nng-sys-$sys_version/mbedtls" "$target"/debug/build/nng-sys-*/output \
+    || fail "the scratch build of nng-sys did not use the packaged mbedtls/ source"
 
 # 5. What docs.rs runs: DOCS_RS set (nng-sys compiles no C and takes
-#    generated/bindings.rs), all features, --cfg docsrs for the badges, nightly.
+#    generated/bindings.rs), the `tools` feature, --cfg docsrs for the badges, nightly.
 #    In the scratch project (the unpacked crates are not in a workspace of
 #    their own); a target dir of its own, kept between runs.
 if cargo +nightly --version >/dev/null 2>&1; then
@@ -174,7 +178,7 @@ say "Rust $msrv (rust-version): the scratch project built and run with cargo +$m
 t0=$(date +%s)
 msrv_dir="$target/msrv-scratch"
 mkdir -p "$msrv_dir/src/bin"
-cp "$work/scratch/src/bin/"*.rs "$msrv_dir/src/bin/"
+cp -r "$work/scratch/src/bin/"* "$msrv_dir/src/bin/"
 sed -e 's/^name = .*/name = "nng-package-msrv"/' -e "s/^edition = .*/&\nrust-version = \"$msrv\"/" \
     -e "s|\.\./nng-|../package-check/nng-|" "$work/scratch/Cargo.toml" >"$msrv_dir/Cargo.toml"
 # Versions that support $msrv (e.g. an older `home` for bindgen 0.65): the
