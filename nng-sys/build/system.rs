@@ -1,7 +1,9 @@
 //! Using an installed nng found with pkg-config (`--no-default-features`, or
 //! `NNG_SYS_NO_VENDOR=1`).
 
+use std::env;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 const MIN_VERSION: &str = "2.0.0";
 
@@ -14,9 +16,54 @@ const USUAL_INCLUDE_DIRS: &[&str] = &["/usr/local/include", "/usr/include"];
 pub struct Found {
     pub include_dir: PathBuf,
     pub version: String,
-    /// `mbed` or `openssl` when pkg-config's libraries name one, else `unknown`
-    /// (nng's own CMake writes no `nng.pc`; a hand-written one may list none).
+    /// `mbed`, `openssl` or `none`, as the library itself says; `unknown`
+    /// when it cannot be asked (cross-compiling, or no probe links).
     pub tls_engine: &'static str,
+}
+
+/// Asks the system nng which TLS engine it has: compiles and runs a program
+/// printing `nng_tls_engine_name()` with pkg-config's flags. Only for native
+/// builds (a cross-compiled probe cannot run here).
+fn probe_tls_engine(lib: &pkg_config::Library) -> &'static str {
+    if env::var("HOST").ok() != env::var("TARGET").ok() {
+        return "unknown";
+    }
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let src = out_dir.join("tls_engine_probe.c");
+    let exe = out_dir.join("tls_engine_probe");
+    let program = "#include <stdio.h>\n#include <nng/nng.h>\n\
+                   int main(void) { if (nng_init(NULL) != 0) return 1;\n\
+                   printf(\"%s\\n\", nng_tls_engine_name()); return 0; }\n";
+    if std::fs::write(&src, program).is_err() {
+        return "unknown";
+    }
+    let cc = env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let mut cmd = Command::new(cc);
+    cmd.arg(&src).arg("-o").arg(&exe);
+    for p in &lib.include_paths {
+        cmd.arg(format!("-I{}", p.display()));
+    }
+    for p in &lib.link_paths {
+        cmd.arg(format!("-L{}", p.display()));
+    }
+    for l in &lib.libs {
+        cmd.arg(format!("-l{l}"));
+    }
+    cmd.arg("-lpthread");
+    let built = cmd.output().map(|o| o.status.success()).unwrap_or(false);
+    if !built {
+        println!("cargo:warning=could not link a probe against the system nng; its TLS engine is unknown");
+        return "unknown";
+    }
+    let Ok(run) = Command::new(&exe).output() else {
+        return "unknown";
+    };
+    match String::from_utf8_lossy(&run.stdout).trim() {
+        "mbed" => "mbed",
+        "OpenSSL" | "openssl" => "openssl",
+        "none" => "none",
+        _ => "unknown",
+    }
 }
 
 /// Finds a system nng of at least version 2.0. Exits the build with one
@@ -27,22 +74,16 @@ pub fn probe() -> Found {
         .probe("nng")
     {
         Ok(lib) => {
-            let has = |name: &str| lib.libs.iter().any(|l| l == name);
-            let tls_engine = if has("mbedtls") {
-                "mbed"
-            } else if has("ssl") {
-                "openssl"
-            } else {
-                "unknown"
-            };
+            let include_dir = lib
+                .include_paths
+                .iter()
+                .find(|p| p.join("nng/nng.h").is_file())
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("/usr/include"));
             Found {
-                include_dir: lib
-                    .include_paths
-                    .into_iter()
-                    .find(|p| p.join("nng/nng.h").is_file())
-                    .unwrap_or_else(|| PathBuf::from("/usr/include")),
+                tls_engine: probe_tls_engine(&lib),
+                include_dir,
                 version: lib.version,
-                tls_engine,
             }
         }
         Err(e) => {
