@@ -47,6 +47,7 @@ for name in pair reqrep pubsub pipeline survey bus stats async_server async_toki
 done
 if [ "$tls" = 1 ]; then
     run tls_reqrep
+    run tls_handshakes 0.5
 fi
 run browser_chat --http-port 0 --ws-port 0 --exit-after 1
 run perf -m inproc_lat 64 2000
