@@ -200,8 +200,8 @@
 //!
 //! With the `tls` feature (on by default) the same sockets speak
 //! `tls+tcp://` and `wss://`: give a [`TlsConfig`] to the dialer or the
-//! listener before starting it. nng is built with mbedTLS 2.28, which speaks
-//! TLS 1.2. Here a server with a self-signed certificate (generated with the
+//! listener before starting it. nng is built with mbedTLS 3.6 LTS, which
+//! speaks TLS 1.3 (and 1.2). Here a server with a self-signed certificate (generated with the
 //! `rcgen` crate) and a client that trusts it, over WebSocket:
 //!
 //! ```
@@ -245,7 +245,10 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `vendored` | yes | build the nng 2.0.0 source that `nng-sys` carries. Without it a system nng >= 2.0 is found with pkg-config (also forced by the environment variable `NNG_SYS_NO_VENDOR=1`); an older one stops the build with an error naming its version |
-//! | `tls` | yes | mbedTLS 2.28 (crate `mbedtls-sys-auto`): `tls+tcp://`, `wss://` and [`nng::tls`](crate::tls). Without it TLS URLs fail with [`Error::NotSupported`] |
+//! | `tls` | yes | mbedTLS 3.6 LTS, built from source: `tls+tcp://`, `wss://` and [`nng::tls`](crate::tls), TLS 1.2 and 1.3. Without it TLS URLs fail with [`Error::NotSupported`] |
+//! | `tls-openssl` | no | OpenSSL 3.5 LTS (built from source) instead: TLS 1.3 with post-quantum hybrid key exchange |
+//! | `tls-mbedtls-2` | no | mbedTLS 2.28 (crate `mbedtls-sys-auto`) instead: TLS 1.2 only, needs libclang |
+//! | `bindgen` | no | regenerate nng-sys's bindings (needs libclang) |
 //! | `tools` | no | also build the C `nngcat` and perf tools from the same source, in `nng::ffi::TOOLS_DIR` |
 //!
 //! The minimum supported Rust version is 1.83.

@@ -267,10 +267,11 @@ impl TlsConfig {
     /// [`Error::Crypto`] (or [`Error::InvalidInput`]); a second certificate on
     /// a client is [`Error::Busy`].
     ///
-    /// Encrypted keys: with mbedTLS 2.28, PKCS#8 keys encrypted with PBES2 and
-    /// triple DES work (`openssl pkcs8 -topk8 -v2 des3`); AES-encrypted PKCS#8
-    /// keys (OpenSSL 3's default) are refused with [`Error::Crypto`] even with
-    /// the right passphrase.
+    /// Encrypted keys: PKCS#8 as OpenSSL 3 writes it by default (PBES2 with
+    /// AES-256-CBC, `openssl pkcs8 -topk8`) loads with the default engine and
+    /// with `tls-openssl`. With `tls-mbedtls-2` only triple DES works
+    /// (`openssl pkcs8 -topk8 -v2 des3`); AES-encrypted keys are refused with
+    /// [`Error::Crypto`] even with the right passphrase.
     #[doc(alias = "nng_tls_config_own_cert")]
     pub fn own_cert(&self, cert_pem: &str, key_pem: &str, pass: Option<&str>) -> Result<()> {
         let cert = cstring(cert_pem)?;

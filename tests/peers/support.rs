@@ -121,8 +121,9 @@ pub fn peer_file(name: &str) -> String {
 }
 
 /// `test_cert.pem` / `test_key.pem`: a self-signed certificate for the name
-/// `127.0.0.1` (as a DNS name: mbedTLS 2.28, in our nng and in Debian's, checks
-/// the server name against DNS names only) and `localhost`, generated once per
+/// `127.0.0.1` (as a DNS name, which mbedTLS checks a server name against, and
+/// as an IP address, which OpenSSL checks an address against) and
+/// `localhost`, generated once per
 /// test process with rcgen. No key material is committed.
 fn generated_tls_file(name: &str) -> Option<String> {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
