@@ -267,6 +267,57 @@ const FIXES: &[Fix] = &[
         to: "\tnni_aio_cancel_drain(); // device_cancel reads d\n\
             \tNNI_FREE_STRUCT(d);\n",
     },
+    // Closing a dialer or listener while its socket closes: the socket's
+    // shutdown drops a hold it failed to take on an endpoint another thread
+    // is closing, and loops on it (the nni_dialer_rele assertion). It now
+    // waits for that close to take the endpoint off its list
+    // (nng-sys/tests/endpoint_close_race.rs).
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\twhile ((l = nni_list_first(&sock->s_listeners)) != NULL) {\n\
+              \t\tnni_listener_hold(l);\n",
+        to: "\twhile ((l = nni_list_first(&sock->s_listeners)) != NULL) {\n\
+            \t\tif (nni_listener_hold(l) != 0) {\n\
+            \t\t\t// Being closed by another thread, which has no hold\n\
+            \t\t\t// for us to drop: it removes the listener from our list\n\
+            \t\t\t// and wakes us.\n\
+            \t\t\tnni_cv_wait(&sock->s_cv);\n\
+            \t\t\tcontinue;\n\
+            \t\t}\n",
+    },
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\tNNI_ASSERT(nni_list_node_active(&l->l_node));\n\
+              \tnni_list_node_remove(&l->l_node);\n",
+        to: "\tNNI_ASSERT(nni_list_node_active(&l->l_node));\n\
+            \tnni_list_node_remove(&l->l_node);\n\
+            \tnni_cv_wake(&s->s_cv); // a socket shutdown may wait for this\n",
+    },
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\twhile ((d = nni_list_first(&sock->s_dialers)) != NULL) {\n\
+              \t\tnni_dialer_hold(d);\n",
+        to: "\twhile ((d = nni_list_first(&sock->s_dialers)) != NULL) {\n\
+            \t\tif (nni_dialer_hold(d) != 0) {\n\
+            \t\t\t// Being closed by another thread, which has no hold\n\
+            \t\t\t// for us to drop: it removes the dialer from our list\n\
+            \t\t\t// and wakes us.\n\
+            \t\t\tnni_cv_wait(&sock->s_cv);\n\
+            \t\t\tcontinue;\n\
+            \t\t}\n",
+    },
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\tNNI_ASSERT(nni_list_node_active(&d->d_node));\n\
+              \tnni_list_node_remove(&d->d_node);\n",
+        to: "\tNNI_ASSERT(nni_list_node_active(&d->d_node));\n\
+            \tnni_list_node_remove(&d->d_node);\n\
+            \tnni_cv_wake(&s->s_cv); // a socket shutdown may wait for this\n",
+    },
 ];
 
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
