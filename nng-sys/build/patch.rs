@@ -318,6 +318,71 @@ const FIXES: &[Fix] = &[
             \tnni_list_node_remove(&d->d_node);\n\
             \tnni_cv_wake(&s->s_cv); // a socket shutdown may wait for this\n",
     },
+    // A tcp connection completed (accepted or dialed) just as its aio is
+    // stopped: the success becomes NNG_ESTOPPED and the callbacks' error
+    // paths leave the connection in the aio's output. They now free it
+    // (nng-sys/tests/tcp_conn_leak.rs).
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/sp/transport/tcp/tcp.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \n\
+            \t// A connection accepted just as the aio was stopped reports\n\
+            \t// NNG_ESTOPPED with the connection still in the output: free it.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/sp/transport/tcp/tcp.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \t// A connection made just as the aio was stopped reports\n\
+            \t// NNG_ESTOPPED with the connection still in the output: free it.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/core/tcp.c",
+        from: "\tnni_mtx_lock(&d->mtx);\n\
+              \trv = nni_aio_result(&d->conaio);\n",
+        to: "\tnni_mtx_lock(&d->mtx);\n\
+            \trv = nni_aio_result(&d->conaio);\n\
+            \tif (rv != NNG_OK) {\n\
+            \t\t// A connection made just as conaio was stopped reports\n\
+            \t\t// NNG_ESTOPPED with the connection still in the output.\n\
+            \t\tnng_stream_free(nni_aio_get_output(&d->conaio, 0));\n\
+            \t\tnni_aio_set_output(&d->conaio, 0, NULL);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/core/tcp.c",
+        from: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n",
+        to: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n\
+            \t\tnni_aio_set_output(&d->conaio, 0, NULL); // handed over\n",
+    },
 ];
 
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
