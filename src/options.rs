@@ -224,11 +224,17 @@ pub(crate) fn ms_to_duration(ms: i32) -> Option<Duration> {
     u64::try_from(ms).ok().map(Duration::from_millis)
 }
 
-/// `Option<Duration>` to `nng_duration`; saturates at `i32::MAX` ms (~24 days).
+/// `Option<Duration>` to `nng_duration`, the one place a `Duration` becomes
+/// one. nng counts whole milliseconds and takes 0 as "do not wait", so a
+/// fraction of a millisecond rounds up (500 µs waits 1 ms, never 0):
+/// only `Duration::ZERO` is non-blocking. Saturates at `i32::MAX` ms (~24 days).
 pub(crate) fn duration_to_ms(d: Option<Duration>) -> i32 {
     match d {
         None => ffi::NNG_DURATION_INFINITE,
-        Some(d) => i32::try_from(d.as_millis()).unwrap_or(i32::MAX),
+        Some(d) => {
+            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        }
     }
 }
 
@@ -259,17 +265,23 @@ macro_rules! raw_options {
     };
     (@one get_string $cfn:ident) => {
         fn get_string(&self, name: &CStr) -> Result<String> {
+            // No write on this handle frees the string before it is copied.
+            let _serial = self.string_lock();
             let mut p: *const c_char = std::ptr::null();
             // SAFETY: the handle is a plain id (nng validates it); `name` is
             // NUL-terminated; `p` is a valid out-pointer.
             cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), &mut p) })?;
             // SAFETY: on success nng stored a pointer to its own NUL-terminated
-            // copy of the value (not ours to free); we copy it out at once.
+            // copy of the value (not ours to free), which only a write of the
+            // option frees (excluded by the lock) or the endpoint's close;
+            // we copy it out at once.
             Ok(unsafe { take_string(p, false) })
         }
     };
     (@one set_string $cfn:ident) => {
         fn set_string(&self, name: &CStr, v: &CStr) -> Result<()> {
+            // Frees the old value: not while a read on this handle copies it.
+            let _serial = self.string_lock();
             // SAFETY: the handle is a plain id; both strings are NUL-terminated
             // and nng copies them.
             cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), v.as_ptr()) })

@@ -383,6 +383,73 @@ const FIXES: &[Fix] = &[
         to: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n\
             \t\tnni_aio_set_output(&d->conaio, 0, NULL); // handed over\n",
     },
+    // A websocket listener's options read or written while its socket
+    // closes: ws_listener_stop frees and clears l->server under l->mtx, the
+    // option functions read it without the lock (a NULL dereference in
+    // nni_http_server_get). They now take the lock and report NNG_ECLOSED
+    // (tests/endpoint_strings.rs, listener_url_read_while_socket_closes).
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\trv = nni_setopt(ws_listener_options, name, l, buf, sz, t);\n\
+              \tif (rv == NNG_ENOTSUP) {\n\
+              \t\trv = nni_http_server_set(l->server, name, buf, sz, t);\n\
+              \t}\n",
+        to: "\trv = nni_setopt(ws_listener_options, name, l, buf, sz, t);\n\
+            \tif (rv == NNG_ENOTSUP) {\n\
+            \t\t// ws_listener_stop clears and frees l->server under l->mtx.\n\
+            \t\tnni_mtx_lock(&l->mtx);\n\
+            \t\trv = l->server == NULL\n\
+            \t\t    ? NNG_ECLOSED\n\
+            \t\t    : nni_http_server_set(l->server, name, buf, sz, t);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\trv = nni_getopt(ws_listener_options, name, l, buf, szp, t);\n\
+              \tif (rv == NNG_ENOTSUP) {\n\
+              \t\trv = nni_http_server_get(l->server, name, buf, szp, t);\n\
+              \t}\n",
+        to: "\trv = nni_getopt(ws_listener_options, name, l, buf, szp, t);\n\
+            \tif (rv == NNG_ENOTSUP) {\n\
+            \t\t// ws_listener_stop clears and frees l->server under l->mtx.\n\
+            \t\tnni_mtx_lock(&l->mtx);\n\
+            \t\trv = l->server == NULL\n\
+            \t\t    ? NNG_ECLOSED\n\
+            \t\t    : nni_http_server_get(l->server, name, buf, szp, t);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener *l = arg;\n\
+              \treturn (nni_http_server_get_tls(l->server, cfgp));\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+            \tnng_err          rv;\n\
+            \n\
+            \tnni_mtx_lock(&l->mtx); // see ws_listener_get\n\
+            \trv = l->server == NULL ? NNG_ECLOSED\n\
+            \t                       : nni_http_server_get_tls(l->server, cfgp);\n\
+            \tnni_mtx_unlock(&l->mtx);\n\
+            \treturn (rv);\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener *l = arg;\n\
+              \treturn (nni_http_server_set_tls(l->server, cfg));\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+            \tnng_err          rv;\n\
+            \n\
+            \tnni_mtx_lock(&l->mtx); // see ws_listener_get\n\
+            \trv = l->server == NULL ? NNG_ECLOSED\n\
+            \t                       : nni_http_server_set_tls(l->server, cfg);\n\
+            \tnni_mtx_unlock(&l->mtx);\n\
+            \treturn (rv);\n",
+    },
 ];
 
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
