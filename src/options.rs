@@ -263,19 +263,18 @@ macro_rules! raw_options {
             $( raw_options!(@one $method $cfn); )*
         }
     };
-    (@one get_string $cfn:ident) => {
+    (@one get_strdup $cfn:ident) => {
         fn get_string(&self, name: &CStr) -> Result<String> {
-            // No write on this handle frees the string before it is copied.
+            // No write on this handle frees the string while nng copies it.
             let _serial = self.string_lock();
-            let mut p: *const c_char = std::ptr::null();
+            let mut p: *mut c_char = std::ptr::null_mut();
             // SAFETY: the handle is a plain id (nng validates it); `name` is
-            // NUL-terminated; `p` is a valid out-pointer.
+            // NUL-terminated; `p` is a valid out-pointer. nng copies the value
+            // while it holds the endpoint, so a close cannot free it first.
             cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), &mut p) })?;
-            // SAFETY: on success nng stored a pointer to its own NUL-terminated
-            // copy of the value (not ours to free), which only a write of the
-            // option frees (excluded by the lock) or the endpoint's close;
-            // we copy it out at once.
-            Ok(unsafe { take_string(p, false) })
+            // SAFETY: on success `p` is NULL or nng's NUL-terminated copy,
+            // ours to free.
+            Ok(unsafe { take_string(p, true) })
         }
     };
     (@one set_string $cfn:ident) => {
@@ -332,7 +331,7 @@ raw_options!(Dialer {
     get_size = nng_dialer_get_size,
     get_uint64 = nng_dialer_get_uint64,
     get_ms = nng_dialer_get_ms,
-    get_string = nng_dialer_get_string,
+    get_strdup = nng_dialer_get_strdup,
     set_bool = nng_dialer_set_bool,
     set_int = nng_dialer_set_int,
     set_size = nng_dialer_set_size,
@@ -347,7 +346,7 @@ raw_options!(Listener {
     get_size = nng_listener_get_size,
     get_uint64 = nng_listener_get_uint64,
     get_ms = nng_listener_get_ms,
-    get_string = nng_listener_get_string,
+    get_strdup = nng_listener_get_strdup,
     set_bool = nng_listener_set_bool,
     set_int = nng_listener_set_int,
     set_size = nng_listener_set_size,

@@ -79,13 +79,19 @@ fn listener_ws_protocol_read_while_set() {
     );
 }
 
-/// `url()` on one thread while another closes the socket (which closes and
-/// frees the endpoint): the URL or an error, never garbage.
-fn url_while_socket_closes<E: Send + Sync>(
+/// `read` (a URL or a string option) on one thread while another closes the
+/// socket, which closes and frees the endpoint: the value or an error, never
+/// garbage.
+/// nng shares one HTTP server among ws listeners of the same host and port,
+/// port 0 included: the tests that start them take turns.
+static WS_LISTENERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn read_while_socket_closes<E: Send + Sync>(
     make: impl Fn(&Socket) -> (E, String),
-    url: impl Fn(&E) -> nng::Result<String> + Sync,
+    read: impl Fn(&E) -> nng::Result<String> + Sync,
 ) {
     perturb_freed_memory();
+    let _turn = WS_LISTENERS.lock().unwrap_or_else(|p| p.into_inner());
     for _ in 0..300 {
         let s = Arc::new(Socket::new(Protocol::Pair1).unwrap());
         let (ep, expected) = make(&s);
@@ -97,8 +103,8 @@ fn url_while_socket_closes<E: Send + Sync>(
             });
             start.wait();
             // Until the endpoint is gone (an error).
-            while let Ok(u) = url(&ep) {
-                assert_eq!(u, expected, "a URL read while its socket closed");
+            while let Ok(v) = read(&ep) {
+                assert_eq!(v, expected, "a value read while its socket closed");
             }
         });
     }
@@ -106,7 +112,7 @@ fn url_while_socket_closes<E: Send + Sync>(
 
 #[test]
 fn dialer_url_read_while_socket_closes() {
-    url_while_socket_closes(
+    read_while_socket_closes(
         |s| {
             let d = Dialer::new(s, "ws://127.0.0.1:1/a/long/enough/path/to/notice").unwrap();
             let u = d.url().unwrap();
@@ -118,7 +124,7 @@ fn dialer_url_read_while_socket_closes() {
 
 #[test]
 fn listener_url_read_while_socket_closes() {
-    url_while_socket_closes(
+    read_while_socket_closes(
         |s| {
             let l = Listener::new(s, "ws://127.0.0.1:0/a/long/enough/path/to/notice").unwrap();
             l.start().unwrap();
@@ -126,5 +132,30 @@ fn listener_url_read_while_socket_closes() {
             (l, u)
         },
         |l| l.url(),
+    );
+}
+
+#[test]
+fn dialer_ws_protocol_read_while_socket_closes() {
+    read_while_socket_closes(
+        |s| {
+            let d = Dialer::new(s, "ws://127.0.0.1:1/p").unwrap();
+            d.set_opt::<WsProtocol>(VALUES[1].to_string()).unwrap();
+            (d, VALUES[1].to_string())
+        },
+        |d| d.get_opt::<WsProtocol>(),
+    );
+}
+
+#[test]
+fn listener_ws_protocol_read_while_socket_closes() {
+    read_while_socket_closes(
+        |s| {
+            let l = Listener::new(s, "ws://127.0.0.1:0/p").unwrap();
+            l.set_opt::<WsProtocol>(VALUES[1].to_string()).unwrap();
+            l.start().unwrap();
+            (l, VALUES[1].to_string())
+        },
+        |l| l.get_opt::<WsProtocol>(),
     );
 }

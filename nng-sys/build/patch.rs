@@ -450,7 +450,99 @@ const FIXES: &[Fix] = &[
             \tnni_mtx_unlock(&l->mtx);\n\
             \treturn (rv);\n",
     },
+    // nng_dialer_get_string/nng_listener_get_string lend a string that a
+    // close of the endpoint (or its socket) on another thread frees at once:
+    // add nng_dialer_get_strdup/nng_listener_get_strdup, copying while the
+    // endpoint is held (declared in nng-sys/src/lib.rs; tests/endpoint_strings.rs).
+    Fix {
+        name: "endpoint-string-copy",
+        file: "src/nng.c",
+        from: "int\n\
+              nng_dialer_get_string(nng_dialer id, const char *n, const char **v)\n\
+              {\n\
+              \treturn (dialer_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+              }\n",
+        to: "int\n\
+            nng_dialer_get_string(nng_dialer id, const char *n, const char **v)\n\
+            {\n\
+            \treturn (dialer_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+            }\n\
+            \n\
+            // nng_dialer_get_strdup is nng_dialer_get_string returning a copy (free it\n\
+            // with nng_strfree), made while the dialer is held: the string\n\
+            // nng_dialer_get_string returns belongs to the dialer, and a close of it\n\
+            // (or of its socket) on another thread can free it as soon as that returns.\n\
+            NNG_DECL nng_err nng_dialer_get_strdup(nng_dialer, const char *, char **);\n\
+            \n\
+            nng_err\n\
+            nng_dialer_get_strdup(nng_dialer id, const char *n, char **v)\n\
+            {\n\
+            \tnni_dialer  *ep;\n\
+            \tconst char *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_dialer_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = (nng_err) nni_dialer_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\tif (s == NULL) {\n\
+            \t\t\t*v = NULL;\n\
+            \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+            \t\t\trv = NNG_ENOMEM;\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_dialer_rele(ep);\n\
+            \treturn (rv);\n\
+            }\n",
+    },
+    Fix {
+        name: "endpoint-string-copy",
+        file: "src/nng.c",
+        from: "int\n\
+              nng_listener_get_string(nng_listener id, const char *n, const char **v)\n\
+              {\n\
+              \treturn (listener_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+              }\n",
+        to: "int\n\
+            nng_listener_get_string(nng_listener id, const char *n, const char **v)\n\
+            {\n\
+            \treturn (listener_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+            }\n\
+            \n\
+            // nng_listener_get_strdup is nng_listener_get_string returning a copy (free it\n\
+            // with nng_strfree), made while the listener is held: the string\n\
+            // nng_listener_get_string returns belongs to the listener, and a close of it\n\
+            // (or of its socket) on another thread can free it as soon as that returns.\n\
+            NNG_DECL nng_err nng_listener_get_strdup(nng_listener, const char *, char **);\n\
+            \n\
+            nng_err\n\
+            nng_listener_get_strdup(nng_listener id, const char *n, char **v)\n\
+            {\n\
+            \tnni_listener  *ep;\n\
+            \tconst char *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_listener_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = (nng_err) nni_listener_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\tif (s == NULL) {\n\
+            \t\t\t*v = NULL;\n\
+            \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+            \t\t\trv = NNG_ENOMEM;\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_listener_rele(ep);\n\
+            \treturn (rv);\n\
+            }\n",
+    },
 ];
+
+/// Fixes that add functions to nng's API: each sets the cfg
+/// `nng_sys_fix_<name>` when applied.
+const ADDS_FUNCTIONS: &[&str] = &["endpoint-string-copy"];
 
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
 pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
@@ -484,6 +576,15 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
                 );
             }
             fs::write(&path, text.replacen(fix.from, fix.to, 1))?;
+        }
+        // Fixes that add functions are announced to the crate, which
+        // declares them only when they were built.
+        for name in ADDS_FUNCTIONS {
+            let cfg = format!("nng_sys_fix_{}", name.replace('-', "_"));
+            println!("cargo::rustc-check-cfg=cfg({cfg})");
+            if !skip.contains(name) {
+                println!("cargo:rustc-cfg={cfg}");
+            }
         }
         Ok(())
     })();
