@@ -2,50 +2,567 @@
 //! built (the fetched source itself stays as its checksum says). Each fix is a
 //! textual replacement that must match exactly once: a different nng source
 //! stops the build naming the fix, rather than building without it.
+//!
+//! Every fix has a name; `patches/README.md` describes each one for upstream
+//! (symptom, cause, fix) and names its regression test.
+//! `NNG_SYS_SKIP_FIXES=name,name` builds without the named fixes, to show
+//! that those tests fail on nng as released.
 
+use std::env;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// One exact-match replacement in one file of nng's source.
 struct Fix {
+    /// The bug it belongs to (a heading of `patches/README.md`).
+    name: &'static str,
     file: &'static str,
-    why: &'static str,
     from: &'static str,
     to: &'static str,
 }
 
-const FIXES: &[Fix] = &[Fix {
-    file: "src/core/message.c",
-    why: "nni_chunk_insert, when the room is after the body, moves the body to where \
-          the prepended bytes then go, overwriting its first bytes and leaving stale ones \
-          at the end; reached by nng_msg_insert and by inproc's nni_msg_pull_up \
-          (tests/message.rs, found by fuzz/message)",
-    from: "memmove(ch->ch_buf + shift, ch->ch_ptr, ch->ch_len);",
-    to: "memmove(ch->ch_buf + shift + len, ch->ch_ptr, ch->ch_len);",
-}];
+const FIXES: &[Fix] = &[
+    // nni_chunk_insert, when the room is after the body, moves the body to
+    // where the prepended bytes then go (tests/message.rs, fuzz/message).
+    Fix {
+        name: "chunk-insert",
+        file: "src/core/message.c",
+        from: "memmove(ch->ch_buf + shift, ch->ch_ptr, ch->ch_len);",
+        to: "memmove(ch->ch_buf + shift + len, ch->ch_ptr, ch->ch_len);",
+    },
+    // A cancel function runs after nng released the aio lock; a concurrent
+    // close frees the socket/context it is handed (nng_aio_stop, cancel,
+    // abort, and nng's own timeout expiry). Cancel calls are counted and the
+    // destroyers wait for the ones under way (nng-sys/tests/cancel_close_race.rs).
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.h",
+        from: "extern void nni_aio_close(nni_aio *);\n",
+        to: "extern void nni_aio_close(nni_aio *);\n\
+            \n\
+            // nni_aio_cancel_drain waits until every cancel function that had been\n\
+            // taken from its aio when it was called has returned. Call it after an\n\
+            // object's operations have been completed and before the object that those\n\
+            // cancel functions receive as their argument is destroyed.\n\
+            extern void nni_aio_cancel_drain(void);\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "\tbool     eq_stop;\n\
+              };\n",
+        to: "\tbool     eq_stop;\n\
+            \t// Cancel functions running with eq_mtx released, counted in two\n\
+            \t// generations (by the low bit of eq_cancel_gen) for\n\
+            \t// nni_aio_cancel_drain.\n\
+            \tunsigned eq_cancelling[2];\n\
+            \tunsigned eq_cancel_gen;\n\
+            \tbool     eq_draining;\n\
+            };\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "static void nni_aio_expire_add(nni_aio *);\n\
+              static void nni_aio_expire_rm(nni_aio *);\n",
+        to: "static void nni_aio_expire_add(nni_aio *);\n\
+            static void nni_aio_expire_rm(nni_aio *);\n\
+            \n\
+            // A cancel function runs after eq_mtx is released, so that it may finish\n\
+            // the aio. Its argument (a socket, a context, ...) can meanwhile be\n\
+            // completed and destroyed by a close on another thread: the close's\n\
+            // nni_aio_finish no longer finds a cancel function to wait for. Each such\n\
+            // call is therefore counted, and the destroyers of those arguments wait\n\
+            // in nni_aio_cancel_drain for the calls that were already under way.\n\
+            static unsigned\n\
+            aio_cancel_enter(nni_aio_expire_q *eq)\n\
+            {\n\
+            \tunsigned gen = eq->eq_cancel_gen & 1u;\n\
+            \teq->eq_cancelling[gen]++;\n\
+            \treturn (gen);\n\
+            }\n\
+            \n\
+            static void\n\
+            aio_cancel_leave(nni_aio_expire_q *eq, unsigned gen)\n\
+            {\n\
+            \tif ((--eq->eq_cancelling[gen] == 0) && eq->eq_draining) {\n\
+            \t\tnni_cv_wake(&eq->eq_cv);\n\
+            \t}\n\
+            }\n\
+            \n\
+            // Called with eq_mtx held (released on return) and the cancel function\n\
+            // already cleared from the aio.\n\
+            static void\n\
+            aio_cancel_unlock(nni_aio_expire_q *eq, nni_aio_cancel_fn fn, nni_aio *aio,\n\
+            \x20   void *arg, nng_err rv)\n\
+            {\n\
+            \tunsigned gen;\n\
+            \n\
+            \tif (fn == NULL) {\n\
+            \t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \tgen = aio_cancel_enter(eq);\n\
+            \tnni_mtx_unlock(&eq->eq_mtx);\n\
+            \tfn(aio, arg, rv);\n\
+            \tnni_mtx_lock(&eq->eq_mtx);\n\
+            \taio_cancel_leave(eq, gen);\n\
+            \tnni_mtx_unlock(&eq->eq_mtx);\n\
+            }\n\
+            \n\
+            void\n\
+            nni_aio_cancel_drain(void)\n\
+            {\n\
+            \tfor (int i = 0; i < nni_aio_expire_q_cnt; i++) {\n\
+            \t\tnni_aio_expire_q *eq = nni_aio_expire_q_list[i];\n\
+            \t\tunsigned          gen;\n\
+            \n\
+            \t\tnni_mtx_lock(&eq->eq_mtx);\n\
+            \t\t// One drain at a time, so that the generation not being\n\
+            \t\t// drained holds only calls that started after the flip.\n\
+            \t\twhile (eq->eq_draining) {\n\
+            \t\t\tnni_cv_wait(&eq->eq_cv);\n\
+            \t\t}\n\
+            \t\teq->eq_draining = true;\n\
+            \t\tgen             = eq->eq_cancel_gen & 1u;\n\
+            \t\teq->eq_cancel_gen++;\n\
+            \t\twhile (eq->eq_cancelling[gen] != 0) {\n\
+            \t\t\tnni_cv_wait(&eq->eq_cv);\n\
+            \t\t}\n\
+            \t\teq->eq_draining = false;\n\
+            \t\tnni_cv_wake(&eq->eq_cv);\n\
+            \t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+            \t}\n\
+            }\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "\t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+              \n\
+              \t\tif (fn != NULL) {\n\
+              \t\t\tfn(aio, arg, NNG_ESTOPPED);\n\
+              \t\t}\n\
+              \n\
+              \t\tnni_task_fini(&aio->a_task);\n",
+        to: "\t\taio_cancel_unlock(eq, fn, aio, arg, NNG_ESTOPPED);\n\
+            \n\
+            \t\tnni_task_fini(&aio->a_task);\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "\t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+              \n\
+              \t\tif (fn != NULL) {\n\
+              \t\t\tfn(aio, arg, NNG_ESTOPPED);\n\
+              \t\t}\n\
+              \n\
+              \t\tnni_aio_wait(aio);\n",
+        to: "\t\taio_cancel_unlock(eq, fn, aio, arg, NNG_ESTOPPED);\n\
+            \n\
+            \t\tnni_aio_wait(aio);\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "\t\taio->a_stop       = true;\n\
+              \t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+              \n\
+              \t\tif (fn != NULL) {\n\
+              \t\t\tfn(aio, arg, NNG_ESTOPPED);\n\
+              \t\t}\n",
+        to: "\t\taio->a_stop       = true;\n\
+            \t\taio_cancel_unlock(eq, fn, aio, arg, NNG_ESTOPPED);\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "\t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+              \n\
+              \t\t// Stop any I/O at the provider level.\n\
+              \t\tif (fn != NULL) {\n\
+              \t\t\tfn(aio, arg, rv);\n\
+              \t\t}\n",
+        to: "\t\t// Stop any I/O at the provider level.\n\
+            \t\taio_cancel_unlock(eq, fn, aio, arg, rv);\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/aio.c",
+        from: "\t\t\t} else if (cancel_fn != NULL) {\n\
+              \t\t\t\tnni_mtx_unlock(mtx);\n\
+              \t\t\t\tcancel_fn(aio, cancel_arg, rv);\n\
+              \t\t\t\tnni_mtx_lock(mtx);\n\
+              \t\t\t}\n",
+        to: "\t\t\t} else if (cancel_fn != NULL) {\n\
+            \t\t\t\tunsigned gen = aio_cancel_enter(q);\n\
+            \t\t\t\tnni_mtx_unlock(mtx);\n\
+            \t\t\t\tcancel_fn(aio, cancel_arg, rv);\n\
+            \t\t\t\tnni_mtx_lock(mtx);\n\
+            \t\t\t\taio_cancel_leave(q, gen);\n\
+            \t\t\t}\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/socket.c",
+        from: "\t// The protocol needs to clean up its state.\n",
+        to: "\t// Operations were completed by the shutdown; cancel functions that\n\
+            \t// had already been taken from them may still be running on the\n\
+            \t// protocol's state.\n\
+            \tnni_aio_cancel_drain();\n\
+            \n\
+            \t// The protocol needs to clean up its state.\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/socket.c",
+        from: "\t// Let the socket go, our hold on it is done.\n",
+        to: "\t// ctx_fini completed the context's operations; wait for cancel\n\
+            \t// functions already taken from them before freeing the context.\n\
+            \tnni_aio_cancel_drain();\n\
+            \n\
+            \t// Let the socket go, our hold on it is done.\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/sp/protocol/reqrep0/req.c",
+        from: "\treq0_ctx_fini(&s->master);\n",
+        to: "\treq0_ctx_fini(&s->master);\n\
+            \tnni_aio_cancel_drain(); // before the lock is destroyed\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/sp/protocol/reqrep0/rep.c",
+        from: "\trep0_ctx_fini(&s->ctx);\n",
+        to: "\trep0_ctx_fini(&s->ctx);\n\
+            \tnni_aio_cancel_drain(); // before the lock is destroyed\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/sp/protocol/pubsub0/sub.c",
+        from: "\tsub0_ctx_fini(&sock->master);\n",
+        to: "\tsub0_ctx_fini(&sock->master);\n\
+            \tnni_aio_cancel_drain(); // before the lock is destroyed\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/sp/protocol/survey0/respond.c",
+        from: "\tresp0_ctx_fini(&s->ctx);\n",
+        to: "\tresp0_ctx_fini(&s->ctx);\n\
+            \tnni_aio_cancel_drain(); // before the lock is destroyed\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/sp/protocol/survey0/survey.c",
+        from: "\tsurv0_ctx_fini(&sock->ctx);\n",
+        to: "\tsurv0_ctx_fini(&sock->ctx);\n\
+            \tnni_aio_cancel_drain(); // before the lock is destroyed\n",
+    },
+    Fix {
+        name: "cancel-close-race",
+        file: "src/core/device.c",
+        from: "\tNNI_FREE_STRUCT(d);\n",
+        to: "\tnni_aio_cancel_drain(); // device_cancel reads d\n\
+            \tNNI_FREE_STRUCT(d);\n",
+    },
+    // Closing a dialer or listener while its socket closes: the socket's
+    // shutdown drops a hold it failed to take on an endpoint another thread
+    // is closing, and loops on it (the nni_dialer_rele assertion). It now
+    // waits for that close to take the endpoint off its list
+    // (nng-sys/tests/endpoint_close_race.rs).
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\twhile ((l = nni_list_first(&sock->s_listeners)) != NULL) {\n\
+              \t\tnni_listener_hold(l);\n",
+        to: "\twhile ((l = nni_list_first(&sock->s_listeners)) != NULL) {\n\
+            \t\tif (nni_listener_hold(l) != 0) {\n\
+            \t\t\t// Being closed by another thread, which has no hold\n\
+            \t\t\t// for us to drop: it removes the listener from our list\n\
+            \t\t\t// and wakes us.\n\
+            \t\t\tnni_cv_wait(&sock->s_cv);\n\
+            \t\t\tcontinue;\n\
+            \t\t}\n",
+    },
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\tNNI_ASSERT(nni_list_node_active(&l->l_node));\n\
+              \tnni_list_node_remove(&l->l_node);\n",
+        to: "\tNNI_ASSERT(nni_list_node_active(&l->l_node));\n\
+            \tnni_list_node_remove(&l->l_node);\n\
+            \tnni_cv_wake(&s->s_cv); // a socket shutdown may wait for this\n",
+    },
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\twhile ((d = nni_list_first(&sock->s_dialers)) != NULL) {\n\
+              \t\tnni_dialer_hold(d);\n",
+        to: "\twhile ((d = nni_list_first(&sock->s_dialers)) != NULL) {\n\
+            \t\tif (nni_dialer_hold(d) != 0) {\n\
+            \t\t\t// Being closed by another thread, which has no hold\n\
+            \t\t\t// for us to drop: it removes the dialer from our list\n\
+            \t\t\t// and wakes us.\n\
+            \t\t\tnni_cv_wait(&sock->s_cv);\n\
+            \t\t\tcontinue;\n\
+            \t\t}\n",
+    },
+    Fix {
+        name: "endpoint-close-race",
+        file: "src/core/socket.c",
+        from: "\tNNI_ASSERT(nni_list_node_active(&d->d_node));\n\
+              \tnni_list_node_remove(&d->d_node);\n",
+        to: "\tNNI_ASSERT(nni_list_node_active(&d->d_node));\n\
+            \tnni_list_node_remove(&d->d_node);\n\
+            \tnni_cv_wake(&s->s_cv); // a socket shutdown may wait for this\n",
+    },
+    // A tcp connection completed (accepted or dialed) just as its aio is
+    // stopped: the success becomes NNG_ESTOPPED and the callbacks' error
+    // paths leave the connection in the aio's output. They now free it
+    // (nng-sys/tests/tcp_conn_leak.rs).
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/sp/transport/tcp/tcp.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \n\
+            \t// A connection accepted just as the aio was stopped reports\n\
+            \t// NNG_ESTOPPED with the connection still in the output: free it.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/sp/transport/tcp/tcp.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \t// A connection made just as the aio was stopped reports\n\
+            \t// NNG_ESTOPPED with the connection still in the output: free it.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/core/tcp.c",
+        from: "\tnni_mtx_lock(&d->mtx);\n\
+              \trv = nni_aio_result(&d->conaio);\n",
+        to: "\tnni_mtx_lock(&d->mtx);\n\
+            \trv = nni_aio_result(&d->conaio);\n\
+            \tif (rv != NNG_OK) {\n\
+            \t\t// A connection made just as conaio was stopped reports\n\
+            \t\t// NNG_ESTOPPED with the connection still in the output.\n\
+            \t\tnng_stream_free(nni_aio_get_output(&d->conaio, 0));\n\
+            \t\tnni_aio_set_output(&d->conaio, 0, NULL);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/core/tcp.c",
+        from: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n",
+        to: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n\
+            \t\tnni_aio_set_output(&d->conaio, 0, NULL); // handed over\n",
+    },
+    // A websocket listener's options read or written while its socket
+    // closes: ws_listener_stop frees and clears l->server under l->mtx, the
+    // option functions read it without the lock (a NULL dereference in
+    // nni_http_server_get). They now take the lock and report NNG_ECLOSED
+    // (tests/endpoint_strings.rs, listener_url_read_while_socket_closes).
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\trv = nni_setopt(ws_listener_options, name, l, buf, sz, t);\n\
+              \tif (rv == NNG_ENOTSUP) {\n\
+              \t\trv = nni_http_server_set(l->server, name, buf, sz, t);\n\
+              \t}\n",
+        to: "\trv = nni_setopt(ws_listener_options, name, l, buf, sz, t);\n\
+            \tif (rv == NNG_ENOTSUP) {\n\
+            \t\t// ws_listener_stop clears and frees l->server under l->mtx.\n\
+            \t\tnni_mtx_lock(&l->mtx);\n\
+            \t\trv = l->server == NULL\n\
+            \t\t    ? NNG_ECLOSED\n\
+            \t\t    : nni_http_server_set(l->server, name, buf, sz, t);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\trv = nni_getopt(ws_listener_options, name, l, buf, szp, t);\n\
+              \tif (rv == NNG_ENOTSUP) {\n\
+              \t\trv = nni_http_server_get(l->server, name, buf, szp, t);\n\
+              \t}\n",
+        to: "\trv = nni_getopt(ws_listener_options, name, l, buf, szp, t);\n\
+            \tif (rv == NNG_ENOTSUP) {\n\
+            \t\t// ws_listener_stop clears and frees l->server under l->mtx.\n\
+            \t\tnni_mtx_lock(&l->mtx);\n\
+            \t\trv = l->server == NULL\n\
+            \t\t    ? NNG_ECLOSED\n\
+            \t\t    : nni_http_server_get(l->server, name, buf, szp, t);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener *l = arg;\n\
+              \treturn (nni_http_server_get_tls(l->server, cfgp));\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+            \tnng_err          rv;\n\
+            \n\
+            \tnni_mtx_lock(&l->mtx); // see ws_listener_get\n\
+            \trv = l->server == NULL ? NNG_ECLOSED\n\
+            \t                       : nni_http_server_get_tls(l->server, cfgp);\n\
+            \tnni_mtx_unlock(&l->mtx);\n\
+            \treturn (rv);\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener *l = arg;\n\
+              \treturn (nni_http_server_set_tls(l->server, cfg));\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+            \tnng_err          rv;\n\
+            \n\
+            \tnni_mtx_lock(&l->mtx); // see ws_listener_get\n\
+            \trv = l->server == NULL ? NNG_ECLOSED\n\
+            \t                       : nni_http_server_set_tls(l->server, cfg);\n\
+            \tnni_mtx_unlock(&l->mtx);\n\
+            \treturn (rv);\n",
+    },
+    // nng_dialer_get_string/nng_listener_get_string lend a string that a
+    // close of the endpoint (or its socket) on another thread frees at once:
+    // add nng_dialer_get_strdup/nng_listener_get_strdup, copying while the
+    // endpoint is held (declared in nng-sys/src/lib.rs; tests/endpoint_strings.rs).
+    Fix {
+        name: "endpoint-string-copy",
+        file: "src/nng.c",
+        from: "int\n\
+              nng_dialer_get_string(nng_dialer id, const char *n, const char **v)\n\
+              {\n\
+              \treturn (dialer_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+              }\n",
+        to: "int\n\
+            nng_dialer_get_string(nng_dialer id, const char *n, const char **v)\n\
+            {\n\
+            \treturn (dialer_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+            }\n\
+            \n\
+            // nng_dialer_get_strdup is nng_dialer_get_string returning a copy (free it\n\
+            // with nng_strfree), made while the dialer is held: the string\n\
+            // nng_dialer_get_string returns belongs to the dialer, and a close of it\n\
+            // (or of its socket) on another thread can free it as soon as that returns.\n\
+            NNG_DECL nng_err nng_dialer_get_strdup(nng_dialer, const char *, char **);\n\
+            \n\
+            nng_err\n\
+            nng_dialer_get_strdup(nng_dialer id, const char *n, char **v)\n\
+            {\n\
+            \tnni_dialer  *ep;\n\
+            \tconst char *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_dialer_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = (nng_err) nni_dialer_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\tif (s == NULL) {\n\
+            \t\t\t*v = NULL;\n\
+            \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+            \t\t\trv = NNG_ENOMEM;\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_dialer_rele(ep);\n\
+            \treturn (rv);\n\
+            }\n",
+    },
+    Fix {
+        name: "endpoint-string-copy",
+        file: "src/nng.c",
+        from: "int\n\
+              nng_listener_get_string(nng_listener id, const char *n, const char **v)\n\
+              {\n\
+              \treturn (listener_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+              }\n",
+        to: "int\n\
+            nng_listener_get_string(nng_listener id, const char *n, const char **v)\n\
+            {\n\
+            \treturn (listener_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+            }\n\
+            \n\
+            // nng_listener_get_strdup is nng_listener_get_string returning a copy (free it\n\
+            // with nng_strfree), made while the listener is held: the string\n\
+            // nng_listener_get_string returns belongs to the listener, and a close of it\n\
+            // (or of its socket) on another thread can free it as soon as that returns.\n\
+            NNG_DECL nng_err nng_listener_get_strdup(nng_listener, const char *, char **);\n\
+            \n\
+            nng_err\n\
+            nng_listener_get_strdup(nng_listener id, const char *n, char **v)\n\
+            {\n\
+            \tnni_listener  *ep;\n\
+            \tconst char *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_listener_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = (nng_err) nni_listener_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\tif (s == NULL) {\n\
+            \t\t\t*v = NULL;\n\
+            \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+            \t\t\trv = NNG_ENOMEM;\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_listener_rele(ep);\n\
+            \treturn (rv);\n\
+            }\n",
+    },
+];
+
+/// Fixes that add functions to nng's API: each sets the cfg
+/// `nng_sys_fix_<name>` when applied.
+const ADDS_FUNCTIONS: &[&str] = &["endpoint-string-copy"];
 
 /// Fixes to nng 2.0.0's OpenSSL engine (`tls-openssl`), found by running the
 /// crate's TLS tests on it (tests/tls.rs). Applied in every build: the file is
 /// compiled only when that engine is selected.
 const OPENSSL_ENGINE_FIXES: &[Fix] = &[
+    // ossl_cert_get_der passes an uninitialised pointer to i2d_X509, which
+    // writes through it and advances it; the advanced pointer is then freed
+    // (tests/tls.rs with `tls-openssl`).
     Fix {
+        name: "openssl-cert-der",
         file: "src/supplemental/tls/openssl/openssl.c",
-        why: "ossl_cert_get_der passes an uninitialised pointer to i2d_X509, which then \
-              writes the DER through it and advances it, and the code frees the advanced \
-              pointer (glibc: munmap_chunk(): invalid pointer; reached by \
-              nng_tls_cert_get_der, e.g. Pipe::peer_cert().der(), tests/tls.rs \
-              mutual_tls_tcp); the ENOSPC path also leaked the encoding",
         from: "\tuint8_t *der;\n\tint      derSz;\n\tderSz = i2d_X509(cert->crt, &der);\n\tif (*sz < (size_t) derSz) {\n\t\t*sz = (size_t) derSz;\n\t\treturn (NNG_ENOSPC);\n\t}",
         to: "\tuint8_t *der = NULL;\n\tint      derSz;\n\tderSz = i2d_X509(cert->crt, &der);\n\tif (derSz < 0) {\n\t\treturn (NNG_ECRYPTO);\n\t}\n\tif (*sz < (size_t) derSz) {\n\t\t*sz = (size_t) derSz;\n\t\tOPENSSL_free(der);\n\t\treturn (NNG_ENOSPC);\n\t}",
     },
+    // ossl_config_ca_chain accepts text without a certificate, ignores a CRL
+    // it cannot parse, leaks the CRL and never enables CRL checking
+    // (tests/tls.rs with `tls-openssl`).
     Fix {
+        name: "openssl-ca-chain",
         file: "src/supplemental/tls/openssl/openssl.c",
-        why: "ossl_config_ca_chain accepts PEM text holding no certificate (the \
-              configuration then trusts nothing, where the mbedTLS engine says \
-              NNG_ECRYPTO), ignores a CRL it cannot parse, leaks the parsed CRL \
-              (X509_STORE_add_crl takes its own reference) and never turns on CRL \
-              checking, so a revoked certificate is accepted (tests/tls.rs \
-              bad_key_material_is_a_typed_error, revoked_certificate_is_refused_with_a_crl)",
         from: "\tX509 *cert;\n\twhile ((cert = PEM_read_bio_X509(crtb, NULL, 0, NULL)) != NULL) {\n\t\tX509_STORE_add_cert(cert_store, cert);\n\t\tX509_free(cert); // X509_STORE_add_cert takes a reference\n\t}\n\tBIO_free(crtb);\n\n\tif (crl != NULL) {\n\t\tBIO      *crlb = BIO_new_mem_buf(crl, -1);\n\t\tX509_CRL *xcrl = PEM_read_bio_X509_CRL(crlb, NULL, NULL, NULL);\n\t\tif (xcrl != NULL) {\n\t\t\tX509_STORE_add_crl(cert_store, xcrl);\n\t\t}\n\t\tBIO_free(crlb);\n\t}",
         to: "\tX509 *cert;\n\tint   ncerts = 0;\n\twhile ((cert = PEM_read_bio_X509(crtb, NULL, 0, NULL)) != NULL) {\n\t\tX509_STORE_add_cert(cert_store, cert);\n\t\tX509_free(cert); // X509_STORE_add_cert takes a reference\n\t\tncerts++;\n\t}\n\tBIO_free(crtb);\n\tERR_clear_error(); // the read that ended the loop found no more\n\tif (ncerts == 0) {\n\t\tX509_STORE_free(cert_store);\n\t\treturn (NNG_ECRYPTO);\n\t}\n\n\tif (crl != NULL) {\n\t\tBIO      *crlb = BIO_new_mem_buf(crl, -1);\n\t\tX509_CRL *xcrl = PEM_read_bio_X509_CRL(crlb, NULL, NULL, NULL);\n\t\tBIO_free(crlb);\n\t\tif (xcrl == NULL) {\n\t\t\tERR_clear_error();\n\t\t\tX509_STORE_free(cert_store);\n\t\t\treturn (NNG_ECRYPTO);\n\t\t}\n\t\tX509_STORE_add_crl(cert_store, xcrl);\n\t\tX509_CRL_free(xcrl); // X509_STORE_add_crl takes a reference\n\t\tX509_STORE_set_flags(cert_store, X509_V_FLAG_CRL_CHECK);\n\t}",
     },
@@ -54,25 +571,44 @@ const OPENSSL_ENGINE_FIXES: &[Fix] = &[
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
 pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
     let dst = out_dir.join("nng-src");
+    println!("cargo:rerun-if-env-changed=NNG_SYS_SKIP_FIXES");
+    let skip = env::var("NNG_SYS_SKIP_FIXES").unwrap_or_default();
+    let skip: Vec<&str> = skip.split(',').map(str::trim).collect();
     let done = (|| -> io::Result<()> {
         if dst.exists() {
             fs::remove_dir_all(&dst)?;
         }
         copy_tree(src, &dst)?;
         for fix in FIXES.iter().chain(OPENSSL_ENGINE_FIXES) {
+            if skip.contains(&fix.name) {
+                println!(
+                    "cargo:warning=nng-sys: building WITHOUT the fix {} (NNG_SYS_SKIP_FIXES)",
+                    fix.name
+                );
+                continue;
+            }
             let path = dst.join(fix.file);
             let text = fs::read_to_string(&path)?;
             let n = text.matches(fix.from).count();
             if n != 1 {
                 panic!(
-                    "nng-sys: the fix to {} matches {n} times instead of once in {}; \
-                     is this nng 2.0.0? ({})",
+                    "nng-sys: the fix {} to {} matches {n} times instead of once in {}; \
+                     is this nng 2.0.0? (see nng-sys/patches/README.md)",
+                    fix.name,
                     fix.file,
                     src.display(),
-                    fix.why
                 );
             }
             fs::write(&path, text.replacen(fix.from, fix.to, 1))?;
+        }
+        // Fixes that add functions are announced to the crate, which
+        // declares them only when they were built.
+        for name in ADDS_FUNCTIONS {
+            let cfg = format!("nng_sys_fix_{}", name.replace('-', "_"));
+            println!("cargo::rustc-check-cfg=cfg({cfg})");
+            if !skip.contains(name) {
+                println!("cargo:rustc-cfg={cfg}");
+            }
         }
         Ok(())
     })();
