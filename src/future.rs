@@ -176,6 +176,8 @@ impl Target {
     }
 }
 
+impl crate::aio::private::Sealed for Target {}
+
 impl AsyncTarget for Target {
     unsafe fn start_send(&self, aio: *mut crate::ffi::nng_aio) {
         // SAFETY: the caller passes a live idle aio (Aio::start); the ids are
@@ -296,9 +298,11 @@ impl Drop for Op {
         let Some((aio, slot)) = self.aio.take() else {
             return;
         };
-        // With an operation in flight the aio is dropped: that cancels the
-        // operation and waits for its callback (see the module docs).
-        if aio.is_reusable() {
+        // Only an idle aio goes back: nothing in flight, its closure not
+        // running, so nothing can write this slot any more (a result can
+        // never reach another future). Otherwise the aio is dropped: that
+        // cancels the operation and waits for its callback (crate::aio).
+        if aio.is_idle() {
             // A result never polled (a message received for a future dropped
             // since) is freed here, as it would be with the aio.
             *lock(&slot) = Slot::default();
