@@ -70,6 +70,9 @@ thread_local! {
     /// How many crate trampolines are running on this thread (they nest when
     /// an operation completes inline).
     static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// How many of them are pipe-event callbacks, which nng 2.0 runs under
+    /// one process-wide mutex (see [`crate::pipe`]).
+    static PIPE_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks the current thread as running an nng callback until dropped.
@@ -91,6 +94,41 @@ impl Drop for Guard {
 /// Whether this thread is inside an nng callback of this crate.
 pub(crate) fn inside() -> bool {
     DEPTH.with(|d| d.get() > 0)
+}
+
+/// Marks the current thread as running a pipe-event callback (and so any
+/// callback: it holds a [`Guard`] too) until dropped.
+pub(crate) struct PipeGuard(#[allow(dead_code)] Guard);
+
+impl PipeGuard {
+    pub(crate) fn enter() -> PipeGuard {
+        PIPE_DEPTH.with(|d| d.set(d.get() + 1));
+        PipeGuard(Guard::enter())
+    }
+}
+
+impl Drop for PipeGuard {
+    fn drop(&mut self) {
+        PIPE_DEPTH.with(|d| d.set(d.get() - 1));
+    }
+}
+
+/// Whether this thread is inside a pipe-event callback, where nng holds its
+/// process-wide pipe-callback mutex: any call that waits for a connection,
+/// a peer or a message could wait for a pipe event, which needs that mutex.
+pub(crate) fn inside_pipe() -> bool {
+    PIPE_DEPTH.with(|d| d.get() > 0)
+}
+
+/// `Err(IncorrectState)` for a blocking call (no `NNG_FLAG_NONBLOCK` in
+/// `flags`) inside a pipe-event callback: it would wait for pipe events that
+/// nng cannot run until this callback returns, a deadlock of the process.
+pub(crate) fn may_block(flags: i32) -> crate::Result<()> {
+    if flags & crate::ffi::NNG_FLAG_NONBLOCK as i32 == 0 && inside_pipe() {
+        Err(crate::Error::IncorrectState)
+    } else {
+        Ok(())
+    }
 }
 
 /// Runs `work` (a close that may wait for nng's callbacks; it takes

@@ -94,6 +94,12 @@ impl Context {
     /// Sends with explicit flags (`nng_ctx_sendmsg`).
     #[doc(alias = "nng_ctx_sendmsg")]
     pub fn send_flags(&self, msg: Message, flags: Flags) -> std::result::Result<(), SendError> {
+        if let Err(error) = crate::callback::may_block(flags.bits()) {
+            return Err(SendError {
+                error,
+                message: msg,
+            });
+        }
         // SAFETY: nng_ctx_sendmsg takes the message exactly when it returns 0.
         unsafe { msg.send_with(|p| ffi::nng_ctx_sendmsg(self.raw, p, flags.bits())) }
     }
@@ -108,6 +114,7 @@ impl Context {
     /// Receives with explicit flags (`nng_ctx_recvmsg`).
     #[doc(alias = "nng_ctx_recvmsg")]
     pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
+        crate::callback::may_block(flags.bits())?;
         // SAFETY: nng_ctx_recvmsg stores a message it gives up whenever it
         // returns 0.
         unsafe { Message::recv_with(|p| ffi::nng_ctx_recvmsg(self.raw, p, flags.bits())) }
