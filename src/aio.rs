@@ -93,13 +93,12 @@
 //! closing a socket or context completes its operations with
 //! [`Error::Closed`], so they may be dropped with operations in flight.
 //!
-//! **Cancelling against closes.** nng 2.0 calls an operation's cancel
-//! function after releasing the aio's lock, with the socket or context as its
-//! argument, and a close on another thread can free that in between. Until
-//! that is fixed in nng's C, the crate's stops and cancels take the read side
-//! of the lock in [`crate::callback`]; inside a callback, a cancel that would
-//! have to wait for it runs on a helper thread while the aio is *pinned*
-//! (the teardown waits for the pin before `nng_aio_free`).
+//! **Cancelling against closes.** nng 2.0.0 calls an operation's cancel
+//! function after releasing the aio's lock, with the socket or context as
+//! its argument, and a close on another thread could free that in between.
+//! That is fixed in the C nng-sys builds (`cancel-close-race`), so stops and
+//! cancels are plain nng calls: no lock of the crate links them to closes of
+//! unrelated sockets.
 
 mod state;
 
@@ -401,53 +400,16 @@ impl Aio {
 
     /// Asks nng to cancel the operation in flight (`nng_aio_cancel`). The
     /// callback still runs, usually with [`Error::Canceled`], unless the
-    /// operation completed first. Does not wait for the callback. Inside a
-    /// callback, while a socket or context is being closed on another
-    /// thread, the cancel is made on a helper thread right after that close.
+    /// operation completed first. Does not wait for the callback, so it may
+    /// be called anywhere, inside callbacks too.
     #[doc(alias = "nng_aio_cancel")]
     pub fn cancel(&self) {
-        let inner = self.inner();
-        let raw = inner.raw;
-        if !in_callback() {
-            let _no_close = crate::callback::cancel_guard();
-            // SAFETY: raw is live while self is; nng_aio_cancel does not wait
-            // for the callback. No close of the crate runs meanwhile.
-            unsafe { ffi::nng_aio_cancel(raw) };
-            return;
-        }
-        if let Some(_no_close) = crate::callback::try_cancel_guard() {
-            // SAFETY: as above.
-            unsafe { ffi::nng_aio_cancel(raw) };
-            return;
-        }
-        /// The pinned Inner, moved to the helper thread.
-        struct Pinned(NonNull<Inner>);
-        // SAFETY: the pin keeps the Inner (and its nng_aio) live until
-        // `unpin`: the teardown waits for it. nng_aio_cancel may be called
-        // from any thread.
-        unsafe impl Send for Pinned {}
-        impl Pinned {
-            fn inner(&self) -> &Inner {
-                // SAFETY: pinned, see the Send impl.
-                unsafe { self.0.as_ref() }
-            }
-        }
-        inner.state.pin();
-        let pinned = Pinned(self.inner);
-        let spawned = crate::callback::on_helper_thread(move || {
-            let i = pinned.inner();
-            {
-                let _no_close = crate::callback::cancel_guard();
-                // SAFETY: live while pinned; no close of the crate runs.
-                unsafe { ffi::nng_aio_cancel(i.raw) };
-            }
-            i.state.unpin();
-        });
-        if let Err(e) = spawned {
-            // The closure (and its pin) was dropped unrun.
-            inner.state.unpin();
-            ::log::warn!(target: "nng", "could not start a thread to cancel an nng aio: {e}; not cancelled");
-        }
+        // SAFETY: raw is live while self is; nng_aio_cancel does not wait
+        // for the callback. A close of the operation's socket or context on
+        // another thread may run meanwhile: nng-sys's `cancel-close-race`
+        // fix keeps what the cancel function is handed alive until it
+        // returns.
+        unsafe { ffi::nng_aio_cancel(self.inner().raw) };
     }
 
     /// Whether an operation is in flight or its callback is running.
@@ -489,7 +451,7 @@ impl Aio {
     }
 
     /// Whether the aio is as new: nothing in flight, no callback running, not
-    /// stopping, no stored panic, no deferred cancel. Then nothing can run
+    /// stopping, no stored panic. Then nothing can run
     /// its closure any more until the next start (a pool may take it back).
     pub(crate) fn is_idle(&self) -> bool {
         self.inner().state.is_idle()
@@ -602,8 +564,7 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
 }
 
 /// The teardown of an owner's drop, outside any callback: stop, reclaim what
-/// got no callback, wait for deferred cancels, free the `nng_aio`, then the
-/// `Inner` with its closure.
+/// got no callback, free the `nng_aio`, then the `Inner` with its closure.
 ///
 /// # Safety
 /// `inner` must be live, stopped, and owned by the caller (no `Aio` left);
@@ -611,28 +572,14 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
 unsafe fn teardown(inner: NonNull<Inner>) {
     // SAFETY: guaranteed by the caller until the Box is dropped below.
     let i = unsafe { inner.as_ref() };
-    {
-        let _no_close = crate::callback::cancel_guard();
-        // SAFETY: live; not in a callback, so waiting is allowed. Afterwards
-        // no callback runs and none will come.
-        unsafe { ffi::nng_aio_stop(i.raw) };
-    }
+    // SAFETY: live; not in a callback, so waiting is allowed. Afterwards no
+    // callback runs and none will come.
+    unsafe { ffi::nng_aio_stop(i.raw) };
     if let Some(op) = i.state.reclaim() {
         // nng completed it after the stop without calling back (issue
         // #2208), or never got to: the message it holds is ours again.
         // SAFETY: stopped, no callback can touch it.
         drop(unsafe { collect(i.raw, op) });
-    }
-    // A cancel deferred from a callback still uses the nng_aio; it waits for
-    // the close holding the crate's close lock at most.
-    let mut spins = 0u32;
-    while i.state.pinned() {
-        if spins < 64 {
-            std::thread::yield_now();
-            spins += 1;
-        } else {
-            std::thread::sleep(Duration::from_millis(1));
-        }
     }
     // SAFETY: stopped and idle, not in a callback: free waits for nothing of
     // ours, and afterwards nng can no longer call the trampoline. Then the
@@ -658,8 +605,8 @@ impl Drop for Aio {
         }
         match self.inner().state.stop(true) {
             Stop::Idle => {
-                // SAFETY: nothing in flight, no trampoline running, no pin,
-                // and no start can come (STOPPED): nng will not call back, so
+                // SAFETY: nothing in flight, no trampoline running, and no
+                // start can come (STOPPED): nng will not call back, so
                 // the Inner is ours alone; nng_aio_reap frees the nng_aio
                 // later without touching it.
                 unsafe {

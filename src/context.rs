@@ -155,15 +155,16 @@ impl Context {
         })
     }
 
-    /// Closes the context, reporting nng's result (`nng_ctx_close`). Inside
-    /// an nng callback, while another thread is closing a socket, context,
-    /// dialer or listener, the close runs on a helper thread right after
-    /// that one and `Ok` is returned.
+    /// Closes the context, reporting nng's result (`nng_ctx_close`). It does
+    /// not wait for the context's callbacks, so it is done at once anywhere,
+    /// inside callbacks too.
     #[doc(alias = "nng_ctx_close")]
     pub fn close(self) -> Result<()> {
         let raw = self.raw;
         std::mem::forget(self);
-        crate::callback::close_id_nonblocking(raw, ffi::nng_ctx_close)
+        // SAFETY: the nng close functions accept any id; a stale one only
+        // reports an error.
+        cvt(unsafe { ffi::nng_ctx_close(raw) })
     }
 }
 
@@ -171,9 +172,10 @@ impl Drop for Context {
     fn drop(&mut self) {
         // An id the socket already closed only reports an error. nng aborts
         // the context's operations with NNG_ECLOSED and does not wait for
-        // their callbacks, but it frees the context, so the close is ordered
-        // against aio cancellations (see crate::callback::CLOSE_LOCK).
-        let _ = crate::callback::close_id_nonblocking(self.raw, ffi::nng_ctx_close);
+        // their callbacks; before it frees the context it waits for cancel
+        // calls under way (nng-sys fix `cancel-close-race`).
+        // SAFETY: as in close.
+        let _ = unsafe { ffi::nng_ctx_close(self.raw) };
     }
 }
 

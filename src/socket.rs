@@ -640,10 +640,8 @@ fn close_socket(
     let close = move || {
         // SAFETY: closing an id is always safe; the caller's `closed` flag
         // makes this the only close of it.
-        let rv = crate::callback::locked(|| unsafe { ffi::nng_socket_close(raw) });
-        // nng calls no pipe-notify closure of this socket any more. Dropped
-        // after the close lock is released: captured handles may close in
-        // turn.
+        let rv = unsafe { ffi::nng_socket_close(raw) };
+        // nng calls no pipe-notify closure of this socket any more.
         drop(keep);
         rv
     };

@@ -201,7 +201,10 @@ fn s4_wait_never_delivers_a_send_nng_still_holds() {
         };
         // Far longer than the old fallback's ~30 ms: nothing completes.
         std::thread::sleep(Duration::from_millis(200));
-        assert!(!waiter.is_finished(), "wait returned with the send in flight");
+        assert!(
+            !waiter.is_finished(),
+            "wait returned with the send in flight"
+        );
         assert!(res.try_recv().is_err());
         let pull = Socket::new(Protocol::Pull0).unwrap();
         pull.listen(&url).unwrap();
@@ -438,7 +441,9 @@ fn s9_aio_dropped_inside_its_own_callback_is_freed_after_it() {
             aio.recv(&*pull).unwrap();
             *slot.lock().unwrap() = Some(aio);
             push.send(b"go").unwrap();
-            freed.recv_timeout(WATCHDOG).expect("freed after the callback");
+            freed
+                .recv_timeout(WATCHDOG)
+                .expect("freed after the callback");
         }
     });
 }

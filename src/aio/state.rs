@@ -19,7 +19,6 @@
 //! | `STOPPED` | [`State::stop`] | never | no operation starts any more |
 //! | `DROPPED` | [`State::stop`] inside a callback | never | the owner is gone: outcomes are freed, not delivered |
 //! | `PANICKED` | [`State::set_panicked`] | [`State::take_panicked`] | a caught panic waits in the `Aio`'s slot |
-//! | pins (count) | [`State::pin`] | [`State::unpin`] | cancels deferred to a helper thread that still use the `nng_aio` |
 
 #[cfg(loom)]
 use ::loom::sync::atomic::{AtomicU32, Ordering};
@@ -34,9 +33,6 @@ const DROPPED: u32 = 1 << 4;
 const PANICKED: u32 = 1 << 5;
 const OP_SHIFT: u32 = 8;
 const OP_MASK: u32 = 0b111 << OP_SHIFT;
-/// One deferred cancel in progress (a count in the high bits).
-const PIN: u32 = 1 << 16;
-const PINS: u32 = !(PIN - 1);
 
 /// The kind of operation in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,7 +184,7 @@ impl State {
     pub(crate) fn stop(&self, dropped: bool) -> Stop {
         let bits = if dropped { STOPPED | DROPPED } else { STOPPED };
         let prev = self.0.fetch_or(bits, Ordering::AcqRel);
-        if prev & (BUSY | RUNNING | PINS) == 0 {
+        if prev & (BUSY | RUNNING) == 0 {
             Stop::Idle
         } else {
             Stop::Active
@@ -217,24 +213,6 @@ impl State {
     /// Model: `pool_return_only_when_idle`.
     pub(crate) fn is_idle(&self) -> bool {
         self.0.load(Ordering::Acquire) == 0
-    }
-
-    /// Pin: a cancel handed to a helper thread will still call into the
-    /// `nng_aio`; nothing frees it (nor reuses it) until [`unpin`](Self::unpin).
-    /// Model: `deferred_cancel_pins`.
-    pub(crate) fn pin(&self) {
-        self.0.fetch_add(PIN, Ordering::AcqRel);
-    }
-
-    /// Unpin: the deferred cancel is done with the `nng_aio`.
-    /// Model: `deferred_cancel_pins`.
-    pub(crate) fn unpin(&self) {
-        self.0.fetch_sub(PIN, Ordering::AcqRel);
-    }
-
-    /// Whether a deferred cancel still uses the `nng_aio`.
-    pub(crate) fn pinned(&self) -> bool {
-        self.0.load(Ordering::Acquire) & PINS != 0
     }
 
     /// A caught panic was stored (by the runner).
@@ -409,9 +387,6 @@ mod loom_model {
                     }
                 };
                 self.end(&out);
-            }
-            while self.state.pinned() {
-                thread::yield_now();
             }
             // nng_aio_free: waits for the task, as nng_aio_stop did.
             self.nng_wait();
@@ -865,32 +840,6 @@ mod loom_model {
             m.quit();
             tq.join().unwrap();
             m.drop_outside();
-        });
-    }
-
-    /// A cancel deferred to a helper thread (pinned) still runs against a
-    /// live aio: the teardown waits for the pin; the pool refuses a pinned
-    /// aio.
-    #[test]
-    fn deferred_cancel_pins() {
-        model(|| {
-            let m = Model::new(counting);
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
-            assert!(m.start(Op::Recv, Some(1)));
-            m.state.pin();
-            assert!(!m.state.is_idle());
-            let c = m.clone();
-            let helper = thread::spawn(move || {
-                assert!(!c.freed.load(Ordering::SeqCst));
-                c.nng_cancel();
-                c.state.unpin();
-            });
-            m.drop_outside();
-            helper.join().unwrap();
-            assert_eq!(m.ended.load(Ordering::SeqCst), 1);
-            m.quit();
-            tq.join().unwrap();
         });
     }
 }
