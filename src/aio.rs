@@ -457,6 +457,13 @@ impl Aio {
         self.inner().state.is_idle()
     }
 
+    /// Whether nothing is in flight and the aio is not stopping and has no
+    /// stored panic; its closure may still be returning from the last
+    /// completion (an operation started now is delivered after it returns).
+    pub(crate) fn is_reusable(&self) -> bool {
+        self.inner().state.is_reusable()
+    }
+
     /// Takes the payload of a panic raised by the callback, if one was caught
     /// and not yet resumed by [`wait`](Self::wait).
     pub fn take_panic(&self) -> Option<Box<dyn Any + Send + 'static>> {

@@ -249,6 +249,9 @@ fn register(slot: &Shared, cx: &TaskContext<'_>) -> Option<AioResult> {
 struct Op {
     aio: Option<(Aio, Shared)>,
     timeout: Option<Duration>,
+    /// An operation may have been started whose result [`Op::poll`] has not
+    /// returned yet (its closure may still store it).
+    awaiting: bool,
 }
 
 /// Idle waking aios (with their slots) kept for reuse by later futures, at
@@ -265,11 +268,14 @@ impl Op {
         Op {
             aio: None,
             timeout: None,
+            awaiting: false,
         }
     }
 
-    /// The aio, from the pool or created on first use.
+    /// The aio, from the pool or created on first use, for an operation the
+    /// caller starts on it now.
     fn aio(&mut self) -> Result<&Aio> {
+        self.awaiting = true;
         if self.aio.is_none() {
             let pooled = pool().pop();
             let (aio, slot) = match pooled {
@@ -287,9 +293,15 @@ impl Op {
 
     /// The outcome of the operation started on the aio, if it finished;
     /// otherwise the task's waker is stored to be woken when it does.
-    fn poll(&self, cx: &TaskContext<'_>) -> Option<AioResult> {
+    fn poll(&mut self, cx: &TaskContext<'_>) -> Option<AioResult> {
         let (_, slot) = self.aio.as_ref()?;
-        register(slot, cx)
+        let r = register(slot, cx);
+        if r.is_some() {
+            // The closure stored it: it stores nothing more until the next
+            // start (one completion per operation).
+            self.awaiting = false;
+        }
+        r
     }
 }
 
@@ -298,11 +310,14 @@ impl Drop for Op {
         let Some((aio, slot)) = self.aio.take() else {
             return;
         };
-        // Only an idle aio goes back: nothing in flight, its closure not
-        // running, so nothing can write this slot any more (a result can
-        // never reach another future). Otherwise the aio is dropped: that
-        // cancels the operation and waits for its callback (crate::aio).
-        if aio.is_idle() {
+        // An aio goes back only when nothing can write this slot any more,
+        // so a result can never reach another future: idle (nothing in
+        // flight, closure not running), or nothing in flight and the last
+        // result already taken from the slot (its closure may still be
+        // returning, but it stored that result before). Otherwise the aio is
+        // dropped: that cancels the operation and waits for its callback
+        // (crate::aio).
+        if aio.is_idle() || (!self.awaiting && aio.is_reusable()) {
             // A result never polled (a message received for a future dropped
             // since) is freed here, as it would be with the aio.
             *lock(&slot) = Slot::default();

@@ -215,6 +215,16 @@ impl State {
         self.0.load(Ordering::Acquire) == 0
     }
 
+    /// Whether no operation is in flight, the aio is not stopping and no
+    /// panic is stored; the closure may still be returning from the last
+    /// completion. The future layer pools such an aio only once it has taken
+    /// that completion's result: the closure stores nothing more until the
+    /// next start, and a completion of that start is delivered after it.
+    /// Model: `pool_reuse_while_closure_returns`.
+    pub(crate) fn is_reusable(&self) -> bool {
+        self.0.load(Ordering::Acquire) & (BUSY | STOPPED | DROPPED | PANICKED) == 0
+    }
+
     /// A caught panic was stored (by the runner).
     pub(crate) fn set_panicked(&self) {
         self.0.fetch_or(PANICKED, Ordering::AcqRel);
@@ -277,8 +287,10 @@ mod loom_model {
         nng: Mutex<Nng>,
         cv: Condvar,
         closure: UnsafeCell<Closure>,
-        /// A result slot, as the future layer keeps one.
+        /// A result slot, as the future layer keeps one, unguarded (loom
+        /// checks that accesses never overlap) and guarded (as it is).
         slot: UnsafeCell<Option<Out>>,
+        mslot: Mutex<Option<Out>>,
         /// The Inner was freed: nng must never call back after this.
         freed: AtomicBool,
         /// Messages that reached an end: consumed by nng, handed to the
@@ -300,6 +312,7 @@ mod loom_model {
                 cv: Condvar::new(),
                 closure: UnsafeCell::new(Box::new(closure)),
                 slot: UnsafeCell::new(None),
+                mslot: Mutex::new(None),
                 freed: AtomicBool::new(false),
                 ended: AtomicUsize::new(0),
                 calls: AtomicUsize::new(0),
@@ -836,6 +849,57 @@ mod loom_model {
             // SAFETY (model): idle again.
             let taken = m.slot.with_mut(|s| unsafe { (*s).take() });
             m.end(&taken.expect("the second result"));
+            assert_eq!(m.ended.load(Ordering::SeqCst), 2);
+            m.quit();
+            tq.join().unwrap();
+            m.drop_outside();
+        });
+    }
+
+    /// The future layer's other pool return: the owner took the result from
+    /// its (mutex-guarded) slot while the closure may still be returning,
+    /// sees `is_reusable`, clears the slot and starts the next operation for
+    /// the next future. The next future sees only its own result.
+    #[test]
+    fn pool_reuse_while_closure_returns() {
+        model(|| {
+            let m = Model::new(|m, out| {
+                *m.mslot.lock().unwrap() = Some(out);
+            });
+            let q = m.clone();
+            let tq = thread::spawn(move || q.taskq());
+            assert!(m.start(Op::Recv, Some(1)));
+            let p = m.clone();
+            let provider = thread::spawn(move || {
+                p.finish(false, false);
+            });
+            // Future 1 polls until its result is there, takes it, is dropped.
+            let first = loop {
+                if let Some(out) = m.mslot.lock().unwrap().take() {
+                    break out;
+                }
+                thread::yield_now();
+            };
+            assert_eq!(first.msg, Some(1));
+            m.end(&first);
+            assert!(m.state.is_reusable());
+            *m.mslot.lock().unwrap() = None; // the pool clears the slot
+                                             // Future 2 on the pooled aio.
+            assert!(m.start(Op::Recv, Some(2)));
+            provider.join().unwrap();
+            // Completed inline here, possibly while the first runner is
+            // still returning: then handed to it.
+            m.finish(false, true);
+            let second = loop {
+                if let Some(out) = m.mslot.lock().unwrap().take() {
+                    break out;
+                }
+                thread::yield_now();
+            };
+            assert_eq!(second.msg, Some(2));
+            m.end(&second);
+            m.wait();
+            assert!(m.mslot.lock().unwrap().is_none(), "a stale store");
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
             m.quit();
             tq.join().unwrap();
