@@ -43,11 +43,24 @@
 //! use the [`SendError`] of the [`Error::TimedOut`] result, or set a timeout
 //! with [`SendFuture::timeout`].
 //!
+//! **Cancel safety.** A [`RecvFuture`] dropped before it returned loses at
+//! most one message: one that nng had already taken off the socket for it
+//! (the operation completed, or completes while the drop cancels it) and
+//! that no poll has returned yet; it is freed with the future. In a loop
+//! that races receives against other events (`select!`), use a
+//! [`RecvStream`] instead: it keeps its one operation across the dropped
+//! `next()` futures and yields a message that completed meanwhile on its
+//! next poll, so nothing is lost. A [`SendFuture`] dropped before completion
+//! either sent its message or frees it unsent, never both, never later.
+//!
 //! **Reuse.** An `Aio` a future had to start goes back to a small
 //! process-wide pool (at most 64) when the future is dropped with nothing in
-//! flight, and the next future that must wait takes it from there: a loop of
-//! one-shot futures allocates nothing per message once warm, and its drops
-//! never wait for nng's task thread.
+//! flight and nothing left that could write its result slot: either the aio
+//! is idle, or the future already took the result of its last operation
+//! (one completion per operation, so the closure stores nothing more). A
+//! result therefore never reaches another future. The next future that must
+//! wait takes it from there: a loop of one-shot futures allocates nothing per
+//! message once warm, and its drops never wait for nng's task thread.
 //!
 //! The futures are `'static`: they keep the id of the socket or context, not
 //! a borrow. If it is closed meanwhile, they complete with [`Error::Closed`].
@@ -398,6 +411,10 @@ impl Future for SendFuture {
 }
 
 /// Receives one message (see [`Socket::recv_async`]).
+///
+/// Dropping it before it returned frees a message nng may already have
+/// taken off the socket for it (see [cancel safety](crate::future)); in
+/// `select!` loops use [`Socket::recv_stream`], which loses nothing.
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture {
     target: Target,
@@ -460,6 +477,10 @@ impl Future for RecvFuture {
 /// A [`Stream`] of received messages (see [`Socket::recv_stream`]). It yields
 /// `Ok(message)` and errors other than [`Error::Closed`], and ends when the
 /// socket or context is closed.
+///
+/// Cancel-safe: dropping a `next()` future (a `select!` branch that lost)
+/// loses nothing; a message that completed meanwhile is kept and yielded by
+/// the next poll. Only dropping the stream itself frees such a message.
 #[must_use = "streams do nothing unless polled"]
 pub struct RecvStream {
     target: Target,

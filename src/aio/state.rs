@@ -20,9 +20,10 @@
 //! | `DROPPED` | [`State::stop`] inside a callback | never | the owner is gone: outcomes are freed, not delivered |
 //! | `PANICKED` | [`State::set_panicked`] | [`State::take_panicked`] | a caught panic waits in the `Aio`'s slot |
 
-#[cfg(loom)]
+// loom is a dev-dependency: its atomics replace std's in the model tests only.
+#[cfg(all(test, loom))]
 use ::loom::sync::atomic::{AtomicU32, Ordering};
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const BUSY: u32 = 1;
@@ -299,9 +300,10 @@ mod loom_model {
         calls: AtomicUsize,
     }
 
-    // SAFETY (model): as for Aio: the closure is reached only by the holder
+    // SAFETY: (model) as for Aio: the closure is reached only by the holder
     // of RUNNING, which loom's UnsafeCell checks.
     unsafe impl Sync for Model {}
+    // SAFETY: (model) as for Sync.
     unsafe impl Send for Model {}
 
     impl Model {
@@ -366,7 +368,7 @@ mod loom_model {
                 };
                 if self.state.collected() {
                     self.calls.fetch_add(1, Ordering::SeqCst);
-                    // SAFETY (model): RUNNING; loom checks exclusivity.
+                    // SAFETY: (model) RUNNING; loom checks exclusivity.
                     self.closure.with_mut(|c| unsafe { (*c)(self, out) });
                 } else {
                     self.end(&out);
@@ -439,10 +441,8 @@ mod loom_model {
                 return false;
             }
             n.started = false;
-            if consume {
-                if n.msg.take().is_some() {
-                    self.ended.fetch_add(1, Ordering::SeqCst);
-                }
+            if consume && n.msg.take().is_some() {
+                self.ended.fetch_add(1, Ordering::SeqCst);
             }
             n.ok = !n.stop;
             if inline {
@@ -824,7 +824,7 @@ mod loom_model {
     fn pool_return_only_when_idle() {
         model(|| {
             let m = Model::new(|m, out| {
-                // SAFETY (model): loom checks it against the owner's access.
+                // SAFETY: (model) loom checks it against the owner's access.
                 m.slot.with_mut(|s| unsafe { *s = Some(out) });
             });
             let q = m.clone();
@@ -838,7 +838,7 @@ mod loom_model {
             while !m.state.is_idle() {
                 thread::yield_now();
             }
-            // SAFETY (model): idle, so no closure writes the slot.
+            // SAFETY: (model) idle, so no closure writes the slot.
             let taken = m.slot.with_mut(|s| unsafe { (*s).take() });
             m.end(&taken.expect("the result is in the slot"));
             // Reused by the next future: a new start, completed by nng.
@@ -846,7 +846,7 @@ mod loom_model {
             provider.join().unwrap();
             m.finish(false, false);
             m.wait();
-            // SAFETY (model): idle again.
+            // SAFETY: (model) idle again.
             let taken = m.slot.with_mut(|s| unsafe { (*s).take() });
             m.end(&taken.expect("the second result"));
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
