@@ -54,7 +54,7 @@ pub struct Context {
     raw: ffi::nng_ctx,
     /// Inherited from the socket: which async operations may first be tried
     /// without blocking.
-    pub(crate) fast: crate::future::FastPath,
+    pub(crate) fast: crate::protocol::FastPath,
 }
 
 // Context is Send + Sync without an unsafe impl: nng_ctx is a plain u32 id and

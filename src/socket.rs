@@ -57,7 +57,7 @@ pub struct Socket {
     /// (see [`crate::pipe`]).
     pub(crate) notify: std::sync::Arc<crate::pipe::NotifyState>,
     /// Which async operations may first be tried without blocking.
-    pub(crate) fast: crate::future::FastPath,
+    pub(crate) fast: crate::protocol::FastPath,
 }
 
 // Socket is Send + Sync without an unsafe impl: nng_socket is a plain u32 id,
@@ -90,7 +90,7 @@ impl Socket {
     #[doc(alias = "nng_rep0_open", alias = "nng_surveyor0_open")]
     #[doc(alias = "nng_respondent0_open")]
     pub fn new(p: Protocol) -> Result<Socket> {
-        Socket::open(p.openers().0, crate::future::FastPath::of(p))
+        Socket::open(p.openers().0, crate::protocol::FastPath::of(p))
     }
 
     /// Opens a socket of protocol `p` in raw mode (`nng_<proto>_open_raw`), as
@@ -110,12 +110,12 @@ impl Socket {
     #[doc(alias = "nng_respondent0_open_raw")]
     pub fn new_raw(p: Protocol) -> Result<Socket> {
         let opener = p.openers().1.ok_or(Error::NotSupported)?;
-        Socket::open(opener, crate::future::FastPath::NONE)
+        Socket::open(opener, crate::protocol::FastPath::NONE)
     }
 
     fn open(
         opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32,
-        fast: crate::future::FastPath,
+        fast: crate::protocol::FastPath,
     ) -> Result<Socket> {
         crate::init::ensure()?;
         let mut raw = ffi::nng_socket::default();
