@@ -54,7 +54,7 @@ pub struct Context {
     raw: ffi::nng_ctx,
     /// Inherited from the socket: which async operations may first be tried
     /// without blocking.
-    pub(crate) fast: crate::future::FastPath,
+    pub(crate) fast: crate::protocol::FastPath,
 }
 
 // Context is Send + Sync without an unsafe impl: nng_ctx is a plain u32 id and
@@ -94,6 +94,12 @@ impl Context {
     /// Sends with explicit flags (`nng_ctx_sendmsg`).
     #[doc(alias = "nng_ctx_sendmsg")]
     pub fn send_flags(&self, msg: Message, flags: Flags) -> std::result::Result<(), SendError> {
+        if let Err(error) = crate::callback::may_block(flags.bits()) {
+            return Err(SendError {
+                error,
+                message: msg,
+            });
+        }
         // SAFETY: nng_ctx_sendmsg takes the message exactly when it returns 0.
         unsafe { msg.send_with(|p| ffi::nng_ctx_sendmsg(self.raw, p, flags.bits())) }
     }
@@ -108,6 +114,7 @@ impl Context {
     /// Receives with explicit flags (`nng_ctx_recvmsg`).
     #[doc(alias = "nng_ctx_recvmsg")]
     pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
+        crate::callback::may_block(flags.bits())?;
         // SAFETY: nng_ctx_recvmsg stores a message it gives up whenever it
         // returns 0.
         unsafe { Message::recv_with(|p| ffi::nng_ctx_recvmsg(self.raw, p, flags.bits())) }
@@ -148,15 +155,16 @@ impl Context {
         })
     }
 
-    /// Closes the context, reporting nng's result (`nng_ctx_close`). Inside
-    /// an nng callback, while another thread is closing a socket, context,
-    /// dialer or listener, the close runs on a helper thread right after
-    /// that one and `Ok` is returned.
+    /// Closes the context, reporting nng's result (`nng_ctx_close`). It does
+    /// not wait for the context's callbacks, so it is done at once anywhere,
+    /// inside callbacks too.
     #[doc(alias = "nng_ctx_close")]
     pub fn close(self) -> Result<()> {
         let raw = self.raw;
         std::mem::forget(self);
-        crate::callback::close_id_nonblocking(raw, ffi::nng_ctx_close)
+        // SAFETY: the nng close functions accept any id; a stale one only
+        // reports an error.
+        cvt(unsafe { ffi::nng_ctx_close(raw) })
     }
 }
 
@@ -164,9 +172,10 @@ impl Drop for Context {
     fn drop(&mut self) {
         // An id the socket already closed only reports an error. nng aborts
         // the context's operations with NNG_ECLOSED and does not wait for
-        // their callbacks, but it frees the context, so the close is ordered
-        // against aio cancellations (see crate::callback::CLOSE_LOCK).
-        let _ = crate::callback::close_id_nonblocking(self.raw, ffi::nng_ctx_close);
+        // their callbacks; before it frees the context it waits for cancel
+        // calls under way (nng-sys fix `cancel-close-race`).
+        // SAFETY: as in close.
+        let _ = unsafe { ffi::nng_ctx_close(self.raw) };
     }
 }
 

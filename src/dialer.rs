@@ -95,6 +95,9 @@ impl Dialer {
     /// ```
     #[doc(alias = "nng_dialer_start")]
     pub fn start(&self) -> Result<()> {
+        // Waits for the connection, whose pipe events need nng's
+        // process-wide pipe-callback mutex (see crate::pipe).
+        crate::callback::may_block(0)?;
         // SAFETY: the dialer is a plain id; nng validates it.
         cvt(unsafe { ffi::nng_dialer_start(self.raw, 0) })
     }

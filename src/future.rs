@@ -43,11 +43,24 @@
 //! use the [`SendError`] of the [`Error::TimedOut`] result, or set a timeout
 //! with [`SendFuture::timeout`].
 //!
+//! **Cancel safety.** A [`RecvFuture`] dropped before it returned loses at
+//! most one message: one that nng had already taken off the socket for it
+//! (the operation completed, or completes while the drop cancels it) and
+//! that no poll has returned yet; it is freed with the future. In a loop
+//! that races receives against other events (`select!`), use a
+//! [`RecvStream`] instead: it keeps its one operation across the dropped
+//! `next()` futures and yields a message that completed meanwhile on its
+//! next poll, so nothing is lost. A [`SendFuture`] dropped before completion
+//! either sent its message or frees it unsent, never both, never later.
+//!
 //! **Reuse.** An `Aio` a future had to start goes back to a small
 //! process-wide pool (at most 64) when the future is dropped with nothing in
-//! flight, and the next future that must wait takes it from there: a loop of
-//! one-shot futures allocates nothing per message once warm, and its drops
-//! never wait for nng's task thread.
+//! flight and nothing left that could write its result slot: either the aio
+//! is idle, or the future already took the result of its last operation
+//! (one completion per operation, so the closure stores nothing more). A
+//! result therefore never reaches another future. The next future that must
+//! wait takes it from there: a loop of one-shot futures allocates nothing per
+//! message once warm, and its drops never wait for nng's task thread.
 //!
 //! The futures are `'static`: they keep the id of the socket or context, not
 //! a borrow. If it is closed meanwhile, they complete with [`Error::Closed`].
@@ -58,6 +71,7 @@
 use crate::aio::{Aio, AioResult, AsyncTarget};
 use crate::error::{Error, Result};
 use crate::message::{Message, SendError};
+use crate::protocol::FastPath;
 use crate::{Context, Socket};
 use futures_core::Stream;
 use futures_sink::Sink;
@@ -79,46 +93,6 @@ pub(crate) struct Target {
 enum Id {
     Socket(crate::ffi::nng_socket),
     Context(crate::ffi::nng_ctx),
-}
-
-/// Which operations a future may first try with `NNG_FLAG_NONBLOCK` before
-/// starting an [`Aio`]: only those whose failed attempt leaves the protocol
-/// as it was, checked against the vendored nng 2.0 protocol sources
-/// (`src/sp/protocol`):
-///
-/// * a `rep0` send consumes the request's backtrace before it finds the pipe
-///   busy, so the reply could no longer be sent; a `respondent0` send clears
-///   the socket's writability first; both wait in the `Aio`;
-/// * a `surveyor0` receive with a zero timeout is given the survey's deadline
-///   instead, so the "non-blocking" attempt would block until the survey
-///   ends; it waits in the `Aio`;
-/// * raw sockets are not tried (their paths were not audited).
-///
-/// `pair1` counts a message in its transmit statistics at every attempt, as
-/// for any non-blocking send in nng, so a send that had to wait is counted
-/// twice there.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct FastPath {
-    send: bool,
-    recv: bool,
-}
-
-impl FastPath {
-    pub(crate) const NONE: FastPath = FastPath {
-        send: false,
-        recv: false,
-    };
-
-    /// The fast path of a cooked socket of protocol `p`.
-    pub(crate) fn of(p: crate::Protocol) -> FastPath {
-        use crate::Protocol::*;
-        let (send, recv) = match p {
-            Rep0 | Respondent0 => (false, true),
-            Surveyor0 => (true, false),
-            Bus0 | Pair0 | Pair1 | Pair1Poly | Pub0 | Sub0 | Push0 | Pull0 | Req0 => (true, true),
-        };
-        FastPath { send, recv }
-    }
 }
 
 impl Target {
@@ -175,6 +149,8 @@ impl Target {
         }
     }
 }
+
+impl crate::aio::private::Sealed for Target {}
 
 impl AsyncTarget for Target {
     unsafe fn start_send(&self, aio: *mut crate::ffi::nng_aio) {
@@ -247,6 +223,9 @@ fn register(slot: &Shared, cx: &TaskContext<'_>) -> Option<AioResult> {
 struct Op {
     aio: Option<(Aio, Shared)>,
     timeout: Option<Duration>,
+    /// An operation may have been started whose result [`Op::poll`] has not
+    /// returned yet (its closure may still store it).
+    awaiting: bool,
 }
 
 /// Idle waking aios (with their slots) kept for reuse by later futures, at
@@ -263,11 +242,14 @@ impl Op {
         Op {
             aio: None,
             timeout: None,
+            awaiting: false,
         }
     }
 
-    /// The aio, from the pool or created on first use.
+    /// The aio, from the pool or created on first use, for an operation the
+    /// caller starts on it now.
     fn aio(&mut self) -> Result<&Aio> {
+        self.awaiting = true;
         if self.aio.is_none() {
             let pooled = pool().pop();
             let (aio, slot) = match pooled {
@@ -285,9 +267,15 @@ impl Op {
 
     /// The outcome of the operation started on the aio, if it finished;
     /// otherwise the task's waker is stored to be woken when it does.
-    fn poll(&self, cx: &TaskContext<'_>) -> Option<AioResult> {
+    fn poll(&mut self, cx: &TaskContext<'_>) -> Option<AioResult> {
         let (_, slot) = self.aio.as_ref()?;
-        register(slot, cx)
+        let r = register(slot, cx);
+        if r.is_some() {
+            // The closure stored it: it stores nothing more until the next
+            // start (one completion per operation).
+            self.awaiting = false;
+        }
+        r
     }
 }
 
@@ -296,9 +284,14 @@ impl Drop for Op {
         let Some((aio, slot)) = self.aio.take() else {
             return;
         };
-        // With an operation in flight the aio is dropped: that cancels the
-        // operation and waits for its callback (see the module docs).
-        if aio.is_reusable() {
+        // An aio goes back only when nothing can write this slot any more,
+        // so a result can never reach another future: idle (nothing in
+        // flight, closure not running), or nothing in flight and the last
+        // result already taken from the slot (its closure may still be
+        // returning, but it stored that result before). Otherwise the aio is
+        // dropped: that cancels the operation and waits for its callback
+        // (crate::aio).
+        if aio.is_idle() || (!self.awaiting && aio.is_reusable()) {
             // A result never polled (a message received for a future dropped
             // since) is freed here, as it would be with the aio.
             *lock(&slot) = Slot::default();
@@ -379,6 +372,10 @@ impl Future for SendFuture {
 }
 
 /// Receives one message (see [`Socket::recv_async`]).
+///
+/// Dropping it before it returned frees a message nng may already have
+/// taken off the socket for it (see [cancel safety](crate::future)); in
+/// `select!` loops use [`Socket::recv_stream`], which loses nothing.
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture {
     target: Target,
@@ -441,6 +438,10 @@ impl Future for RecvFuture {
 /// A [`Stream`] of received messages (see [`Socket::recv_stream`]). It yields
 /// `Ok(message)` and errors other than [`Error::Closed`], and ends when the
 /// socket or context is closed.
+///
+/// Cancel-safe: dropping a `next()` future (a `select!` branch that lost)
+/// loses nothing; a message that completed meanwhile is kept and yielded by
+/// the next poll. Only dropping the stream itself frees such a message.
 #[must_use = "streams do nothing unless polled"]
 pub struct RecvStream {
     target: Target,

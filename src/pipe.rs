@@ -5,10 +5,8 @@
 //!
 //! [`Socket::pipe_notify`] registers a closure run when a pipe is about to be
 //! added ([`PipeEvent::AddPre`]), has been added ([`PipeEvent::AddPost`]) or
-//! has been removed ([`PipeEvent::RemPost`]). nng runs these callbacks with the
-//! socket's lock held, so the closure gets only a [`Pipe`], whose powers are
-//! reading the pipe (id, options, endpoint ids) and [`Pipe::close`]. Closing
-//! the pipe in `AddPre` rejects the peer before the socket ever sees it:
+//! has been removed ([`PipeEvent::RemPost`]). Closing the pipe in `AddPre`
+//! rejects the peer before the socket ever sees it:
 //!
 //! ```
 //! use nng::pipe::PipeEvent;
@@ -21,21 +19,39 @@
 //! # Ok::<(), nng::Error>(())
 //! ```
 //!
-//! The closure must not send, receive or dial on a socket: nng would deadlock
-//! on the socket lock. Dropping or closing handles there is fine (a socket,
-//! dialer or listener closed inside an nng callback is closed on a helper
-//! thread once the callback has returned). Closures
-//! stay alive until the socket is dropped (after nng closed it and its
-//! callbacks returned), even when replaced by a later registration, because
-//! nng may still be running the old one on another thread. A panic in the
-//! closure is caught before it reaches C and kept for
+//! **One lock for the whole process.** nng 2.0 runs every pipe-event
+//! callback, of every socket, under one process-wide mutex
+//! (`nni_pipe_run_cb` in `src/core/socket.c`, a `static nni_mtx serialize`),
+//! held for the whole call. So a slow closure delays connections and
+//! disconnections on all sockets, and anything that waits for a pipe event
+//! from inside one (a blocking send or receive waiting for a peer, a
+//! synchronous dial, a close of a socket or endpoint, stopping a
+//! [`Device`](crate::Device)) would wait forever. Inside a pipe-event
+//! callback the crate therefore:
+//!
+//! * refuses blocking sends, receives and synchronous dials on sockets and
+//!   contexts with [`Error::IncorrectState`](crate::Error::IncorrectState)
+//!   (the `NONBLOCK` variants work);
+//! * hands closes and drops of sockets, dialers, listeners, aios and devices
+//!   to a short-lived helper thread, which runs them once the callback has
+//!   returned.
+//!
+//! Keep the closures short: read the [`Pipe`] (id, options, endpoint ids),
+//! close it, record the event, signal another thread.
+//!
+//! **Ownership.** The closures of a socket live in one shared registry
+//! (`Arc<NotifyState>`) held by the socket and by every close of it that is
+//! still to run, so they are freed only after `nng_socket_close` has
+//! returned, whoever ran it and on whatever thread: nng calls them until
+//! then. A closure replaced by a later registration is kept too, because nng
+//! may still be running it on another thread. A panic in the closure is
+//! caught before it reaches C and kept for
 //! [`Socket::take_pipe_notify_panic`].
 
 use crate::error::{cvt, Result};
 use crate::ffi;
 use crate::{DialerId, ListenerId, Socket};
 use std::any::Any;
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -148,32 +164,15 @@ struct Entry {
     panic: PanicSlot,
 }
 
-thread_local! {
-    /// Set while a pipe event callback runs on this thread.
-    static IN_NOTIFY: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Closures registered on a socket with `nng_pipe_notify`, owned by the socket
-/// and dropped only after it is closed.
+/// Closures registered on a socket with `nng_pipe_notify`. Shared
+/// (`Arc`) by the socket and each pending close of it, and so dropped only
+/// after `nng_socket_close` has returned (see [`crate::socket`]'s close).
 #[derive(Default)]
 pub(crate) struct NotifyState {
     // Boxed so each Entry keeps its address (nng's `arg`) when the Vec grows.
     #[allow(clippy::vec_box)]
     entries: Mutex<Vec<Box<Entry>>>,
     panic: PanicSlot,
-}
-
-impl Drop for NotifyState {
-    fn drop(&mut self) {
-        if IN_NOTIFY.with(|f| f.get()) {
-            // The socket was dropped from inside one of its own pipe
-            // callbacks (a deadlock-prone misuse nng warns about): the running
-            // closure may be one of ours, so leak them rather than free it
-            // under its feet.
-            let entries = std::mem::take(self.entries.get_mut().unwrap_or_else(|p| p.into_inner()));
-            std::mem::forget(entries);
-        }
-    }
 }
 
 /// The `nng_pipe_notify` callback.
@@ -183,17 +182,16 @@ unsafe extern "C" fn notify_trampoline(
     arg: *mut c_void,
 ) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let _in_callback = crate::callback::Guard::enter();
-        // SAFETY: arg is the address of a boxed Entry owned by the socket's
-        // NotifyState, which outlives the socket's callbacks (see Socket's
-        // Drop: the state is dropped after nng_socket_close returned).
+        let _in_callback = crate::callback::PipeGuard::enter();
+        // SAFETY: arg is the address of a boxed Entry in the socket's
+        // NotifyState, an Arc held by the socket and by every close of it
+        // still to run: it is freed only after nng_socket_close returned,
+        // and nng calls us only before that.
         let entry = unsafe { &*(arg as *const Entry) };
         let (Some(event), Some(pipe)) = (PipeEvent::from_raw(ev), Pipe::from_raw(pipe)) else {
             return;
         };
-        let was = IN_NOTIFY.with(|f| f.replace(true));
         let r = catch_unwind(AssertUnwindSafe(|| (entry.f)(event, pipe)));
-        IN_NOTIFY.with(|f| f.set(was));
         if let Err(p) = r {
             let mut slot = entry.panic.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(p);
@@ -242,16 +240,17 @@ impl Socket {
             .entries
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        entries.push(entry); // the Box (and so `arg`) lives as long as the socket
-                             // SAFETY: arg points to an Entry kept alive until the socket is closed
-                             // and its callbacks have returned; the trampoline matches nng_pipe_cb.
+        // The Box (and so `arg`) lives as long as the NotifyState.
+        entries.push(entry);
+        // SAFETY: arg points to an Entry kept alive until nng_socket_close
+        // has returned (module docs); the trampoline matches nng_pipe_cb.
         cvt(unsafe {
             ffi::nng_pipe_notify(self.raw(), event.to_raw(), Some(notify_trampoline), arg)
         })
     }
 
     /// Stops running a closure on `event` (`nng_pipe_notify` with no
-    /// callback). The closure itself is kept until the socket is dropped.
+    /// callback). The closure itself is kept until the socket is closed.
     #[doc(alias = "nng_pipe_notify")]
     pub fn remove_pipe_notify(&self, event: PipeEvent) -> Result<()> {
         // SAFETY: a NULL callback unregisters; nothing is passed to keep alive.

@@ -181,3 +181,43 @@ impl std::fmt::Display for Protocol {
         f.write_str(self.name())
     }
 }
+
+/// Which operations a future may first try with `NNG_FLAG_NONBLOCK` before
+/// starting an [`Aio`](crate::Aio): only those whose failed attempt leaves the protocol
+/// as it was, checked against the vendored nng 2.0 protocol sources
+/// (`src/sp/protocol`):
+///
+/// * a `rep0` send consumes the request's backtrace before it finds the pipe
+///   busy, so the reply could no longer be sent; a `respondent0` send clears
+///   the socket's writability first; both wait in the `Aio`;
+/// * a `surveyor0` receive with a zero timeout is given the survey's deadline
+///   instead, so the "non-blocking" attempt would block until the survey
+///   ends; it waits in the `Aio`;
+/// * raw sockets are not tried (their paths were not audited).
+///
+/// `pair1` counts a message in its transmit statistics at every attempt, as
+/// for any non-blocking send in nng, so a send that had to wait is counted
+/// twice there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FastPath {
+    pub(crate) send: bool,
+    pub(crate) recv: bool,
+}
+
+impl FastPath {
+    pub(crate) const NONE: FastPath = FastPath {
+        send: false,
+        recv: false,
+    };
+
+    /// The fast path of a cooked socket of protocol `p`.
+    pub(crate) fn of(p: crate::Protocol) -> FastPath {
+        use crate::Protocol::*;
+        let (send, recv) = match p {
+            Rep0 | Respondent0 => (false, true),
+            Surveyor0 => (true, false),
+            Bus0 | Pair0 | Pair1 | Pair1Poly | Pub0 | Sub0 | Push0 | Pull0 | Req0 => (true, true),
+        };
+        FastPath { send, recv }
+    }
+}

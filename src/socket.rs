@@ -52,12 +52,12 @@ pub struct Socket {
     raw: ffi::nng_socket,
     /// Set once the id has been closed, so it is never closed twice.
     closed: AtomicBool,
-    /// Closures registered with `nng_pipe_notify`; dropped after the socket is
-    /// closed (see [`crate::pipe`]).
-    #[allow(dead_code)] // holds the pipe-notify closures alive
-    pub(crate) notify: crate::pipe::NotifyState,
+    /// Closures registered with `nng_pipe_notify`, shared with every close
+    /// of this socket still to run: freed after `nng_socket_close` returned
+    /// (see [`crate::pipe`]).
+    pub(crate) notify: std::sync::Arc<crate::pipe::NotifyState>,
     /// Which async operations may first be tried without blocking.
-    pub(crate) fast: crate::future::FastPath,
+    pub(crate) fast: crate::protocol::FastPath,
 }
 
 // Socket is Send + Sync without an unsafe impl: nng_socket is a plain u32 id,
@@ -90,7 +90,7 @@ impl Socket {
     #[doc(alias = "nng_rep0_open", alias = "nng_surveyor0_open")]
     #[doc(alias = "nng_respondent0_open")]
     pub fn new(p: Protocol) -> Result<Socket> {
-        Socket::open(p.openers().0, crate::future::FastPath::of(p))
+        Socket::open(p.openers().0, crate::protocol::FastPath::of(p))
     }
 
     /// Opens a socket of protocol `p` in raw mode (`nng_<proto>_open_raw`), as
@@ -110,12 +110,12 @@ impl Socket {
     #[doc(alias = "nng_respondent0_open_raw")]
     pub fn new_raw(p: Protocol) -> Result<Socket> {
         let opener = p.openers().1.ok_or(Error::NotSupported)?;
-        Socket::open(opener, crate::future::FastPath::NONE)
+        Socket::open(opener, crate::protocol::FastPath::NONE)
     }
 
     fn open(
         opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32,
-        fast: crate::future::FastPath,
+        fast: crate::protocol::FastPath,
     ) -> Result<Socket> {
         crate::init::ensure()?;
         let mut raw = ffi::nng_socket::default();
@@ -245,6 +245,7 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_dial")]
     pub fn dial(&self, url: &str) -> Result<()> {
+        crate::callback::may_block(0)?;
         let url = to_cstring(url)?;
         // SAFETY: `url` is NUL-terminated; a NULL dialer pointer is allowed.
         cvt(unsafe { ffi::nng_dial(self.raw, url.as_ptr(), std::ptr::null_mut(), 0) })
@@ -367,6 +368,7 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_send")]
     pub fn send_flags(&self, data: &[u8], flags: Flags) -> Result<()> {
+        crate::callback::may_block(flags.bits())?;
         // SAFETY: data is valid for data.len() bytes; nng copies them.
         cvt(unsafe {
             ffi::nng_send(
@@ -429,6 +431,12 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_sendmsg")]
     pub fn send_msg_flags(&self, msg: Message, flags: Flags) -> Result<(), SendError> {
+        if let Err(error) = crate::callback::may_block(flags.bits()) {
+            return Err(SendError {
+                error,
+                message: msg,
+            });
+        }
         // SAFETY: nng_sendmsg takes the message exactly when it returns 0.
         unsafe { msg.send_with(|p| ffi::nng_sendmsg(self.raw, p, flags.bits())) }
     }
@@ -480,6 +488,7 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_recvmsg")]
     pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
+        crate::callback::may_block(flags.bits())?;
         // SAFETY: nng_recvmsg stores a message it gives up whenever it returns 0.
         unsafe { Message::recv_with(|p| ffi::nng_recvmsg(self.raw, p, flags.bits())) }
     }
@@ -507,6 +516,7 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_recv")]
     pub fn recv_into(&self, buf: &mut [u8], flags: Flags) -> Result<usize> {
+        crate::callback::may_block(flags.bits())?;
         let mut len = buf.len();
         // SAFETY: buf is valid for writes of `len` bytes; nng copies at most
         // min(len, message length) bytes and then stores the message length.
@@ -613,32 +623,46 @@ impl Socket {
             return Err(Error::Closed);
         }
         // The flag makes this the only close of this id, so a later id reuse
-        // by nng cannot be hit. Inside an nng callback, where
-        // nng_socket_close would wait for that very callback, the close
-        // happens on a helper thread once it has returned.
-        crate::callback::close_id(self.raw, ffi::nng_socket_close)
+        // by nng cannot be hit.
+        close_socket(self.raw, self.notify.clone())
     }
+}
+
+/// Closes socket `raw` (`nng_socket_close`), keeping its pipe-notify
+/// closures (`keep`) alive until the close has returned: at once, or inside
+/// an nng callback (where the close would wait for that very callback) on a
+/// helper thread that owns its share of them. nng's result, or `Ok` when
+/// deferred.
+fn close_socket(
+    raw: ffi::nng_socket,
+    keep: std::sync::Arc<crate::pipe::NotifyState>,
+) -> Result<()> {
+    let close = move || {
+        // SAFETY: closing an id is always safe; the caller's `closed` flag
+        // makes this the only close of it.
+        let rv = unsafe { ffi::nng_socket_close(raw) };
+        // nng calls no pipe-notify closure of this socket any more.
+        drop(keep);
+        rv
+    };
+    if !crate::callback::inside() {
+        return cvt(close());
+    }
+    crate::callback::close_outside(move || {
+        close();
+    });
+    Ok(())
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        let raw = self.raw;
-        let closed = *self.closed.get_mut();
-        let notify = std::mem::take(&mut self.notify);
-        // nng_socket_close waits for the socket's callbacks to finish, after
-        // which the pipe-notify closures are unreferenced and can be dropped.
-        // Inside an nng callback that wait would deadlock, so close_outside
-        // then runs it on a helper thread (see crate::callback). The closures
-        // are dropped after the close lock is released: their captures may
-        // be handles whose drop closes (and locks) in turn.
-        crate::callback::close_outside(move || {
-            if !closed {
-                // SAFETY: closing an id is always safe; `closed` says no
-                // earlier close of this id happened.
-                crate::callback::locked(|| unsafe { ffi::nng_socket_close(raw) });
-            }
-            drop(notify);
-        });
+        // Not yet closed: close now (or on a helper thread inside a
+        // callback), the close keeping the closures alive. Already closed:
+        // that close, if still to run, holds its own share of the closures,
+        // so dropping ours frees nothing nng can still call.
+        if !*self.closed.get_mut() {
+            let _ = close_socket(self.raw, self.notify.clone());
+        }
     }
 }
 
@@ -681,6 +705,13 @@ impl std::fmt::Debug for Socket {
 /// ```
 #[doc(alias = "nng_device_aio")]
 pub struct Device {
+    run: Option<Running>,
+}
+
+/// A started device: its aio and the sockets nng forwards between. Dropping
+/// it stops the device and frees the aio; it is dropped outside callbacks
+/// only (see [`Device`]'s `Drop`).
+struct Running {
     aio: std::ptr::NonNull<ffi::nng_aio>,
     sockets: (Socket, Option<Socket>),
 }
@@ -689,7 +720,57 @@ pub struct Device {
 // waits on and frees its aio, which nng allows from any thread. The sockets it
 // holds are Send. It is not Sync (no `&self` method needs sharing); that is
 // pinned by a compile-fail doctest on `Device::stop`.
-unsafe impl Send for Device {}
+unsafe impl Send for Running {}
+
+impl Running {
+    fn halt(&self) {
+        debug_assert!(!crate::callback::inside());
+        // SAFETY: the aio is live until Drop; cancel then wait is nng's way to
+        // stop a device, and both are no-ops on a finished aio. Not inside a
+        // callback (the callers check), so waiting cannot deadlock.
+        unsafe {
+            ffi::nng_aio_cancel(self.aio.as_ptr());
+            ffi::nng_aio_wait(self.aio.as_ptr());
+        }
+    }
+
+    fn result(&self) -> Result<()> {
+        // SAFETY: the aio is live and finished (callers waited).
+        cvt(unsafe { ffi::nng_aio_result(self.aio.as_ptr()) })
+    }
+
+    /// Frees the finished aio and hands the sockets back, marked closed:
+    /// nng closed them (waiting for their callbacks) before it finished the
+    /// aio (device.c: device_close precedes nni_aio_finish_error).
+    fn finish(self) -> (Socket, Option<Socket>) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the aio has finished and is freed once; the sockets are
+        // moved out once and `this` is never dropped.
+        let sockets = unsafe {
+            ffi::nng_aio_free(this.aio.as_ptr());
+            std::ptr::read(&this.sockets)
+        };
+        sockets.0.closed.store(true, Ordering::Release);
+        if let Some(b) = &sockets.1 {
+            b.closed.store(true, Ordering::Release);
+        }
+        sockets
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.halt();
+        // SAFETY: the aio has finished and is not used again. The sockets
+        // were closed by nng (see `finish`): mark them so their Drop does
+        // not close the ids again.
+        unsafe { ffi::nng_aio_free(self.aio.as_ptr()) };
+        self.sockets.0.closed.store(true, Ordering::Release);
+        if let Some(b) = &self.sockets.1 {
+            b.closed.store(true, Ordering::Release);
+        }
+    }
+}
 
 /// A device that could not start: why, and the sockets, handed back.
 ///
@@ -758,35 +839,46 @@ impl Device {
         // SAFETY: `aio` is live. A device that failed to start has already
         // finished its aio; a running one keeps it busy until it stops.
         let started = unsafe { ffi::nng_aio_busy(aio.as_ptr()) };
-        let device = Device { aio, sockets };
+        let run = Running { aio, sockets };
         if started {
-            return Ok(device);
+            return Ok(Device { run: Some(run) });
         }
-        // SAFETY: the aio has finished; reading its result is allowed.
-        let rv = cvt(unsafe { ffi::nng_aio_result(device.aio.as_ptr()) });
-        let error = rv.err().unwrap_or(Error::Closed);
-        let device = std::mem::ManuallyDrop::new(device);
+        let error = run.result().err().unwrap_or(Error::Closed);
+        let run = std::mem::ManuallyDrop::new(run);
         // SAFETY: the aio has finished and is never used again; the sockets
-        // are moved out exactly once and `device` is never dropped. nng did
+        // are moved out exactly once and `run` is never dropped. nng did
         // not take them (the device did not start): they stay open.
         let sockets = unsafe {
-            ffi::nng_aio_free(device.aio.as_ptr());
-            std::ptr::read(&device.sockets)
+            ffi::nng_aio_free(run.aio.as_ptr());
+            std::ptr::read(&run.sockets)
         };
         Err(DeviceError { error, sockets })
     }
 
+    fn take(mut self) -> Running {
+        self.run.take().expect("a Device runs until consumed")
+    }
+
     /// Blocks until the device stops by itself (a socket failed or was closed
-    /// by nng), returning why (`nng_aio_wait`).
+    /// by nng), returning why (`nng_aio_wait`). Inside an nng callback, where
+    /// that wait could deadlock, it returns [`Error::IncorrectState`] and the
+    /// device is stopped as by a drop.
     #[doc(alias = "nng_aio_wait")]
     pub fn wait(self) -> Result<()> {
-        // SAFETY: the aio is live until Drop.
-        unsafe { ffi::nng_aio_wait(self.aio.as_ptr()) };
-        self.result()
+        if crate::callback::inside() {
+            return Err(Error::IncorrectState);
+        }
+        let run = self.take();
+        // SAFETY: the aio is live until `run` is dropped; not in a callback.
+        unsafe { ffi::nng_aio_wait(run.aio.as_ptr()) };
+        run.result()
     }
 
     /// Stops the device and closes its sockets, waiting for it to finish
-    /// (`nng_aio_cancel`, `nng_aio_wait`). Dropping it does the same.
+    /// (`nng_aio_cancel`, `nng_aio_wait`). Dropping it does the same. Inside
+    /// an nng callback (stopping needs nng's pipe-callback mutex and waits
+    /// for callbacks) the stop runs on a helper thread once the callback has
+    /// returned, and `Ok` is returned at once.
     ///
     /// A `Device` can be moved to another thread, but not shared:
     /// ```compile_fail,E0277
@@ -795,73 +887,57 @@ impl Device {
     /// ```
     #[doc(alias = "nng_aio_cancel")]
     pub fn stop(self) -> Result<()> {
-        self.halt();
-        match self.result() {
+        if crate::callback::inside() {
+            return Ok(()); // the drop defers the stop
+        }
+        let run = self.take();
+        run.halt();
+        match run.result() {
             Err(Error::Canceled) | Ok(()) => Ok(()),
             Err(e) => Err(e),
         }
-    }
-
-    fn halt(&self) {
-        // SAFETY: the aio is live until Drop; cancel then wait is nng's way to
-        // stop a device, and both are no-ops on a finished aio.
-        unsafe {
-            ffi::nng_aio_cancel(self.aio.as_ptr());
-            ffi::nng_aio_wait(self.aio.as_ptr());
-        }
-    }
-
-    fn result(&self) -> Result<()> {
-        // SAFETY: the aio is live and finished (callers waited).
-        cvt(unsafe { ffi::nng_aio_result(self.aio.as_ptr()) })
     }
 }
 
 impl Drop for Device {
     fn drop(&mut self) {
-        self.halt();
-        // SAFETY: the aio has finished and is not used again. nng closes the
-        // device's sockets (waiting for their callbacks) before it finishes the
-        // aio (device.c: device_close precedes nni_aio_finish_error), so the
-        // sockets' notify closures are unreferenced. Mark them closed so their
-        // Drop does not close the ids again.
-        unsafe { ffi::nng_aio_free(self.aio.as_ptr()) };
-        self.sockets.0.closed.store(true, Ordering::Release);
-        if let Some(b) = &self.sockets.1 {
-            b.closed.store(true, Ordering::Release);
-        }
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        // Stopping waits for the device to close its sockets, which waits
+        // for their callbacks and for nng's process-wide pipe-callback mutex:
+        // inside any callback it runs on a helper thread instead.
+        crate::callback::close_outside(move || drop(run));
     }
 }
 
 impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let run = self.run.as_ref();
         f.debug_struct("Device")
-            .field("a", &self.sockets.0.id())
-            .field("b", &self.sockets.1.as_ref().map(Socket::id))
+            .field("a", &run.map(|r| r.sockets.0.id()))
+            .field("b", &run.and_then(|r| r.sockets.1.as_ref().map(Socket::id)))
             .finish()
     }
 }
 
 /// Forwards between raw sockets `a` and `b` until the device fails
 /// (`nng_device`): [`Device::start`] followed by [`Device::wait`]. It blocks,
-/// normally forever; use [`Device`] to stop under program control.
+/// normally forever; use [`Device`] to stop under program control. Inside an
+/// nng callback it returns [`Error::IncorrectState`] without starting.
 #[doc(alias = "nng_device")]
 pub fn device(a: Socket, b: Socket) -> Result<(), DeviceError> {
-    let d = Device::start(a, b)?;
-    // SAFETY: the aio is live until `d` drops.
-    unsafe { ffi::nng_aio_wait(d.aio.as_ptr()) };
-    let result = d.result();
-    let d = std::mem::ManuallyDrop::new(d);
-    // SAFETY: the aio has finished; it is freed once and `d` is never dropped.
-    // The device closed the sockets: they are marked closed and moved out once.
-    let sockets = unsafe {
-        ffi::nng_aio_free(d.aio.as_ptr());
-        std::ptr::read(&d.sockets)
-    };
-    sockets.0.closed.store(true, Ordering::Release);
-    if let Some(b) = &sockets.1 {
-        b.closed.store(true, Ordering::Release);
+    if crate::callback::inside() {
+        return Err(DeviceError {
+            error: Error::IncorrectState,
+            sockets: (a, Some(b)),
+        });
     }
+    let run = Device::start(a, b)?.take();
+    // SAFETY: the aio is live until `run` is finished; not in a callback.
+    unsafe { ffi::nng_aio_wait(run.aio.as_ptr()) };
+    let result = run.result();
+    let sockets = run.finish();
     result.map_err(|error| DeviceError { error, sockets })
 }
 

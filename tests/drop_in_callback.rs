@@ -179,8 +179,7 @@ fn endpoints_dropped_inside_pipe_callback() {
 
 /// A socket whose pipe-event closure owns other handles (a socket, a
 /// context, a dialer, a listener): dropping it drops the closure after the
-/// close, and the captured handles close in turn instead of deadlocking on
-/// the crate's close lock.
+/// close, and the captured handles close in turn.
 #[test]
 fn pipe_closure_owning_handles_is_dropped_with_its_socket() {
     within_watchdog("closure owns handles", || {
@@ -208,10 +207,10 @@ fn pipe_closure_owning_handles_is_dropped_with_its_socket() {
     });
 }
 
-/// Inside a pipe callback that runs while its socket is being closed (a
-/// close holds the crate's close lock), an aio cancel and an aio drop with
-/// an operation in flight cannot run at once: they are handed to a helper
-/// thread, and still happen once the close is done.
+/// Inside a pipe callback that runs while its socket is being closed, an
+/// aio cancel happens at once (nng_aio_cancel does not wait; the C fix
+/// `cancel-close-race` makes it safe against closes) and an aio drop with an
+/// operation in flight hands its teardown to a helper thread.
 #[test]
 fn aio_cancel_and_drop_inside_a_callback_during_a_close() {
     within_watchdog("cancel during close", || {
