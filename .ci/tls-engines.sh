@@ -12,5 +12,6 @@ for engine in tls-openssl tls-mbedtls-2; do
     t0=$(date +%s)
     echo "tls-engines: $engine"
     cargo test -q --features "tools,$engine" --test tls --test interop_api
+    cargo test -q -p nng-sys --features "tools,$engine" --test ffi
     echo "tls-engines: $engine passed in $(( $(date +%s) - t0 ))s"
 done
