@@ -37,6 +37,7 @@ fn main() {
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo::rustc-check-cfg=cfg(nng_sys_vendored)");
     println!("cargo::rustc-check-cfg=cfg(nng_sys_mbedtls_2)");
+    patch::declare_cfgs();
     if docs_only::requested() {
         docs_only::prepare(&out_dir);
         return;

@@ -568,6 +568,19 @@ const OPENSSL_ENGINE_FIXES: &[Fix] = &[
     },
 ];
 
+/// The cfg that announces a fix adding functions.
+fn fix_cfg(name: &str) -> String {
+    format!("nng_sys_fix_{}", name.replace('-', "_"))
+}
+
+/// Declares the cfgs of [`ADDS_FUNCTIONS`] for every kind of build (a docs-only
+/// or system-nng build sets none of them, and must not be warned about them).
+pub fn declare_cfgs() {
+    for name in ADDS_FUNCTIONS {
+        println!("cargo::rustc-check-cfg=cfg({})", fix_cfg(name));
+    }
+}
+
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
 pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
     let dst = out_dir.join("nng-src");
@@ -604,8 +617,7 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
         // Fixes that add functions are announced to the crate, which
         // declares them only when they were built.
         for name in ADDS_FUNCTIONS {
-            let cfg = format!("nng_sys_fix_{}", name.replace('-', "_"));
-            println!("cargo::rustc-check-cfg=cfg({cfg})");
+            let cfg = fix_cfg(name);
             if !skip.contains(name) {
                 println!("cargo:rustc-cfg={cfg}");
             }
