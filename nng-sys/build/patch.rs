@@ -587,6 +587,11 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
     println!("cargo:rerun-if-env-changed=NNG_SYS_SKIP_FIXES");
     let skip = env::var("NNG_SYS_SKIP_FIXES").unwrap_or_default();
     let skip: Vec<&str> = skip.split(',').map(str::trim).collect();
+    for name in skip.iter().filter(|n| !n.is_empty()) {
+        if !FIXES.iter().any(|f| f.name == *name) {
+            println!("cargo:warning=nng-sys: NNG_SYS_SKIP_FIXES names no fix {name:?}");
+        }
+    }
     let done = (|| -> io::Result<()> {
         if dst.exists() {
             fs::remove_dir_all(&dst)?;
