@@ -200,9 +200,20 @@ fn a_surveyor_receive_never_blocks_the_polling_thread() {
     surveyor
         .set_opt::<nng::options::SurveyTime>(Some(Duration::from_secs(3)))
         .unwrap();
+    // A survey goes only to pipes already attached: wait for the surveyor's
+    // side of the connection (ADD_POST) before it goes out.
+    let (attached_tx, attached_rx) = std::sync::mpsc::sync_channel(1);
+    surveyor
+        .pipe_notify(nng::PipeEvent::AddPost, move |_, _| {
+            let _ = attached_tx.try_send(());
+        })
+        .unwrap();
     surveyor.listen(&url).unwrap();
     let respondent = common::socket(Protocol::Respondent0);
     respondent.dial(&url).unwrap();
+    attached_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the respondent's pipe attaches");
     futures::executor::block_on(surveyor.send_async(b"q".into())).unwrap();
     let start = std::time::Instant::now();
     let mut answer = surveyor.recv_async();
