@@ -3,6 +3,11 @@
 //! usually work). Before the callback core was rebuilt each of them crashed,
 //! deadlocked or handed a message to the wrong place.
 //!
+//! Run against the code before the rebuild (main at 09a667b), one at a
+//! time: s1 crashes (SIGSEGV), `s2_issue_run` returns another socket's
+//! message in its first round, s5, s6 and s8 deadlock; s2 (forced drop
+//! while the closure runs), s4, s7 and s9 pin the behaviour that held.
+//!
 //! Every case runs under a watchdog: a deadlock fails the test instead of
 //! hanging the run. The documented loop is
 //! `for i in $(seq 20); do cargo test --all-features --test callback_soundness || break; done`.
