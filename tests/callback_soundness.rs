@@ -3,6 +3,11 @@
 //! usually work). Before the callback core was rebuilt each of them crashed,
 //! deadlocked or handed a message to the wrong place.
 //!
+//! Run against the code before the rebuild (main at 09a667b), one at a
+//! time: s1 crashes (SIGSEGV), `s2_issue_run` returns another socket's
+//! message in its first round, s5, s6 and s8 deadlock; s2 (forced drop
+//! while the closure runs), s4, s7 and s9 pin the behaviour that held.
+//!
 //! Every case runs under a watchdog: a deadlock fails the test instead of
 //! hanging the run. The documented loop is
 //! `for i in $(seq 20); do cargo test --all-features --test callback_soundness || break; done`.
@@ -175,6 +180,77 @@ fn s2_a_dropped_future_never_hands_its_result_to_another() {
     });
 }
 
+/// A waker whose drop blocks until released (and reports that it started).
+struct SlowDropWaker {
+    dropping: Mutex<Sender<()>>,
+    gate: Mutex<Receiver<()>>,
+}
+
+impl Wake for SlowDropWaker {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for SlowDropWaker {
+    fn drop(&mut self) {
+        let _ = self.dropping.lock().unwrap().send(());
+        let _ = self.gate.lock().unwrap().recv_timeout(WATCHDOG);
+    }
+}
+
+/// Scenario 2 as the issue ran it: the future's poll replaces a waker whose
+/// drop blocks (holding the result slot), the message completes meanwhile
+/// (its closure waits for the slot), and the future is dropped right after
+/// that poll. The result must not land in a pooled slot: the next future, on
+/// a socket nobody sends to, times out. (Before the rebuild this returned
+/// the other socket's message.)
+#[test]
+fn s2_issue_run_stale_result_never_reaches_another_socket() {
+    within_watchdog("s2 issue run", || {
+        for round in 0..20 {
+            let url = inproc(&format!("s2b-{round}"));
+            let pull = Socket::new(Protocol::Pull0).unwrap();
+            pull.listen(&url).unwrap();
+            let push = Socket::new(Protocol::Push0).unwrap();
+            push.dial(&url).unwrap();
+            let quiet = Socket::new(Protocol::Pull0).unwrap();
+
+            let (dropping_tx, dropping) = channel();
+            let (release, gate) = channel();
+            let slow = Waker::from(Arc::new(SlowDropWaker {
+                dropping: Mutex::new(dropping_tx),
+                gate: Mutex::new(gate),
+            }));
+            let mut fut = Box::pin(pull.recv_async());
+            assert!(fut
+                .as_mut()
+                .poll(&mut TaskContext::from_waker(&slow))
+                .is_pending());
+            drop(slow); // the slot holds the last reference
+            let helper = std::thread::spawn(move || {
+                // Inside the second poll: the slot is locked by the waker's
+                // drop. The message completes now; its closure waits.
+                dropping.recv_timeout(WATCHDOG).unwrap();
+                push.send(b"for pull only").unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+                release.send(()).unwrap();
+                push
+            });
+            let (other, _woken) = gate_waker(None);
+            let _ = fut.as_mut().poll(&mut TaskContext::from_waker(&other));
+            drop(fut);
+            let _push = helper.join().unwrap();
+            let r = futures::executor::block_on(
+                quiet.recv_async().timeout(Some(Duration::from_millis(50))),
+            );
+            match r {
+                Err(Error::TimedOut) => {}
+                Ok(m) => panic!("round {round}: another socket's message: {m:?}"),
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        }
+    });
+}
+
 /// Scenario 4: `Aio::wait` waits for nng's completion of a send however
 /// long it takes, decided by state (no time-out fallback that frees the
 /// message and reports it sent): the message really arrives once a peer
@@ -224,7 +300,13 @@ fn s5_device_dropped_inside_a_pipe_callback() {
     within_watchdog("s5", || {
         let front_url = inproc("s5-front");
         let front = Socket::new_raw(Protocol::Pair0).unwrap();
+        // Pipe events on the device's socket, and a connected peer: closing
+        // it runs RemPost under nng's process-wide pipe-callback mutex.
+        let front_up = connected(&front);
         front.listen(&front_url).unwrap();
+        let front_peer = Socket::new(Protocol::Pair0).unwrap();
+        front_peer.dial(&front_url).unwrap();
+        front_up.recv_timeout(WATCHDOG).unwrap();
         let device = Device::reflector(front).map_err(|e| e.error).unwrap();
         let other = Device::reflector(Socket::new_raw(Protocol::Bus0).unwrap())
             .map_err(|e| e.error)
@@ -247,6 +329,7 @@ fn s5_device_dropped_inside_a_pipe_callback() {
         let peer = Socket::new(Protocol::Pair0).unwrap();
         peer.dial(&url).unwrap();
         assert_eq!(done.recv_timeout(WATCHDOG).unwrap(), Some(Ok(())));
+        drop(front_peer);
         // The device's socket closes: nothing accepts on its address.
         let client = Socket::new(Protocol::Pair0).unwrap();
         let deadline = std::time::Instant::now() + WATCHDOG;
