@@ -1,0 +1,492 @@
+//! Adversarial review of the rebuilt callback core (issue 17): attacks that
+//! use only the crate's safe API. Each test's doc comment says what it tries
+//! and what it found:
+//!
+//! * `BREAKS:` the attack defeats a rule of the code (UB, abort, hang or a
+//!   broken documented promise). These tests assert the *correct*
+//!   behaviour, so they FAIL (or crash) until the crate is fixed.
+//! * `HOLDS:` a passing regression probe: the attack did not break it.
+//!
+//! Run one at a time, bounded:
+//! `timeout 120 cargo test --all-features --test adversarial -- --test-threads=1 NAME`
+//! and the memory ones under valgrind:
+//! `valgrind --error-exitcode=99 target/debug/deps/adversarial-* --test-threads=1 NAME`.
+
+use nng::aio::{Aio, AioResult};
+use nng::options::WsProtocol;
+use nng::pipe::PipeEvent;
+use nng::{Dialer, Error, Listener, Message, Protocol, Socket};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn tag(t: &str) -> String {
+    format!("inproc://adversarial-{t}-{}", std::process::id())
+}
+
+/// Runs the calling test's body in a child process (for attacks that abort
+/// the process). Returns `None` in the child (run the body), or the child's
+/// exit status and stderr in the parent.
+fn in_child(name: &str) -> Option<(std::process::ExitStatus, String)> {
+    if std::env::var("ADV_CHILD").as_deref() == Ok(name) {
+        return None;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("ADV_CHILD", name)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned()
+        + &String::from_utf8_lossy(&out.stdout);
+    Some((out.status, err))
+}
+
+/// A silent TCP peer: accepts connections (kernel backlog) and never speaks,
+/// so nng's SP negotiation (or WebSocket handshake) waits on it.
+fn silent_tcp_peer() -> (std::net::SocketAddr, Arc<AtomicBool>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let mut keep = Vec::new();
+        while !s.load(Ordering::SeqCst) {
+            match l.accept() {
+                Ok((c, _)) => keep.push(c),
+                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+    });
+    (addr, stop)
+}
+
+fn describe(r: &AioResult) -> String {
+    format!("{r:?}")
+}
+
+// ---------------------------------------------------------------------------
+// Scenario 3 (string options) and Dialer/Listener::url: nng lends a pointer
+// that another thread may free.
+// ---------------------------------------------------------------------------
+
+/// BREAKS (issue 17 scenario 3, still open): `Dialer` is `Sync`;
+/// `get_opt::<WsProtocol>()` copies the string nng_dialer_get_string lent
+/// after nng released the dialer's lock, while `set_opt::<WsProtocol>()` on
+/// another thread frees it. Counts reads that are neither of the two values
+/// written (garbage from freed memory); valgrind reports invalid reads.
+#[test]
+fn s3_dialer_string_option_get_races_set() {
+    let s = Socket::new(Protocol::Pair1).unwrap();
+    let d = Dialer::new(&s, "ws://127.0.0.1:1/adv").unwrap();
+    let a = "a".repeat(24);
+    let b = "b".repeat(300);
+    d.set_opt::<WsProtocol>(a.clone()).unwrap();
+    let stop = AtomicBool::new(false);
+    let (reads, bad) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let secs = std::env::var("ADV_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2u64);
+    let mut example = None;
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let v = if i % 2 == 0 { b.clone() } else { a.clone() };
+                d.set_opt::<WsProtocol>(v).unwrap();
+                i += 1;
+            }
+        });
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(secs) {
+            let v = d.get_opt::<WsProtocol>().unwrap();
+            reads.fetch_add(1, Ordering::Relaxed);
+            if v != a && v != b {
+                bad.fetch_add(1, Ordering::Relaxed);
+                example.get_or_insert(v);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let (reads, bad) = (reads.into_inner(), bad.into_inner());
+    eprintln!("{reads} reads, {bad} garbage; e.g. {example:?}");
+    assert_eq!(bad, 0, "{bad} of {reads} reads returned freed memory");
+}
+
+/// BREAKS if it ever reports (issue 17 scenario 3's `Dialer::url` half):
+/// `url()` formats the `nng_url` that nng_dialer_get_url lent after nng
+/// dropped its hold on the dialer; `Socket::close` on another thread (both
+/// are `Sync`) destroys the dialer and its URL meanwhile (the reaper thread
+/// frees it). A race with a narrow window: run under valgrind to see the
+/// invalid reads.
+#[test]
+fn s3_dialer_url_races_socket_close() {
+    let url = format!("tcp://127.0.0.1:1/{}", "p".repeat(2000));
+    let rounds: usize = std::env::var("ADV_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut bad = 0;
+    for _ in 0..rounds {
+        let s = Socket::new(Protocol::Pair1).unwrap();
+        let d = Dialer::new(&s, &url).unwrap();
+        let l = Listener::new(&s, "tcp://127.0.0.1:0/x").unwrap();
+        let lurl = l.url().unwrap();
+        std::thread::scope(|sc| {
+            let h = sc.spawn(|| {
+                let mut bad = 0;
+                loop {
+                    match (d.url(), l.url()) {
+                        (Ok(u), _) if u != url => bad += 1,
+                        (_, Ok(u)) if u != lurl => bad += 1,
+                        (Err(_), Err(_)) => break,
+                        _ => {}
+                    }
+                }
+                bad
+            });
+            std::thread::yield_now();
+            s.close().unwrap();
+            bad += h.join().unwrap();
+        });
+        std::mem::forget(d); // closed with the socket
+        std::mem::forget(l);
+    }
+    assert_eq!(bad, 0, "{bad} url() calls read a freed URL");
+}
+
+// ---------------------------------------------------------------------------
+// Aio::dial: nng's nni_dialer_start_aio registers no cancel function and
+// ignores nni_aio_start's result.
+// ---------------------------------------------------------------------------
+
+/// BREAKS (hang; broken doc promise): dropping an `Aio` whose `dial` is in
+/// flight "cancels its operation" per the docs, but nng's dial has no cancel
+/// function, so `nng_aio_stop` in the drop waits for the first connection
+/// attempt to finish. Against a peer that accepts TCP and never speaks, the
+/// drop blocks for nng's 10 s SP negotiation timeout (and `Aio::cancel`
+/// never produces the promised callback). The natural order `drop(aio);
+/// drop(dialer);` therefore stalls.
+#[test]
+fn dial_aio_drop_blocks_until_dial_finishes() {
+    let (addr, stop) = silent_tcp_peer();
+    let s = Socket::new(Protocol::Pair1).unwrap();
+    let d = Dialer::new(&s, &format!("tcp://{addr}")).unwrap();
+    let (tx, rx) = channel();
+    let aio = Aio::new(move |_, r| {
+        let _ = tx.send(describe(&r));
+    })
+    .unwrap();
+    aio.dial(&d).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    aio.cancel();
+    let cancelled = rx.recv_timeout(Duration::from_secs(1));
+    let t = Instant::now();
+    let (dtx, drx) = channel();
+    std::thread::spawn(move || {
+        drop(aio);
+        let _ = dtx.send(());
+    });
+    let dropped_quickly = drx.recv_timeout(Duration::from_secs(3)).is_ok();
+    let took = t.elapsed();
+    drop(d); // unblocks the drop: the dial completes with an error
+    let _ = drx.recv_timeout(Duration::from_secs(15));
+    stop.store(true, Ordering::SeqCst);
+    eprintln!(
+        "cancel -> {cancelled:?}; drop returned within 3 s: {dropped_quickly} (after {took:?}, total {:?})",
+        t.elapsed()
+    );
+    assert!(
+        cancelled.is_ok(),
+        "Aio::cancel on a dial delivered no callback within 1 s"
+    );
+    assert!(
+        dropped_quickly,
+        "drop(Aio) with a dial in flight blocked until the dialer was closed"
+    );
+}
+
+/// BREAKS (use after free in nng's C, reached by safe code): `Aio::cancel`
+/// on another thread (Aio is `Sync`) that lands between `nni_aio_reset` and
+/// `nni_aio_start` inside `nng_dialer_start_aio` makes the start fail and
+/// complete the aio with `Canceled`; nng ignores that and still stores the
+/// aio as the dialer's `d_user_aio`. The operation is thus completed twice:
+/// once now, once when the connection attempt ends. After the first
+/// completion the crate sees the aio idle, and a drop frees it; closing the
+/// dialer then finishes the freed `nng_aio` (valgrind: invalid read/write in
+/// `nni_aio_finish_impl` <- `dialer_connect_cb` of a block freed by
+/// `nng_aio_free` <- `Aio::drop`). Without the drop the closure is called a
+/// second time for one operation (`debug_assert` "nng called back with
+/// nothing in flight").
+#[test]
+fn dial_cancel_in_start_window_completes_twice() {
+    let (addr, stop) = silent_tcp_peer();
+    let s = Socket::new(Protocol::Pair1).unwrap();
+    let url = format!("tcp://{addr}");
+    let attempts: usize = std::env::var("ADV_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let free_it = std::env::var("ADV_FREE").is_ok();
+    let mut won = 0;
+    let mut second = 0;
+    for i in 0..attempts {
+        let d = Dialer::new(&s, &url).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c2 = calls.clone();
+        let (tx, rx) = channel();
+        let aio = Aio::new(move |_, r| {
+            c2.fetch_add(1, Ordering::SeqCst);
+            let _ = tx.send(describe(&r));
+        })
+        .unwrap();
+        let go = AtomicBool::new(false);
+        let done = AtomicBool::new(false);
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                go.store(true, Ordering::SeqCst);
+                while !done.load(Ordering::Relaxed) {
+                    aio.cancel();
+                }
+            });
+            while !go.load(Ordering::SeqCst) {
+                std::hint::spin_loop();
+            }
+            aio.dial(&d).unwrap();
+            done.store(true, Ordering::Relaxed);
+        });
+        match rx.recv_timeout(Duration::from_millis(30)) {
+            Ok(first) => {
+                // The dial cannot have finished (the peer is silent):
+                // this completion is the failed start.
+                won += 1;
+                eprintln!("attempt {i}: completed at once with {first}");
+                if free_it {
+                    drop(aio); // idle as far as the crate knows: freed
+                    drop(d); // dialer_connect_cb finishes the freed aio
+                    std::thread::sleep(Duration::from_millis(200));
+                    break;
+                }
+                drop(d); // the dial now ends: a second completion
+                if let Ok(again) = rx.recv_timeout(Duration::from_secs(2)) {
+                    second += 1;
+                    eprintln!("attempt {i}: completed AGAIN with {again}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                eprintln!("closure calls for one dial: {}", calls.load(Ordering::SeqCst));
+                drop(aio);
+                break;
+            }
+            Err(_) => {
+                drop(d);
+                let _ = rx.recv_timeout(Duration::from_secs(5));
+                drop(aio);
+            }
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    eprintln!("{won} start failures, {second} second completions in {attempts} attempts");
+    assert_eq!(won, 0, "a dial completed twice (once for the failed start)");
+}
+
+// ---------------------------------------------------------------------------
+// Panics whose payload panics when dropped.
+// ---------------------------------------------------------------------------
+
+/// A panic payload whose drop panics again, `0` times more at the end.
+struct Bomb(u32);
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 > 0 {
+            std::panic::panic_any(Bomb(self.0 - 1));
+        }
+    }
+}
+
+/// BREAKS (hang): an aio closure panics twice without the first panic being
+/// taken; the trampoline keeps the first payload and drops the second with
+/// `get_or_insert`, outside the closure's `catch_unwind`. That payload's
+/// drop panics: the outer guard catches it, but the trampoline returns
+/// without `State::finish`, so `RUNNING` stays set forever. `Aio::wait`
+/// then spins for ever (is_busy never clears) and the drop's
+/// `debug_assert` "a trampoline outlived nng_aio_stop" fires.
+#[test]
+fn aio_second_panic_payload_drop_wedges_the_aio() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let aio = Arc::new(
+        Aio::new(move |aio, _r| {
+            if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+                aio.sleep(Duration::from_millis(20)).unwrap();
+            }
+            std::panic::panic_any(Bomb(1));
+        })
+        .unwrap(),
+    );
+    aio.sleep(Duration::ZERO).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let a2 = aio.clone();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a2.wait()));
+        let _ = tx.send(r.is_err());
+    });
+    let waited = rx.recv_timeout(Duration::from_secs(3));
+    eprintln!(
+        "closure ran {} times; busy = {}; wait returned: {waited:?}",
+        n.load(Ordering::SeqCst),
+        aio.is_busy()
+    );
+    let wedged = waited.is_err();
+    // Leak it (a waiter still spins on it).
+    std::mem::forget(aio);
+    assert!(!wedged, "Aio::wait never returns: RUNNING left set");
+}
+
+/// BREAKS (abort from safe code): the same in a pipe-notify callback, with
+/// a payload whose drop panics twice: the second panic's payload is dropped
+/// by the trampoline's outer `let _ = catch_unwind(..)` outside any guard,
+/// so a panic unwinds out of the `extern "C"` callback: the process aborts
+/// ("panic in a function that cannot unwind"). Run in a child process.
+#[test]
+fn pipe_notify_panic_payload_drop_aborts() {
+    const NAME: &str = "pipe_notify_panic_payload_drop_aborts";
+    if let Some((status, err)) = in_child(NAME) {
+        eprintln!("child: {status}\n{}", err.lines().rev().take(8).collect::<Vec<_>>().join("\n"));
+        assert!(status.success(), "the process died: {status}");
+        return;
+    }
+    let rep = Socket::new(Protocol::Rep0).unwrap();
+    rep.pipe_notify(PipeEvent::AddPre, |_, _| std::panic::panic_any(Bomb(2)))
+        .unwrap();
+    rep.pipe_notify(PipeEvent::AddPost, |_, _| std::panic::panic_any(Bomb(2)))
+        .unwrap();
+    let url = tag("bomb");
+    rep.listen(&url).unwrap();
+    let req = Socket::new(Protocol::Req0).unwrap();
+    req.dial(&url).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // Taking the first payload drops it here, in our own thread: fine.
+    let first = rep.take_pipe_notify_panic();
+    std::mem::forget(first);
+}
+
+/// BREAKS (abort from safe code): the aio trampoline's version of the
+/// previous test.
+#[test]
+fn aio_panic_payload_drop_aborts() {
+    const NAME: &str = "aio_panic_payload_drop_aborts";
+    if let Some((status, err)) = in_child(NAME) {
+        eprintln!("child: {status}\n{}", err.lines().rev().take(8).collect::<Vec<_>>().join("\n"));
+        assert!(status.success(), "the process died: {status}");
+        return;
+    }
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let aio = Aio::new(move |aio, _r| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            aio.sleep(Duration::from_millis(20)).unwrap();
+        }
+        std::panic::panic_any(Bomb(2));
+    })
+    .unwrap();
+    aio.sleep(Duration::ZERO).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::mem::forget(aio);
+}
+
+// ---------------------------------------------------------------------------
+// Timeouts.
+// ---------------------------------------------------------------------------
+
+/// BREAKS (issue 17 scenario 9, still open): a sub-millisecond timeout is
+/// truncated to 0 ms, which nng treats as "do not wait": `Some(500 µs)`
+/// fails at once instead of waiting (at least) 500 µs.
+#[test]
+fn sub_millisecond_timeout_is_not_zero() {
+    let pull = Socket::new(Protocol::Pull0).unwrap();
+    pull.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_micros(500)))
+        .unwrap();
+    let got = pull.get_opt::<nng::options::RecvTimeout>().unwrap();
+    eprintln!("RecvTimeout set to 500 µs reads back as {got:?}");
+    assert_ne!(got, Some(Duration::ZERO), "500 µs became a non-blocking 0");
+}
+
+/// BREAKS (doc): `Aio::set_timeout` says it is "Ignored by sleep", but the
+/// crate passes it to `nng_sleep_aio`, which cuts the sleep short with
+/// `TimedOut`.
+#[test]
+fn aio_sleep_ignores_timeout_as_documented() {
+    let (tx, rx) = channel();
+    let aio = Aio::new(move |_, r| {
+        let _ = tx.send(describe(&r));
+    })
+    .unwrap();
+    aio.set_timeout(Some(Duration::from_millis(10)));
+    let t = Instant::now();
+    aio.sleep(Duration::from_millis(500)).unwrap();
+    let r = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    eprintln!("sleep(500 ms) with timeout 10 ms -> {r} after {:?}", t.elapsed());
+    assert_eq!(r, "Sleep(Ok(()))");
+}
+
+/// HOLDS: huge and zero timeouts on an aio: `Duration::MAX` saturates (no
+/// overflow, waits), zero fails at once with `TimedOut`.
+#[test]
+fn aio_zero_and_huge_timeouts() {
+    let pull = Socket::new(Protocol::Pull0).unwrap();
+    let (tx, rx) = channel();
+    let aio = Aio::new(move |_, r| {
+        let _ = tx.send(describe(&r));
+    })
+    .unwrap();
+    aio.set_timeout(Some(Duration::ZERO));
+    aio.recv(&pull).unwrap();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "Recv(Err(TimedOut))");
+    aio.set_timeout(Some(Duration::MAX));
+    aio.recv(&pull).unwrap();
+    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+    aio.cancel();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "Recv(Err(Canceled))");
+    aio.sleep(Duration::MAX).unwrap();
+    drop(aio);
+}
+
+// ---------------------------------------------------------------------------
+// Pipe::dialer
+// ---------------------------------------------------------------------------
+
+/// BREAKS (issue 17 scenario 9, still open; not memory-unsafe): the
+/// "non-owning" `ManuallyDrop<Dialer>` from `Pipe::dialer()` becomes an
+/// owning handle with `ManuallyDrop::into_inner`, whose drop closes a dialer
+/// that another `Dialer` owns (here from inside a pipe callback).
+#[test]
+fn pipe_dialer_into_inner_closes_someone_elses_dialer() {
+    let url = tag("pipedialer");
+    let rep = Socket::new(Protocol::Rep0).unwrap();
+    rep.listen(&url).unwrap();
+    let req = Socket::new(Protocol::Req0).unwrap();
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    req.pipe_notify(PipeEvent::AddPost, move |_, p| {
+        if let Some(d) = p.dialer() {
+            let owned: Dialer = std::mem::ManuallyDrop::into_inner(d);
+            drop(owned);
+            let _ = tx.lock().unwrap().send(());
+        }
+    })
+    .unwrap();
+    let d = Dialer::new(&req, &url).unwrap();
+    d.start().unwrap();
+    rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let r = d.url();
+    eprintln!("owner's dialer after a pipe's handle was dropped: url() = {r:?}");
+    assert!(r.is_ok(), "the owner's dialer was closed by a borrowed handle");
+}
+
+fn _unused(_: Receiver<()>, _: Message, _: Error) {}
