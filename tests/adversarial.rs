@@ -493,3 +493,70 @@ fn pipe_dialer_into_inner_closes_someone_elses_dialer() {
 }
 
 fn _unused(_: Receiver<()>, _: Message, _: Error) {}
+
+// ---------------------------------------------------------------------------
+// Deferred closes when no helper thread can be started.
+// ---------------------------------------------------------------------------
+
+/// BREAKS (use after free): `callback::close_outside` promises that when no
+/// helper thread can be started "the work is skipped (the handle leaks)".
+/// But for a `Socket` the skipped job owned its share of the pipe-notify
+/// closures (`keep`): `Builder::spawn` drops the job on failure, the
+/// `Socket`'s own share goes with its drop, and the `NotifyState` is freed
+/// while the socket stays open; nng's next pipe event calls the freed
+/// `Entry`: SIGSEGV in `<Box<dyn Fn> as Fn>::call` <- `notify_trampoline`
+/// <- `nni_pipe_run_cb(REM_POST)` <- `pipe_reap` (gdb). Thread creation is made to fail
+/// with safe means only: the child runs with `RUST_MIN_STACK` set to 16 TiB,
+/// so every `std::thread` spawn fails (nng's own C threads are unaffected).
+#[test]
+fn socket_dropped_in_callback_when_no_thread_can_start() {
+    const NAME: &str = "socket_dropped_in_callback_when_no_thread_can_start";
+    if std::env::var("ADV_CHILD").as_deref() != Ok(NAME) {
+        let exe = std::env::current_exe().unwrap();
+        // Natively (valgrind's pthread_create refuses the stack size with
+        // EINVAL, which libtest does not survive); see the test's docs.
+        let mut cmd = Command::new(&exe);
+        let out = cmd
+            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .env("ADV_CHILD", NAME)
+            .env("RUST_MIN_STACK", "17592186044416")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprintln!("child: {}\n{}", out.status, err.lines().take(40).collect::<Vec<_>>().join("\n"));
+        assert!(out.status.success(), "child failed: {}", out.status);
+        return;
+    }
+    // The child: no std threads from here on (none could start).
+    assert!(std::thread::Builder::new().spawn(|| ()).is_err(), "threads still start");
+    let url = tag("nothread");
+    let rep = Socket::new(Protocol::Pair1).unwrap();
+    let events = Arc::new(AtomicUsize::new(0));
+    let e2 = events.clone();
+    let payload = vec![7u8; 64];
+    rep.pipe_notify(PipeEvent::RemPost, move |_, _| {
+        e2.fetch_add(payload.len(), Ordering::SeqCst);
+    })
+    .unwrap();
+    rep.listen(&url).unwrap();
+    let req = Socket::new(Protocol::Pair1).unwrap();
+    req.dial(&url).unwrap();
+    let slot = Arc::new(Mutex::new(Some(rep)));
+    let s2 = slot.clone();
+    let aio = Aio::new(move |_, _| {
+        // The last handle, dropped inside a callback: its close is deferred
+        // to a helper thread that cannot start.
+        drop(s2.lock().unwrap().take());
+    })
+    .unwrap();
+    aio.sleep(Duration::from_millis(10)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(slot.lock().unwrap().is_none());
+    // Allocate over the freed closures, then make nng call them.
+    let junk: Vec<Vec<u8>> = (0..64).map(|_| vec![0xa5u8; 64]).collect();
+    drop(req); // REM_POST on the still open rep socket
+    std::thread::sleep(Duration::from_millis(300));
+    eprintln!("RemPost closure saw {} (64 expected)", events.load(Ordering::SeqCst));
+    drop(junk);
+    drop(aio);
+}
