@@ -44,7 +44,7 @@
 //! This module upholds them with three rules.
 //!
 //! 1. **One owner of the state, released after nng.** The heap `Inner` (the
-//!    `nng_aio*`, the closure, the [state word](state)) is the callback
+//!    `nng_aio*`, the closure, the state word) is the callback
 //!    argument. It is owned by the `Aio` and freed only by its drop, after
 //!    `nng_aio_free` returned, or, for an aio with nothing in flight and no
 //!    callback running (so none can come), right after `nng_aio_reap`. A drop
@@ -62,15 +62,15 @@
 //!    operation still marked `BUSY` got no callback and its message is
 //!    reclaimed by the drop.
 //!
-//! Every transition of the state word lives in [`state`], with the `loom`
-//! model test that covers it.
+//! Every transition of the state word lives in `src/aio/state.rs`, with the
+//! `loom` model test that covers it.
 //!
 //! **Panics.** The `extern "C"` callback runs under `catch_unwind`; a panic
 //! of the closure is caught separately, stored, and resumed by the next
 //! [`Aio::wait`] or start outside callbacks (or fetched with
 //! [`Aio::take_panic`]).
 //!
-//! **Callback context.** [`crate::callback`] keeps a per-thread marker set
+//! **Callback context.** The crate keeps a per-thread marker set
 //! while any crate trampoline runs. Waiting calls refuse there
 //! ([`Aio::wait`] returns [`Error::IncorrectState`]) and drops defer.
 //!

@@ -227,11 +227,13 @@ impl State {
     }
 
     /// A caught panic was stored (by the runner).
+    /// Model: `panic_stored_then_taken_once`.
     pub(crate) fn set_panicked(&self) {
         self.0.fetch_or(PANICKED, Ordering::AcqRel);
     }
 
     /// Whether a stored panic was waiting (and now is the caller's).
+    /// Model: `panic_stored_then_taken_once`.
     pub(crate) fn take_panicked(&self) -> bool {
         self.0.load(Ordering::Acquire) & PANICKED != 0
             && self.0.fetch_and(!PANICKED, Ordering::AcqRel) & PANICKED != 0
@@ -903,6 +905,47 @@ mod loom_model {
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
             m.quit();
             tq.join().unwrap();
+            m.drop_outside();
+        });
+    }
+
+    /// A panic caught by the runner (stored in a slot, then flagged) is
+    /// taken exactly once by `wait`/start on another thread, never lost, and
+    /// the pool refuses the aio meanwhile.
+    #[test]
+    fn panic_stored_then_taken_once() {
+        model(|| {
+            let slot: Arc<Mutex<Option<u32>>> = Arc::new(Mutex::new(None));
+            let s2 = slot.clone();
+            let m = Model::new(move |m, out| {
+                m.end(&out);
+                // As the trampoline does for a caught panic.
+                s2.lock().unwrap().get_or_insert(7);
+                m.state.set_panicked();
+            });
+            assert!(m.start(Op::Sleep, None));
+            let p = m.clone();
+            let provider = thread::spawn(move || {
+                p.finish(false, true);
+            });
+            let mut taken = 0;
+            // Aio::take_panic, polled by the owner.
+            loop {
+                if m.state.take_panicked() {
+                    if let Some(v) = slot.lock().unwrap().take() {
+                        assert_eq!(v, 7);
+                        taken += 1;
+                    }
+                }
+                if taken == 1 && !m.state.is_busy() {
+                    break;
+                }
+                assert!(taken == 1 || !m.state.is_idle(), "pooled with a panic");
+                thread::yield_now();
+            }
+            provider.join().unwrap();
+            assert!(!m.state.take_panicked());
+            assert!(m.state.is_idle());
             m.drop_outside();
         });
     }
