@@ -560,3 +560,214 @@ fn socket_dropped_in_callback_when_no_thread_can_start() {
     drop(junk);
     drop(aio);
 }
+
+// ---------------------------------------------------------------------------
+// The future layer's pool.
+// ---------------------------------------------------------------------------
+
+/// A waker that counts wakes and, on its first wake, blocks until `gate`
+/// is released (or 20 s pass).
+struct GateWaker {
+    gate: Mutex<Option<Receiver<()>>>,
+    woke: AtomicUsize,
+}
+impl std::task::Wake for GateWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let gate = self.gate.lock().unwrap().take();
+        if let Some(g) = gate {
+            let _ = g.recv_timeout(Duration::from_secs(20));
+        }
+        self.woke.fetch_add(1, Ordering::SeqCst);
+    }
+}
+fn gate_waker(gate: Option<Receiver<()>>) -> (Arc<GateWaker>, std::task::Waker) {
+    let w = Arc::new(GateWaker {
+        gate: Mutex::new(gate),
+        woke: AtomicUsize::new(0),
+    });
+    (w.clone(), std::task::Waker::from(w))
+}
+
+fn poll_once<F: std::future::Future + Unpin>(f: &mut F, w: &std::task::Waker) -> std::task::Poll<F::Output> {
+    let mut cx = std::task::Context::from_waker(w);
+    std::pin::Pin::new(f).poll(&mut cx)
+}
+
+fn push_pull(t: &str) -> (Socket, Socket) {
+    let url = tag(t);
+    let pull = Socket::new(Protocol::Pull0).unwrap();
+    pull.listen(&url).unwrap();
+    let push = Socket::new(Protocol::Push0).unwrap();
+    push.dial(&url).unwrap();
+    (push, pull)
+}
+
+/// BREAKS (liveness; new coupling from the pool, commit 72a77df): future A
+/// on socket 1 completes; its aio's closure is stuck in A's waker (a waker
+/// that blocks, e.g. a bounded run queue that is full). A polls its result
+/// and is dropped: the aio is "reusable" (nothing in flight) and goes back
+/// to the pool while its closure still runs. Future B on an unrelated
+/// socket 2 takes it; B's message (and even B's own 300 ms timeout) is
+/// handed to the runner stuck in A's waker, so B cannot complete until A's
+/// waker returns. Without the pool B would have its own aio.
+#[test]
+fn pooled_aio_couples_unrelated_futures_through_a_blocked_waker() {
+    let (push1, pull1) = push_pull("couple1");
+    let (push2, pull2) = push_pull("couple2");
+    let (release, gate) = channel();
+    let (wa, waker_a) = gate_waker(Some(gate));
+    let mut fa = pull1.recv_async();
+    assert!(poll_once(&mut fa, &waker_a).is_pending());
+    push1.send(b"a").unwrap();
+    // Wait until A's closure has stored the result and blocks in A's waker.
+    let t = Instant::now();
+    let msg = loop {
+        // Polled with A's own waker (a different one would replace it).
+        if let std::task::Poll::Ready(r) = poll_once(&mut fa, &waker_a) {
+            break r.unwrap();
+        }
+        assert!(t.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert_eq!(msg.as_slice(), b"a");
+    std::thread::sleep(Duration::from_millis(50)); // A's waker is blocking now
+    assert_eq!(wa.woke.load(Ordering::SeqCst), 0);
+    drop(fa);
+    let (wb, waker_b) = gate_waker(None);
+    let mut fb = pull2.recv_async().timeout(Some(Duration::from_millis(300)));
+    assert!(poll_once(&mut fb, &waker_b).is_pending());
+    push2.send(b"b").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let b_after_2s = poll_once(&mut fb, &waker_b).map(|r| r.map(|m| m.to_vec()));
+    let woke_b = wb.woke.load(Ordering::SeqCst);
+    release.send(()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let b_after_release = poll_once(&mut fb, &waker_b);
+    eprintln!(
+        "B after 2 s: {:?} (woken {woke_b}x); after A's waker returned: {:?}",
+        b_after_2s,
+        b_after_release.map(|r| r.map(|m| m.to_vec()))
+    );
+    assert!(
+        b_after_2s.is_ready(),
+        "B (another socket, 300 ms timeout) was stuck behind A's waker for 2 s"
+    );
+}
+
+/// HOLDS (regression probe for scenario 2 at scale): two receiving threads
+/// on two sockets churn one-shot `RecvFuture`s (poll, maybe poll again,
+/// drop at random points) and `SendFuture`s that take pooled aios, while
+/// tagged messages stream in. No future may see another socket's message,
+/// and no send future may get a receive's result.
+#[test]
+fn pool_never_crosses_results_under_churn() {
+    let (push1, pull1) = push_pull("churn1");
+    let (push2, pull2) = push_pull("churn2");
+    let stop = AtomicBool::new(false);
+    let crossed = AtomicUsize::new(0);
+    let got = AtomicUsize::new(0);
+    let (_, noop) = gate_waker(None);
+    std::thread::scope(|sc| {
+        for (push, tagb) in [(&push1, b'1'), (&push2, b'2')] {
+            let stop = &stop;
+            sc.spawn(move || {
+                let mut i = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = push.try_send([tagb, (i % 251) as u8]);
+                    i += 1;
+                    if i % 64 == 0 {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                }
+            });
+        }
+        for (pull, tagb) in [(&pull1, b'1'), (&pull2, b'2')] {
+            let (stop, crossed, got, noop) = (&stop, &crossed, &got, noop.clone());
+            sc.spawn(move || {
+                let mut n = 0u64;
+                // A socket nobody reads from: its send futures wait.
+                let lonely = Socket::new(Protocol::Push0).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let mut f = pull.recv_async();
+                    let polls = n % 4;
+                    for _ in 0..=polls {
+                        if let std::task::Poll::Ready(r) = poll_once(&mut f, &noop) {
+                            if let Ok(m) = r {
+                                got.fetch_add(1, Ordering::Relaxed);
+                                if m.as_slice().first() != Some(&tagb) {
+                                    crossed.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            break;
+                        }
+                        std::hint::spin_loop();
+                    }
+                    drop(f);
+                    if n % 3 == 0 {
+                        let mut s = lonely.send_async(Message::from(&b"x"[..]));
+                        if let std::task::Poll::Ready(Ok(())) = poll_once(&mut s, &noop) {
+                            crossed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        stop.store(true, Ordering::Relaxed);
+    });
+    eprintln!("{} messages received, {} crossed", got.load(Ordering::Relaxed), crossed.load(Ordering::Relaxed));
+    assert_eq!(crossed.load(Ordering::Relaxed), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Blocking inside aio callbacks.
+// ---------------------------------------------------------------------------
+
+/// BREAKS (process-wide stall; documentation gap): blocking receives are
+/// refused inside pipe callbacks but allowed inside aio callbacks. nng runs
+/// aio callbacks on a small task pool (2 x CPUs threads); when that many
+/// callbacks block in `Socket::recv`, nng has no thread left to deliver the
+/// very messages they wait for: every receive times out although the
+/// messages were sent (with no receive timeout the process hangs).
+#[test]
+fn blocking_recv_in_aio_callbacks_starves_nng() {
+    let (push, pull) = push_pull("starve");
+    pull.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(2)))
+        .unwrap();
+    let pull = Arc::new(pull);
+    let n = 16;
+    let (tx, rx) = channel();
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut aios = Vec::new();
+    for _ in 0..n {
+        let (pull, tx, started) = (pull.clone(), tx.clone(), started.clone());
+        let aio = Aio::new(move |_, _| {
+            started.fetch_add(1, Ordering::SeqCst);
+            let _ = tx.send(pull.recv().map(|m| m.to_vec()));
+        })
+        .unwrap();
+        aio.sleep(Duration::from_millis(10)).unwrap();
+        aios.push(aio);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let blocked = started.load(Ordering::SeqCst);
+    for i in 0..n {
+        push.send([i as u8]).unwrap();
+    }
+    let mut ok = 0;
+    let mut timed_out = 0;
+    for _ in 0..blocked {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(_)) => ok += 1,
+            Ok(Err(_)) => timed_out += 1,
+            Err(_) => break,
+        }
+    }
+    eprintln!("{blocked} callbacks blocked in recv; {ok} got a message, {timed_out} timed out");
+    drop(aios);
+    assert_eq!(timed_out, 0, "messages were sent but nng could not deliver them");
+}
