@@ -739,7 +739,7 @@ fn blocking_recv_in_aio_callbacks_starves_nng() {
     pull.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(2)))
         .unwrap();
     let pull = Arc::new(pull);
-    let n = 16;
+    let n = 8;
     let (tx, rx) = channel();
     let started = Arc::new(AtomicUsize::new(0));
     let mut aios = Vec::new();
@@ -755,19 +755,22 @@ fn blocking_recv_in_aio_callbacks_starves_nng() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let blocked = started.load(Ordering::SeqCst);
-    for i in 0..n {
-        push.send([i as u8]).unwrap();
-    }
+    push.set_opt::<nng::options::SendTimeout>(Some(Duration::from_secs(1)))
+        .unwrap();
+    let sender = std::thread::spawn(move || {
+        (0..n).filter(|i| push.send([*i as u8]).is_ok()).count()
+    });
     let mut ok = 0;
     let mut timed_out = 0;
-    for _ in 0..blocked {
+    for _ in 0..n {
         match rx.recv_timeout(Duration::from_secs(10)) {
             Ok(Ok(_)) => ok += 1,
             Ok(Err(_)) => timed_out += 1,
             Err(_) => break,
         }
     }
-    eprintln!("{blocked} callbacks blocked in recv; {ok} got a message, {timed_out} timed out");
+    let sent = sender.join().unwrap();
+    eprintln!("{blocked} callbacks blocked in recv at once; {sent} sends accepted; {ok} got a message, {timed_out} timed out");
     drop(aios);
     assert_eq!(timed_out, 0, "messages were sent but nng could not deliver them");
 }
