@@ -24,6 +24,13 @@ use crate::Socket;
 /// ```
 pub struct Dialer {
     raw: ffi::nng_dialer,
+    /// The URL text it was created from. nng lends its own `nng_url` only
+    /// until the dialer is freed, which a close of its socket on any thread
+    /// can do at any moment, so [`url`](Self::url) formats a parse of its own.
+    source: std::ffi::CString,
+    /// Held around this handle's string option reads and writes: nng lends
+    /// the string a read returns only until the next write frees it.
+    strings: std::sync::Mutex<()>,
 }
 
 // Dialer is Send + Sync without an unsafe impl: nng_dialer is a plain u32 id
@@ -46,20 +53,20 @@ impl Dialer {
         let mut raw = ffi::nng_dialer::default();
         // SAFETY: `raw` is a valid out-pointer; `url` is NUL-terminated.
         cvt(unsafe { ffi::nng_dialer_create(&mut raw, socket.raw(), url.as_ptr()) })?;
-        Ok(Dialer { raw })
+        Ok(Dialer {
+            raw,
+            source: url,
+            strings: std::sync::Mutex::new(()),
+        })
     }
 
     pub(crate) fn raw(&self) -> ffi::nng_dialer {
         self.raw
     }
 
-    /// Wraps a dialer id handed out by nng (e.g. a pipe's dialer) without
-    /// taking ownership: it will not be closed on drop.
-    #[allow(dead_code)] // used by pipe.rs
-    pub(crate) fn from_raw(raw: ffi::nng_dialer) -> Option<std::mem::ManuallyDrop<Dialer>> {
-        // SAFETY: nng_dialer_id only reads the id.
-        (unsafe { ffi::nng_dialer_id(raw) } > 0)
-            .then(|| std::mem::ManuallyDrop::new(Dialer { raw }))
+    /// Serialises string option reads and writes on this handle.
+    pub(crate) fn string_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.strings.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The dialer's positive id (`nng_dialer_id`).
@@ -110,7 +117,8 @@ impl Dialer {
         cvt(unsafe { ffi::nng_dialer_start(self.raw, Flags::NONBLOCK.bits()) })
     }
 
-    /// The URL the dialer connects to, as nng normalised it (`nng_dialer_get_url`).
+    /// The URL the dialer connects to, as nng normalised it (what
+    /// `nng_dialer_get_url` gives, without borrowing nng's copy).
     ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Push0)?;
@@ -119,12 +127,13 @@ impl Dialer {
     /// ```
     #[doc(alias = "nng_dialer_get_url")]
     pub fn url(&self) -> Result<String> {
-        let mut url = std::ptr::null();
-        // SAFETY: `url` is a valid out-pointer; nng keeps the URL alive as long
-        // as the dialer, and we format it at once.
-        cvt(unsafe { ffi::nng_dialer_get_url(self.raw, &mut url) })?;
-        // SAFETY: nng returned a valid URL owned by the dialer.
-        Ok(unsafe { crate::url::url_to_string(url) })
+        // nng's URL (`nng_dialer_get_url`) is lent only until the dialer is
+        // freed, which its socket's close on another thread may do while it
+        // is being read. A dialer's URL is its creation text as
+        // `nng_url_parse` canonicalises it, so parse that ourselves. The
+        // option read reports a dialer that is gone, as nng would.
+        self.get_opt::<crate::options::ReconnectMinTime>()?;
+        crate::url::endpoint_url(&self.source, None)
     }
 
     /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
@@ -167,8 +176,9 @@ impl Dialer {
     /// assert_eq!(pull.recv()?.as_slice(), b"still here");
     /// # Ok::<(), nng::Error>(())
     /// ```
-    pub fn detach(self) {
-        std::mem::forget(self);
+    pub fn detach(mut self) {
+        // Id 0 is no endpoint: the drop below closes nothing.
+        self.raw = ffi::nng_dialer::default();
     }
 
     /// Closes the dialer and its connection (`nng_dialer_close`).
@@ -180,19 +190,48 @@ impl Dialer {
     /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_dialer_close")]
-    pub fn close(self) -> Result<()> {
-        let raw = self.raw;
-        std::mem::forget(self);
+    pub fn close(mut self) -> Result<()> {
+        // Id 0 is no endpoint: the drop of `self` afterwards closes nothing.
+        let raw = std::mem::take(&mut self.raw);
         crate::callback::close_id(raw, ffi::nng_dialer_close)
     }
 }
 
 impl Drop for Dialer {
     fn drop(&mut self) {
+        if self.raw.id == 0 {
+            return; // closed by `close` or given up by `detach`
+        }
         // An already-closed id (e.g. its socket closed first) only reports an
         // error, ignored here. Inside an nng callback the close, which waits
         // for the endpoint's own callbacks, runs on a helper thread.
         let _ = crate::callback::close_id(self.raw, ffi::nng_dialer_close);
+    }
+}
+
+/// Names a dialer without owning it: what a [`Pipe`](crate::Pipe) reports as
+/// the dialer that made it (`nng_pipe_dialer`). It can be compared with
+/// [`Dialer::id`], but it cannot close or change the dialer, which belongs to
+/// whoever holds the [`Dialer`]:
+///
+/// ```compile_fail
+/// fn close_it(pipe: nng::Pipe) {
+///     pipe.dialer().unwrap().close(); // error: no method `close` on `DialerId`
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DialerId(u32);
+
+impl DialerId {
+    /// Wraps an id handed out by nng; `None` for the unset id (<= 0).
+    pub(crate) fn from_raw(raw: ffi::nng_dialer) -> Option<DialerId> {
+        // SAFETY: nng_dialer_id only reads the id.
+        (unsafe { ffi::nng_dialer_id(raw) } > 0).then_some(DialerId(raw.id))
+    }
+
+    /// The dialer's positive id, as [`Dialer::id`] gives it.
+    pub fn id(self) -> u32 {
+        self.0
     }
 }
 

@@ -23,6 +23,13 @@ use crate::Socket;
 /// ```
 pub struct Listener {
     raw: ffi::nng_listener,
+    /// The URL text it was created from. nng lends its own `nng_url` only
+    /// until the listener is freed, which a close of its socket on any thread
+    /// can do at any moment, so [`url`](Self::url) formats a parse of its own.
+    source: std::ffi::CString,
+    /// Held around this handle's string option reads and writes: nng lends
+    /// the string a read returns only until the next write frees it.
+    strings: std::sync::Mutex<()>,
 }
 
 // Listener is Send + Sync without an unsafe impl: nng_listener is a plain u32
@@ -45,20 +52,20 @@ impl Listener {
         let mut raw = ffi::nng_listener::default();
         // SAFETY: `raw` is a valid out-pointer; `url` is NUL-terminated.
         cvt(unsafe { ffi::nng_listener_create(&mut raw, socket.raw(), url.as_ptr()) })?;
-        Ok(Listener { raw })
+        Ok(Listener {
+            raw,
+            source: url,
+            strings: std::sync::Mutex::new(()),
+        })
     }
 
     pub(crate) fn raw(&self) -> ffi::nng_listener {
         self.raw
     }
 
-    /// Wraps a listener id handed out by nng (e.g. a pipe's listener) without
-    /// taking ownership: it will not be closed on drop.
-    #[allow(dead_code)] // used by pipe.rs
-    pub(crate) fn from_raw(raw: ffi::nng_listener) -> Option<std::mem::ManuallyDrop<Listener>> {
-        // SAFETY: nng_listener_id only reads the id.
-        (unsafe { ffi::nng_listener_id(raw) } > 0)
-            .then(|| std::mem::ManuallyDrop::new(Listener { raw }))
+    /// Serialises string option reads and writes on this handle.
+    pub(crate) fn string_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.strings.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The listener's positive id (`nng_listener_id`).
@@ -90,8 +97,8 @@ impl Listener {
         cvt(unsafe { ffi::nng_listener_start(self.raw, 0) })
     }
 
-    /// The URL, with the bound port filled in once started
-    /// (`nng_listener_get_url`).
+    /// The URL, with the bound port filled in once started (what
+    /// `nng_listener_get_url` gives, without borrowing nng's copy).
     ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
@@ -102,12 +109,19 @@ impl Listener {
     /// ```
     #[doc(alias = "nng_listener_get_url")]
     pub fn url(&self) -> Result<String> {
-        let mut url = std::ptr::null();
-        // SAFETY: `url` is a valid out-pointer; nng keeps the URL alive as long
-        // as the listener, and we format it at once.
-        cvt(unsafe { ffi::nng_listener_get_url(self.raw, &mut url) })?;
-        // SAFETY: nng returned a valid URL owned by the listener.
-        Ok(unsafe { crate::url::url_to_string(url) })
+        // nng's URL (`nng_listener_get_url`) is lent only until the listener
+        // is freed, which its socket's close on another thread may do while
+        // it is being read. A listener's URL is its creation text as
+        // `nng_url_parse` canonicalises it, with a port of 0 replaced by the
+        // bound one once started: build that from our own parse. The option
+        // read also reports a listener that is gone, as nng would.
+        let port = match self.get_opt::<crate::options::BoundPort>() {
+            Ok(port) => u32::try_from(port).ok().filter(|&p| p != 0),
+            // Transports without ports (inproc, ipc, ...).
+            Err(crate::Error::NotSupported) => None,
+            Err(e) => return Err(e),
+        };
+        crate::url::endpoint_url(&self.source, port)
     }
 
     /// The locally bound port (TCP-based and UDP transports), e.g. after
@@ -158,8 +172,9 @@ impl Listener {
     /// l.detach(); // keeps listening until `s` closes
     /// # Ok::<(), nng::Error>(())
     /// ```
-    pub fn detach(self) {
-        std::mem::forget(self);
+    pub fn detach(mut self) {
+        // Id 0 is no endpoint: the drop below closes nothing.
+        self.raw = ffi::nng_listener::default();
     }
 
     /// Closes the listener and the connections it accepted (`nng_listener_close`).
@@ -174,19 +189,48 @@ impl Listener {
     /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_listener_close")]
-    pub fn close(self) -> Result<()> {
-        let raw = self.raw;
-        std::mem::forget(self);
+    pub fn close(mut self) -> Result<()> {
+        // Id 0 is no endpoint: the drop of `self` afterwards closes nothing.
+        let raw = std::mem::take(&mut self.raw);
         crate::callback::close_id(raw, ffi::nng_listener_close)
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
+        if self.raw.id == 0 {
+            return; // closed by `close` or given up by `detach`
+        }
         // An already-closed id (e.g. its socket closed first) only reports an
         // error, ignored here. Inside an nng callback the close, which waits
         // for the endpoint's own callbacks, runs on a helper thread.
         let _ = crate::callback::close_id(self.raw, ffi::nng_listener_close);
+    }
+}
+
+/// Names a listener without owning it: what a [`Pipe`](crate::Pipe) reports as
+/// the listener that accepted it (`nng_pipe_listener`). It can be compared with
+/// [`Listener::id`], but it cannot close or change the listener, which belongs to
+/// whoever holds the [`Listener`]:
+///
+/// ```compile_fail
+/// fn close_it(pipe: nng::Pipe) {
+///     pipe.listener().unwrap().close(); // error: no method `close` on `ListenerId`
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ListenerId(u32);
+
+impl ListenerId {
+    /// Wraps an id handed out by nng; `None` for the unset id (<= 0).
+    pub(crate) fn from_raw(raw: ffi::nng_listener) -> Option<ListenerId> {
+        // SAFETY: nng_listener_id only reads the id.
+        (unsafe { ffi::nng_listener_id(raw) } > 0).then_some(ListenerId(raw.id))
+    }
+
+    /// The listener's positive id, as [`Listener::id`] gives it.
+    pub fn id(self) -> u32 {
+        self.0
     }
 }
 

@@ -224,11 +224,17 @@ pub(crate) fn ms_to_duration(ms: i32) -> Option<Duration> {
     u64::try_from(ms).ok().map(Duration::from_millis)
 }
 
-/// `Option<Duration>` to `nng_duration`; saturates at `i32::MAX` ms (~24 days).
+/// `Option<Duration>` to `nng_duration`, the one place a `Duration` becomes
+/// one. nng counts whole milliseconds and takes 0 as "do not wait", so a
+/// fraction of a millisecond rounds up (500 µs waits 1 ms, never 0):
+/// only `Duration::ZERO` is non-blocking. Saturates at `i32::MAX` ms (~24 days).
 pub(crate) fn duration_to_ms(d: Option<Duration>) -> i32 {
     match d {
         None => ffi::NNG_DURATION_INFINITE,
-        Some(d) => i32::try_from(d.as_millis()).unwrap_or(i32::MAX),
+        Some(d) => {
+            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        }
     }
 }
 
@@ -257,19 +263,24 @@ macro_rules! raw_options {
             $( raw_options!(@one $method $cfn); )*
         }
     };
-    (@one get_string $cfn:ident) => {
+    (@one get_strdup $cfn:ident) => {
         fn get_string(&self, name: &CStr) -> Result<String> {
-            let mut p: *const c_char = std::ptr::null();
+            // No write on this handle frees the string while nng copies it.
+            let _serial = self.string_lock();
+            let mut p: *mut c_char = std::ptr::null_mut();
             // SAFETY: the handle is a plain id (nng validates it); `name` is
-            // NUL-terminated; `p` is a valid out-pointer.
+            // NUL-terminated; `p` is a valid out-pointer. nng copies the value
+            // while it holds the endpoint, so a close cannot free it first.
             cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), &mut p) })?;
-            // SAFETY: on success nng stored a pointer to its own NUL-terminated
-            // copy of the value (not ours to free); we copy it out at once.
-            Ok(unsafe { take_string(p, false) })
+            // SAFETY: on success `p` is NULL or nng's NUL-terminated copy,
+            // ours to free.
+            Ok(unsafe { take_string(p, true) })
         }
     };
     (@one set_string $cfn:ident) => {
         fn set_string(&self, name: &CStr, v: &CStr) -> Result<()> {
+            // Frees the old value: not while a read on this handle copies it.
+            let _serial = self.string_lock();
             // SAFETY: the handle is a plain id; both strings are NUL-terminated
             // and nng copies them.
             cvt(unsafe { ffi::$cfn(self.raw(), name.as_ptr(), v.as_ptr()) })
@@ -320,7 +331,7 @@ raw_options!(Dialer {
     get_size = nng_dialer_get_size,
     get_uint64 = nng_dialer_get_uint64,
     get_ms = nng_dialer_get_ms,
-    get_string = nng_dialer_get_string,
+    get_strdup = nng_dialer_get_strdup,
     set_bool = nng_dialer_set_bool,
     set_int = nng_dialer_set_int,
     set_size = nng_dialer_set_size,
@@ -335,7 +346,7 @@ raw_options!(Listener {
     get_size = nng_listener_get_size,
     get_uint64 = nng_listener_get_uint64,
     get_ms = nng_listener_get_ms,
-    get_string = nng_listener_get_string,
+    get_strdup = nng_listener_get_strdup,
     set_bool = nng_listener_set_bool,
     set_int = nng_listener_set_int,
     set_size = nng_listener_set_size,

@@ -50,10 +50,9 @@
 
 use crate::error::{cvt, Result};
 use crate::ffi;
-use crate::{Dialer, Listener, Socket};
+use crate::{DialerId, ListenerId, Socket};
 use std::any::Any;
 use std::ffi::c_void;
-use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
@@ -100,20 +99,21 @@ impl Pipe {
         (unsafe { ffi::nng_socket_id(s) } > 0).then_some(s.id)
     }
 
-    /// The dialer that made this pipe, if a dialer did (`nng_pipe_dialer`).
-    /// The handle does not own the dialer: it is not closed when dropped.
+    /// The id of the dialer that made this pipe, if a dialer did
+    /// (`nng_pipe_dialer`). Only an id: the dialer belongs to its [`Dialer`](crate::Dialer)
+    /// handle, and nothing reached from a pipe can close it.
     #[doc(alias = "nng_pipe_dialer")]
-    pub fn dialer(&self) -> Option<ManuallyDrop<Dialer>> {
+    pub fn dialer(&self) -> Option<DialerId> {
         // SAFETY: the pipe is a plain id; nng returns an invalid id if unknown.
-        Dialer::from_raw(unsafe { ffi::nng_pipe_dialer(self.raw) })
+        DialerId::from_raw(unsafe { ffi::nng_pipe_dialer(self.raw) })
     }
 
-    /// The listener that accepted this pipe, if a listener did
-    /// (`nng_pipe_listener`). Not owned: it is not closed when dropped.
+    /// The id of the listener that accepted this pipe, if a listener did
+    /// (`nng_pipe_listener`). Only an id, like [`dialer`](Self::dialer).
     #[doc(alias = "nng_pipe_listener")]
-    pub fn listener(&self) -> Option<ManuallyDrop<Listener>> {
+    pub fn listener(&self) -> Option<ListenerId> {
         // SAFETY: the pipe is a plain id; nng returns an invalid id if unknown.
-        Listener::from_raw(unsafe { ffi::nng_pipe_listener(self.raw) })
+        ListenerId::from_raw(unsafe { ffi::nng_pipe_listener(self.raw) })
     }
 }
 

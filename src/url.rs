@@ -57,6 +57,26 @@ pub(crate) unsafe fn url_to_string(url: *const ffi::nng_url) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// The canonical text nng gives an endpoint created from `source`: the same
+/// parse (`nng_url_parse`, as `nng_dialer_create`/`nng_listener_create` do),
+/// with `port` filled in where the URL's port is 0 (as a listener's bind
+/// does), formatted with `nng_url_sprintf`. Made from our own parse, so no
+/// string lent by nng is read.
+pub(crate) fn endpoint_url(source: &CStr, port: Option<u32>) -> Result<String> {
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: `raw` is a valid out-pointer; `source` is NUL-terminated.
+    cvt(unsafe { ffi::nng_url_parse(&mut raw, source.as_ptr()) })?;
+    if let Some(port) = port {
+        // SAFETY: `raw` is the URL nng just allocated for us.
+        unsafe { ffi::nng_url_resolve_port(raw, port) };
+    }
+    // SAFETY: `raw` is valid until freed below.
+    let text = unsafe { url_to_string(raw) };
+    // SAFETY: nng allocated `raw` for us; nothing else refers to it.
+    unsafe { ffi::nng_url_free(raw) };
+    Ok(text)
+}
+
 /// A parsed URL (`nng_url`). See the [module documentation](self).
 ///
 /// A string nng cannot parse (no scheme, a bad port, invalid UTF-8 after

@@ -318,7 +318,231 @@ const FIXES: &[Fix] = &[
             \tnni_list_node_remove(&d->d_node);\n\
             \tnni_cv_wake(&s->s_cv); // a socket shutdown may wait for this\n",
     },
+    // A tcp connection completed (accepted or dialed) just as its aio is
+    // stopped: the success becomes NNG_ESTOPPED and the callbacks' error
+    // paths leave the connection in the aio's output. They now free it
+    // (nng-sys/tests/tcp_conn_leak.rs).
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/sp/transport/tcp/tcp.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \n\
+            \t// A connection accepted just as the aio was stopped reports\n\
+            \t// NNG_ESTOPPED with the connection still in the output: free it.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/sp/transport/tcp/tcp.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \t// A connection made just as the aio was stopped reports\n\
+            \t// NNG_ESTOPPED with the connection still in the output: free it.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/core/tcp.c",
+        from: "\tnni_mtx_lock(&d->mtx);\n\
+              \trv = nni_aio_result(&d->conaio);\n",
+        to: "\tnni_mtx_lock(&d->mtx);\n\
+            \trv = nni_aio_result(&d->conaio);\n\
+            \tif (rv != NNG_OK) {\n\
+            \t\t// A connection made just as conaio was stopped reports\n\
+            \t\t// NNG_ESTOPPED with the connection still in the output.\n\
+            \t\tnng_stream_free(nni_aio_get_output(&d->conaio, 0));\n\
+            \t\tnni_aio_set_output(&d->conaio, 0, NULL);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "tcp-conn-leak",
+        file: "src/core/tcp.c",
+        from: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n",
+        to: "\t\tnni_aio_set_output(aio, 0, nni_aio_get_output(&d->conaio, 0));\n\
+            \t\tnni_aio_set_output(&d->conaio, 0, NULL); // handed over\n",
+    },
+    // A websocket listener's options read or written while its socket
+    // closes: ws_listener_stop frees and clears l->server under l->mtx, the
+    // option functions read it without the lock (a NULL dereference in
+    // nni_http_server_get). They now take the lock and report NNG_ECLOSED
+    // (tests/endpoint_strings.rs, listener_url_read_while_socket_closes).
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\trv = nni_setopt(ws_listener_options, name, l, buf, sz, t);\n\
+              \tif (rv == NNG_ENOTSUP) {\n\
+              \t\trv = nni_http_server_set(l->server, name, buf, sz, t);\n\
+              \t}\n",
+        to: "\trv = nni_setopt(ws_listener_options, name, l, buf, sz, t);\n\
+            \tif (rv == NNG_ENOTSUP) {\n\
+            \t\t// ws_listener_stop clears and frees l->server under l->mtx.\n\
+            \t\tnni_mtx_lock(&l->mtx);\n\
+            \t\trv = l->server == NULL\n\
+            \t\t    ? NNG_ECLOSED\n\
+            \t\t    : nni_http_server_set(l->server, name, buf, sz, t);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\trv = nni_getopt(ws_listener_options, name, l, buf, szp, t);\n\
+              \tif (rv == NNG_ENOTSUP) {\n\
+              \t\trv = nni_http_server_get(l->server, name, buf, szp, t);\n\
+              \t}\n",
+        to: "\trv = nni_getopt(ws_listener_options, name, l, buf, szp, t);\n\
+            \tif (rv == NNG_ENOTSUP) {\n\
+            \t\t// ws_listener_stop clears and frees l->server under l->mtx.\n\
+            \t\tnni_mtx_lock(&l->mtx);\n\
+            \t\trv = l->server == NULL\n\
+            \t\t    ? NNG_ECLOSED\n\
+            \t\t    : nni_http_server_get(l->server, name, buf, szp, t);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener *l = arg;\n\
+              \treturn (nni_http_server_get_tls(l->server, cfgp));\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+            \tnng_err          rv;\n\
+            \n\
+            \tnni_mtx_lock(&l->mtx); // see ws_listener_get\n\
+            \trv = l->server == NULL ? NNG_ECLOSED\n\
+            \t                       : nni_http_server_get_tls(l->server, cfgp);\n\
+            \tnni_mtx_unlock(&l->mtx);\n\
+            \treturn (rv);\n",
+    },
+    Fix {
+        name: "ws-listener-close-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener *l = arg;\n\
+              \treturn (nni_http_server_set_tls(l->server, cfg));\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+            \tnng_err          rv;\n\
+            \n\
+            \tnni_mtx_lock(&l->mtx); // see ws_listener_get\n\
+            \trv = l->server == NULL ? NNG_ECLOSED\n\
+            \t                       : nni_http_server_set_tls(l->server, cfg);\n\
+            \tnni_mtx_unlock(&l->mtx);\n\
+            \treturn (rv);\n",
+    },
+    // nng_dialer_get_string/nng_listener_get_string lend a string that a
+    // close of the endpoint (or its socket) on another thread frees at once:
+    // add nng_dialer_get_strdup/nng_listener_get_strdup, copying while the
+    // endpoint is held (declared in nng-sys/src/lib.rs; tests/endpoint_strings.rs).
+    Fix {
+        name: "endpoint-string-copy",
+        file: "src/nng.c",
+        from: "int\n\
+              nng_dialer_get_string(nng_dialer id, const char *n, const char **v)\n\
+              {\n\
+              \treturn (dialer_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+              }\n",
+        to: "int\n\
+            nng_dialer_get_string(nng_dialer id, const char *n, const char **v)\n\
+            {\n\
+            \treturn (dialer_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+            }\n\
+            \n\
+            // nng_dialer_get_strdup is nng_dialer_get_string returning a copy (free it\n\
+            // with nng_strfree), made while the dialer is held: the string\n\
+            // nng_dialer_get_string returns belongs to the dialer, and a close of it\n\
+            // (or of its socket) on another thread can free it as soon as that returns.\n\
+            NNG_DECL nng_err nng_dialer_get_strdup(nng_dialer, const char *, char **);\n\
+            \n\
+            nng_err\n\
+            nng_dialer_get_strdup(nng_dialer id, const char *n, char **v)\n\
+            {\n\
+            \tnni_dialer  *ep;\n\
+            \tconst char *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_dialer_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = (nng_err) nni_dialer_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\tif (s == NULL) {\n\
+            \t\t\t*v = NULL;\n\
+            \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+            \t\t\trv = NNG_ENOMEM;\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_dialer_rele(ep);\n\
+            \treturn (rv);\n\
+            }\n",
+    },
+    Fix {
+        name: "endpoint-string-copy",
+        file: "src/nng.c",
+        from: "int\n\
+              nng_listener_get_string(nng_listener id, const char *n, const char **v)\n\
+              {\n\
+              \treturn (listener_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+              }\n",
+        to: "int\n\
+            nng_listener_get_string(nng_listener id, const char *n, const char **v)\n\
+            {\n\
+            \treturn (listener_get(id, n, v, NULL, NNI_TYPE_STRING));\n\
+            }\n\
+            \n\
+            // nng_listener_get_strdup is nng_listener_get_string returning a copy (free it\n\
+            // with nng_strfree), made while the listener is held: the string\n\
+            // nng_listener_get_string returns belongs to the listener, and a close of it\n\
+            // (or of its socket) on another thread can free it as soon as that returns.\n\
+            NNG_DECL nng_err nng_listener_get_strdup(nng_listener, const char *, char **);\n\
+            \n\
+            nng_err\n\
+            nng_listener_get_strdup(nng_listener id, const char *n, char **v)\n\
+            {\n\
+            \tnni_listener  *ep;\n\
+            \tconst char *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_listener_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = (nng_err) nni_listener_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\tif (s == NULL) {\n\
+            \t\t\t*v = NULL;\n\
+            \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+            \t\t\trv = NNG_ENOMEM;\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_listener_rele(ep);\n\
+            \treturn (rv);\n\
+            }\n",
+    },
 ];
+
+/// Fixes that add functions to nng's API: each sets the cfg
+/// `nng_sys_fix_<name>` when applied.
+const ADDS_FUNCTIONS: &[&str] = &["endpoint-string-copy"];
 
 /// Copies `src` to `OUT_DIR/nng-src`, applies [`FIXES`], and returns the copy.
 pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
@@ -352,6 +576,15 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
                 );
             }
             fs::write(&path, text.replacen(fix.from, fix.to, 1))?;
+        }
+        // Fixes that add functions are announced to the crate, which
+        // declares them only when they were built.
+        for name in ADDS_FUNCTIONS {
+            let cfg = format!("nng_sys_fix_{}", name.replace('-', "_"));
+            println!("cargo::rustc-check-cfg=cfg({cfg})");
+            if !skip.contains(name) {
+                println!("cargo:rustc-cfg={cfg}");
+            }
         }
         Ok(())
     })();

@@ -56,3 +56,82 @@ extern "C" {
 #[cfg(feature = "tools")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub const TOOLS_DIR: &str = env!("NNG_SYS_TOOLS_DIR");
+
+// Copying string getters for dialers and listeners, added to nng's C by this
+// crate's build (`patches/README.md`, "endpoint-string-copy"): like
+// `nng_dialer_get_string`/`nng_listener_get_string`, but the string is copied
+// while nng holds the endpoint, so a close on another thread cannot free it
+// first. Free the copy with `nng_strfree`.
+#[allow(unexpected_cfgs)]
+#[cfg(nng_sys_fix_endpoint_string_copy)]
+extern "C" {
+    pub fn nng_dialer_get_strdup(
+        d: nng_dialer,
+        opt: *const c_char,
+        val: *mut *mut c_char,
+    ) -> nng_err;
+    pub fn nng_listener_get_strdup(
+        l: nng_listener,
+        opt: *const c_char,
+        val: *mut *mut c_char,
+    ) -> nng_err;
+}
+
+/// Without the fix (a system nng, or the fix skipped): copies the string
+/// `nng_dialer_get_string` lends, which a concurrent close can free first.
+///
+/// # Safety
+/// `opt` must be NUL-terminated and `val` a valid out-pointer.
+#[allow(unexpected_cfgs)]
+#[cfg(not(nng_sys_fix_endpoint_string_copy))]
+pub unsafe fn nng_dialer_get_strdup(
+    d: nng_dialer,
+    opt: *const c_char,
+    val: *mut *mut c_char,
+) -> nng_err {
+    let mut s = core::ptr::null();
+    // SAFETY: guaranteed by the caller.
+    let rv = unsafe { nng_dialer_get_string(d, opt, &mut s) };
+    // SAFETY: on success `s` is NULL or nng's NUL-terminated string.
+    unsafe { copy_out(rv, s, val) }
+}
+
+/// Without the fix: see [`nng_dialer_get_strdup`].
+///
+/// # Safety
+/// `opt` must be NUL-terminated and `val` a valid out-pointer.
+#[allow(unexpected_cfgs)]
+#[cfg(not(nng_sys_fix_endpoint_string_copy))]
+pub unsafe fn nng_listener_get_strdup(
+    l: nng_listener,
+    opt: *const c_char,
+    val: *mut *mut c_char,
+) -> nng_err {
+    let mut s = core::ptr::null();
+    // SAFETY: guaranteed by the caller.
+    let rv = unsafe { nng_listener_get_string(l, opt, &mut s) };
+    // SAFETY: on success `s` is NULL or nng's NUL-terminated string.
+    unsafe { copy_out(rv, s, val) }
+}
+
+#[allow(unexpected_cfgs)]
+#[cfg(not(nng_sys_fix_endpoint_string_copy))]
+unsafe fn copy_out(rv: core::ffi::c_int, s: *const c_char, val: *mut *mut c_char) -> nng_err {
+    if rv != 0 {
+        return rv as nng_err;
+    }
+    if s.is_null() {
+        // SAFETY: `val` is a valid out-pointer (the callers' contract).
+        unsafe { *val = core::ptr::null_mut() };
+        return NNG_OK;
+    }
+    // SAFETY: `s` is NUL-terminated; nng_strdup allocates the copy.
+    let copy = unsafe { nng_strdup(s) };
+    // SAFETY: as above.
+    unsafe { *val = copy };
+    if copy.is_null() {
+        NNG_ENOMEM
+    } else {
+        NNG_OK
+    }
+}

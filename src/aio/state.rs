@@ -124,7 +124,7 @@ impl State {
 
     /// Complete: the trampoline's first step for the completion nng reports.
     /// Model: `start_complete_deliver`, `completion_while_closure_runs`,
-    /// `inline_completion`.
+    /// `inline_completion`, `completion_racing_cancel`.
     pub(crate) fn complete(&self) -> Completion {
         let mut s = self.0.load(Ordering::Acquire);
         loop {
