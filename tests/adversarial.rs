@@ -463,10 +463,10 @@ fn aio_zero_and_huge_timeouts() {
 // Pipe::dialer
 // ---------------------------------------------------------------------------
 
-/// BREAKS (issue 17 scenario 9, still open; not memory-unsafe): the
-/// "non-owning" `ManuallyDrop<Dialer>` from `Pipe::dialer()` becomes an
-/// owning handle with `ManuallyDrop::into_inner`, whose drop closes a dialer
-/// that another `Dialer` owns (here from inside a pipe callback).
+/// HOLDS (issue 17 scenario 9, fixed on core 448a6f0): `Pipe::dialer()`
+/// now gives a `DialerId` (an id only); nothing reached from a pipe can
+/// close the owner's dialer. Was BREAKS before: `ManuallyDrop::into_inner`
+/// of the old `ManuallyDrop<Dialer>` closed someone else's dialer.
 #[test]
 fn pipe_dialer_into_inner_closes_someone_elses_dialer() {
     let url = tag("pipedialer");
@@ -477,19 +477,84 @@ fn pipe_dialer_into_inner_closes_someone_elses_dialer() {
     let tx = Mutex::new(tx);
     req.pipe_notify(PipeEvent::AddPost, move |_, p| {
         if let Some(d) = p.dialer() {
-            let owned: Dialer = std::mem::ManuallyDrop::into_inner(d);
-            drop(owned);
-            let _ = tx.lock().unwrap().send(());
+            let _ = tx.lock().unwrap().send(d.id());
         }
     })
     .unwrap();
     let d = Dialer::new(&req, &url).unwrap();
     d.start().unwrap();
-    rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), d.id());
     std::thread::sleep(Duration::from_millis(200));
     let r = d.url();
-    eprintln!("owner's dialer after a pipe's handle was dropped: url() = {r:?}");
+    eprintln!("owner's dialer after the pipe callback: url() = {r:?}");
     assert!(r.is_ok(), "the owner's dialer was closed by a borrowed handle");
+}
+
+/// BREAKS (use after free; the per-handle string lock of core 448a6f0 is
+/// bypassed): a ws pipe has no `WsProtocol` of its own, so nng's
+/// `nni_pipe_getopt` falls through to the pipe's *dialer*, and
+/// `nng_pipe_get_strdup` copies the dialer's protocol string after the ws
+/// dialer released its lock. `Pipe` is `Copy + Send + Sync` and reads it
+/// without the `Dialer`'s string lock, while `Dialer::set_opt::<WsProtocol>`
+/// on another thread frees it. Counts garbage reads; valgrind shows the
+/// invalid reads in `nni_strdup` <- `nng_pipe_get_strdup`.
+#[test]
+fn pipe_ws_protocol_read_races_dialer_set() {
+    let rep = Socket::new(Protocol::Pair1).unwrap();
+    let l = Listener::new(&rep, "ws://127.0.0.1:0/adv-proto").unwrap();
+    l.start().unwrap();
+    let req = Socket::new(Protocol::Pair1).unwrap();
+    let d = Dialer::new(&req, &l.url().unwrap()).unwrap();
+    d.start().unwrap();
+    req.send(b"hi").unwrap();
+    rep.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = rep.recv().unwrap();
+    // The dialer side's pipe: send back and read it on req.
+    rep.send(b"back").unwrap();
+    req.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(5)))
+        .unwrap();
+    let pipe = req.recv().unwrap().pipe().expect("a pipe");
+    let first = pipe.get_opt::<WsProtocol>();
+    eprintln!("pipe WsProtocol (from the dialer): {first:?}");
+    let a = "a".repeat(24);
+    let b = "b".repeat(300);
+    let stop = AtomicBool::new(false);
+    let (mut reads, mut bad) = (0u64, 0u64);
+    let mut example = None;
+    let secs = std::env::var("ADV_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2u64);
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let v = if i % 2 == 0 { b.clone() } else { a.clone() };
+                d.set_opt::<WsProtocol>(v).unwrap();
+                i += 1;
+            }
+        });
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(secs) {
+            match pipe.get_opt::<WsProtocol>() {
+                Ok(v) => {
+                    reads += 1;
+                    if v != a && v != b && Ok(&v) != first.as_ref() {
+                        bad += 1;
+                        example.get_or_insert(v);
+                    }
+                }
+                Err(e) => {
+                    example.get_or_insert(format!("error {e:?}"));
+                    break;
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    eprintln!("{reads} reads, {bad} garbage; e.g. {example:?}");
+    assert_eq!(bad, 0, "{bad} of {reads} pipe reads returned freed memory");
 }
 
 fn _unused(_: Receiver<()>, _: Message, _: Error) {}
