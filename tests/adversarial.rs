@@ -847,3 +847,70 @@ fn blocking_recv_in_aio_callbacks_starves_nng() {
     drop(aios);
     assert_eq!(timed_out, 0, "messages were sent but nng could not deliver them");
 }
+
+/// Runs `name` in a child process in which no `std::thread` can start
+/// (`RUST_MIN_STACK` of 16 TiB); `None` in the child.
+fn in_child_without_threads(name: &str) -> Option<(std::process::ExitStatus, String)> {
+    if std::env::var("ADV_CHILD").as_deref() == Ok(name) {
+        assert!(std::thread::Builder::new().spawn(|| ()).is_err(), "threads still start");
+        return None;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("ADV_CHILD", name)
+        .env("RUST_MIN_STACK", "17592186044416")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    Some((out.status, err))
+}
+
+/// BREAKS (same root as the previous test, for `Device`): a `Device`
+/// dropped inside a pipe callback is stopped on a helper thread; when none
+/// can start, `close_outside` drops the job, i.e. stops the device inline,
+/// inside the pipe callback: in a debug build `Running::halt`'s
+/// `debug_assert!(!inside())` panics there (and the device's sockets are
+/// then dropped inside the callback with no thread for their closes either:
+/// their pipe-notify closures are freed while nng still runs the device);
+/// in a release build `nng_aio_cancel`+`nng_aio_wait` run inside the pipe
+/// callback, which is issue 17's scenario 5 deadlock. Child process.
+#[test]
+fn device_dropped_in_pipe_callback_when_no_thread_can_start() {
+    const NAME: &str = "device_dropped_in_pipe_callback_when_no_thread_can_start";
+    if let Some((status, err)) = in_child_without_threads(NAME) {
+        let tail: Vec<_> = err
+            .lines()
+            .filter(|l| !l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && !l.trim_start().starts_with("at "))
+            .collect();
+        eprintln!("child: {status}\n{}", tail.join("\n"));
+        assert!(status.success(), "child failed: {status}");
+        return;
+    }
+    let url = tag("devnothread");
+    let hub = Socket::new_raw(Protocol::Bus0).unwrap();
+    let events = Arc::new(AtomicUsize::new(0));
+    let e2 = events.clone();
+    let payload = vec![1u8; 32];
+    hub.pipe_notify(PipeEvent::RemPost, move |_, _| {
+        e2.fetch_add(payload.len(), Ordering::SeqCst);
+    })
+    .unwrap();
+    let slot: Arc<Mutex<Option<nng::Device>>> = Arc::new(Mutex::new(None));
+    let s2 = slot.clone();
+    hub.pipe_notify(PipeEvent::AddPost, move |_, _| {
+        let dev = s2.lock().unwrap().take();
+        drop(dev);
+    })
+    .unwrap();
+    hub.listen(&url).unwrap();
+    *slot.lock().unwrap() = Some(nng::Device::reflector(hub).map_err(|e| e.error).unwrap());
+    let client = Socket::new(Protocol::Bus0).unwrap();
+    client.dial_async(&url).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    eprintln!("device taken: {}", slot.lock().unwrap().is_none());
+    let junk: Vec<Vec<u8>> = (0..64).map(|_| vec![0xa5u8; 32]).collect();
+    drop(client); // REM_POST on the hub
+    std::thread::sleep(Duration::from_millis(500));
+    eprintln!("RemPost closure saw {} (32 expected)", events.load(Ordering::SeqCst));
+    drop(junk);
+}
