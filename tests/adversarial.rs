@@ -914,3 +914,137 @@ fn device_dropped_in_pipe_callback_when_no_thread_can_start() {
     eprintln!("RemPost closure saw {} (32 expected)", events.load(Ordering::SeqCst));
     drop(junk);
 }
+
+// ---------------------------------------------------------------------------
+// Passing regression probes: closes racing operations, drops inside
+// callbacks of each kind.
+// ---------------------------------------------------------------------------
+
+fn watchdog(name: &'static str, secs: u64, f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = channel();
+    let h = std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(()) => h.join().unwrap(),
+        Err(_) if h.is_finished() => {
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p)
+            }
+        }
+        Err(_) => panic!("{name}: no progress in {secs} s (deadlock)"),
+    }
+}
+
+/// HOLDS: a socket (and a context of it) closed on one thread while others
+/// start, cancel, wait on and drop aios, futures and streams on it.
+/// Valgrind-clean (run with ADV_ROUNDS=20 under valgrind).
+#[test]
+fn close_races_start_cancel_wait_drop() {
+    let rounds: usize = std::env::var("ADV_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    watchdog("close_races_start_cancel_wait_drop", 120, move || {
+        for r in 0..rounds {
+            let s = Socket::new(Protocol::Req0).unwrap();
+            let ctx = nng::Context::new(&s).unwrap();
+            let go = AtomicBool::new(false);
+            std::thread::scope(|sc| {
+                sc.spawn(|| {
+                    while !go.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                    for _ in 0..(r % 7) {
+                        std::hint::spin_loop();
+                    }
+                    s.close().unwrap();
+                });
+                sc.spawn(|| {
+                    let (_, noop) = gate_waker(None);
+                    go.store(true, Ordering::Relaxed);
+                    for i in 0..8 {
+                        let aio = Aio::new(|_, _| {}).unwrap();
+                        let _ = aio.send(&ctx, Message::from(&b"req"[..]));
+                        if i % 2 == 0 {
+                            aio.cancel();
+                        }
+                        if i % 3 == 0 {
+                            let _ = aio.wait();
+                        }
+                        drop(aio);
+                        let mut f = ctx.recv_async();
+                        let _ = poll_once(&mut f, &noop);
+                        let mut st = s.recv_stream();
+                        let _ = futures::StreamExt::poll_next_unpin(
+                            &mut st,
+                            &mut std::task::Context::from_waker(&noop),
+                        );
+                        let mut sf = s.send_async(Message::from(&b"x"[..]));
+                        let _ = poll_once(&mut sf, &noop);
+                    }
+                });
+            });
+            drop(ctx);
+        }
+    });
+}
+
+/// HOLDS: inside one aio callback, drop the last handles of everything the
+/// crate has (its own socket, a context, a dialer, a listener, an aio with a
+/// receive in flight, a stream and a send future with operations in
+/// flight), then the same inside a pipe-event callback. No deadlock, and
+/// valgrind-clean.
+#[test]
+fn drop_everything_inside_callbacks() {
+    watchdog("drop_everything_inside_callbacks", 60, || {
+        for in_pipe in [false, true] {
+            let url = tag(if in_pipe { "dropall-pipe" } else { "dropall-aio" });
+            let rep = Socket::new(Protocol::Rep0).unwrap();
+            rep.listen(&url).unwrap();
+            let req = Socket::new(Protocol::Req0).unwrap();
+            let ctx = nng::Context::new(&req).unwrap();
+            let d = Dialer::new(&req, "tcp://127.0.0.1:1").unwrap();
+            let l = Listener::new(&req, "tcp://127.0.0.1:0").unwrap();
+            l.start().unwrap();
+            let pending = Aio::new(|_, _| {}).unwrap();
+            pending.recv(&rep).unwrap();
+            let (_, noop) = gate_waker(None);
+            let mut st = rep.recv_stream();
+            let _ = futures::StreamExt::poll_next_unpin(
+                &mut st,
+                &mut std::task::Context::from_waker(&noop),
+            );
+            let lonely = Socket::new(Protocol::Push0).unwrap();
+            let mut sf = lonely.send_async(Message::from(&b"x"[..]));
+            assert!(poll_once(&mut sf, &noop).is_pending());
+            let bag = Arc::new(Mutex::new(Some((req, ctx, d, l, pending, st, sf, lonely))));
+            let (tx, rx) = channel();
+            let tx = Mutex::new(tx);
+            let b2 = bag.clone();
+            let dropper = move || {
+                let all = b2.lock().unwrap().take();
+                drop(all);
+                let _ = tx.lock().unwrap().send(());
+            };
+            let _aio;
+            if in_pipe {
+                rep.pipe_notify(PipeEvent::AddPost, move |_, _| dropper()).unwrap();
+                bag.lock().unwrap().as_ref().unwrap().0.dial_async(&url).unwrap();
+            } else {
+                let mut dropper = Some(dropper);
+                let aio = Aio::new(move |_, _| {
+                    if let Some(f) = dropper.take() {
+                        f()
+                    }
+                })
+                .unwrap();
+                aio.sleep(Duration::from_millis(5)).unwrap();
+                _aio = aio;
+            }
+            rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+}
