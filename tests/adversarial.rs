@@ -1048,3 +1048,38 @@ fn drop_everything_inside_callbacks() {
         }
     });
 }
+
+/// BREAKS (deadlock; limitation of the thread-local "inside a callback"
+/// marker): an aio closure that hands its own `Aio`'s drop to another
+/// thread and waits for it (a scoped thread, a `rayon::join`, a runtime's
+/// `block_on`) is not seen as "inside a callback" on that thread, so the
+/// drop runs `nng_aio_stop`, which waits for the very callback that is
+/// waiting for it.
+#[test]
+fn aio_dropped_from_a_scoped_thread_inside_its_callback_deadlocks() {
+    const NAME: &str = "aio_dropped_from_a_scoped_thread_inside_its_callback_deadlocks";
+    if let Some((status, err)) = in_child(NAME) {
+        let msg = err.lines().filter(|l| l.contains("no progress")).collect::<Vec<_>>().join("\n");
+        eprintln!("child: {status} {msg}");
+        assert!(status.success(), "child failed: {status}");
+        return;
+    }
+    let slot: Arc<Mutex<Option<Aio>>> = Arc::new(Mutex::new(None));
+    let s2 = slot.clone();
+    let (tx, rx) = channel();
+    let aio = Aio::new(move |_, _| {
+        let me = s2.lock().unwrap().take();
+        std::thread::scope(|sc| {
+            sc.spawn(move || drop(me));
+        });
+        let _ = tx.send(());
+    })
+    .unwrap();
+    aio.sleep(Duration::from_millis(50)).unwrap();
+    *slot.lock().unwrap() = Some(aio);
+    // A deadlock leaves this thread waiting: fail after 5 s (the child
+    // process exits, taking the stuck nng thread with it).
+    if rx.recv_timeout(Duration::from_secs(5)).is_err() {
+        panic!("no progress in 5 s: the drop waits for the callback that waits for the drop");
+    }
+}
