@@ -41,10 +41,17 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-suppressions=$root/.ci/tsan.supp halt_on_er
 export NNG_TEST_TIME_SCALE=${NNG_TEST_TIME_SCALE:-5}
 # The stress loops' time (tests/stress.rs), kept short under TSan.
 export NNG_STRESS_SECS=${NNG_STRESS_SECS:-1}
+# No backtraces: symbolising one under TSan takes seconds, which pushes the
+# tests that catch panics (tests/pipe.rs, tests/aio.rs) past their bounds.
+export RUST_BACKTRACE=0
 
 if [ $# -eq 0 ]; then
+    # Left out: the socket churn's memory bounds (VmRSS within 4 MiB of the
+    # warm-up round), which under TSan measure its shadow memory and
+    # allocator, not ours; valgrind and ASan check that test's leaks.
     set -- --test aio --test async --test context --test pipe --test drop_in_callback \
-        --test callback_soundness --test stress
+        --test callback_soundness --test stress \
+        -- --skip a_thousand_sockets_churned_from_threads_do_not_leak
 fi
 start=$(date +%s)
 status=0
