@@ -323,8 +323,9 @@ impl Drop for Bomb {
 /// `get_or_insert`, outside the closure's `catch_unwind`. That payload's
 /// drop panics: the outer guard catches it, but the trampoline returns
 /// without `State::finish`, so `RUNNING` stays set forever. `Aio::wait`
-/// then spins for ever (is_busy never clears) and the drop's
-/// `debug_assert` "a trampoline outlived nng_aio_stop" fires.
+/// then spins for ever (is_busy never clears); by reading, a later drop's
+/// `debug_assert` "a trampoline outlived nng_aio_stop" would fire, and
+/// every later completion is `Handed` to a runner that no longer exists.
 #[test]
 fn aio_second_panic_payload_drop_wedges_the_aio() {
     let n = Arc::new(AtomicUsize::new(0));
