@@ -1084,3 +1084,47 @@ fn aio_dropped_from_a_scoped_thread_inside_its_callback_deadlocks() {
         panic!("no progress in 5 s: the drop waits for the callback that waits for the drop");
     }
 }
+
+/// HOLDS (probe for the `Aio::cancel` start window on other operations):
+/// cancels spammed from another thread while receives, sends and sleeps
+/// start; nng's protocols check `nni_aio_start`'s result (only the dialer
+/// does not, see `dial_cancel_in_start_window_completes_twice`), so every
+/// operation gets exactly one callback and `wait` returns.
+#[test]
+fn cancel_spam_during_starts_gives_one_callback_per_operation() {
+    let (push, pull) = push_pull("cancelspam");
+    let lonely = Socket::new(Protocol::Push0).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c2 = calls.clone();
+    let aio = Aio::new(move |_, _| {
+        c2.fetch_add(1, Ordering::SeqCst);
+    })
+    .unwrap();
+    let done = AtomicBool::new(false);
+    let ops = 3000;
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                aio.cancel();
+            }
+        });
+        for i in 0..ops {
+            match i % 4 {
+                0 => aio.recv(&pull).unwrap(),
+                1 => {
+                    let _ = push.try_send([1u8]);
+                    aio.recv(&pull).unwrap()
+                }
+                2 => aio.send(&lonely, Message::from(&b"x"[..])).unwrap(),
+                _ => aio.sleep(Duration::from_millis(1)).unwrap(),
+            }
+            if i % 4 != 3 {
+                aio.cancel();
+            }
+            aio.wait().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(calls.load(Ordering::SeqCst), ops);
+}
