@@ -72,7 +72,10 @@
 //!
 //! **Callback context.** The crate keeps a per-thread marker set
 //! while any crate trampoline runs. Waiting calls refuse there
-//! ([`Aio::wait`] returns [`Error::IncorrectState`]) and drops defer.
+//! ([`Aio::wait`], blocking sends, receives and dials return
+//! [`Error::IncorrectState`]) and drops defer. The marker is per thread: a
+//! drop handed to another thread that the callback then waits for is not
+//! seen (see [`Aio`]).
 //!
 //! **Stopped aios.** Once dropping begins, every new operation fails at once
 //! with [`Error::Stopped`] without reaching nng, and a send gives its
@@ -206,7 +209,18 @@ struct Inner {
     /// Reached only by the trampoline holding `RUNNING` (rule 2).
     callback: UnsafeCell<Box<Callback>>,
     /// A panic caught from the closure, flagged by `PANICKED`.
-    panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
+    panic: Mutex<Option<crate::callback::Payload>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A panic never resumed: its payload's drop may panic, which must
+        // not escape a drop (nor a helper thread's teardown).
+        let slot = self.panic.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = slot.take() {
+            crate::callback::drop_payload(p);
+        }
+    }
 }
 
 impl Inner {
@@ -235,7 +249,28 @@ impl Inner {
 /// dropped inside a callback. They may include the last handle of a
 /// [`Socket`], [`Dialer`] or [`Listener`](crate::Listener): closing one waits
 /// for nng's callbacks, so a handle dropped or closed inside any nng callback
-/// is closed on a short-lived helper thread instead of deadlocking.
+/// is closed on a short-lived helper thread instead of deadlocking. If no
+/// thread can be started there, that handle is leaked (it stays open, its
+/// callbacks stay alive) rather than freed under nng or closed in place.
+///
+/// **The closure must not block.** nng runs aio callbacks on a small pool of
+/// threads; callbacks that wait for nng (a receive waiting for a message
+/// that another of those threads would deliver) can stall the whole process.
+/// Inside any nng callback, blocking sends, receives and synchronous dials
+/// ([`Socket::recv`], [`Socket::send`], [`Socket::dial`],
+/// [`Dialer::start`], the [`Context`] equivalents) return
+/// [`Error::IncorrectState`] at once; use their non-blocking variants or
+/// start the next operation on an `Aio`.
+///
+/// **Do not hand the drop to a thread you wait for.** The crate recognises
+/// "inside a callback" per thread. A closure that moves the last handle of
+/// its own `Aio` (or of an `Aio` whose callback is running) to another thread
+/// and then waits for that thread (`std::thread::scope`, `join`,
+/// `rayon::join`, a runtime's `block_on`) deadlocks: that thread is not
+/// inside a callback, so the drop stops the aio and waits for the running
+/// callback, which waits for the drop, like joining a thread that joins
+/// you. Drop it in the closure itself (the teardown is then deferred), or
+/// send it to a thread the closure does not wait for.
 ///
 /// The closure must be `Send`:
 ///
@@ -299,8 +334,10 @@ impl Aio {
 
     /// Timeout for operations started from now on; `None` (the default) waits
     /// forever. An operation that times out completes with
-    /// [`Error::TimedOut`] (`nng_aio_set_timeout`). Ignored by
-    /// [`sleep`](Self::sleep).
+    /// [`Error::TimedOut`] (`nng_aio_set_timeout`). It applies to
+    /// [`sleep`](Self::sleep) too, as in nng: a timeout shorter than the
+    /// sleep ends it early with [`Error::TimedOut`]. It does not apply to
+    /// [`dial`](Self::dial).
     #[doc(alias = "nng_aio_set_timeout")]
     pub fn set_timeout(&self, timeout: Option<Duration>) {
         self.inner()
@@ -339,7 +376,9 @@ impl Aio {
     }
 
     /// Completes with [`AioResult::Sleep`]`(Ok(()))` after `duration`
-    /// (`nng_sleep_aio`); cancelling ends it early with an error.
+    /// (`nng_sleep_aio`); cancelling ends it early with an error, and a
+    /// timeout set with [`set_timeout`](Self::set_timeout) that is shorter
+    /// than `duration` ends it then with [`Error::TimedOut`].
     #[doc(alias = "nng_sleep_aio")]
     pub fn sleep(&self, duration: Duration) -> Result<()> {
         let ms = duration_to_ms(Some(duration));
@@ -524,8 +563,10 @@ unsafe fn collect(raw: *mut ffi::nng_aio, op: Op) -> AioResult {
 /// The `nng_aio` callback: the runner loop of rule 2.
 unsafe extern "C" fn trampoline(arg: *mut c_void) {
     // Nothing below is expected to panic (user panics are caught around the
-    // closure); this guard only keeps any unwinding out of C.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    // closure, and their payloads are stored or dropped without letting a
+    // panic out, so `State::finish` always runs); this guard only keeps any
+    // unwinding out of C, and drops what it caught the same way.
+    let outer = catch_unwind(AssertUnwindSafe(|| {
         // For the whole body, including the closure.
         let _in_callback = crate::callback::Guard::enter();
         let inner = arg as *mut Inner;
@@ -551,11 +592,12 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
                 if let Err(p) = catch_unwind(AssertUnwindSafe(|| cb(&handle, result))) {
                     // SAFETY: as above.
                     let i = unsafe { &*inner };
-                    i.panic
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_or_insert(p);
-                    i.state.set_panicked();
+                    // The first panic is kept; a later one's payload is
+                    // dropped here, and a panic from that drop is caught
+                    // (its payload leaked): nothing skips `finish` below.
+                    if crate::callback::store_payload(&i.panic, p) {
+                        i.state.set_panicked();
+                    }
                 }
             } else {
                 // The owner is gone: the outcome (a message) is freed here.
@@ -568,6 +610,9 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
             }
         }
     }));
+    if let Err(p) = outer {
+        crate::callback::drop_payload(p);
+    }
 }
 
 /// The teardown of an owner's drop, outside any callback: stop, reclaim what

@@ -29,9 +29,6 @@ thread_local! {
     /// How many crate trampolines are running on this thread (they nest when
     /// an operation completes inline).
     static DEPTH: Cell<usize> = const { Cell::new(0) };
-    /// How many of them are pipe-event callbacks, which nng 2.0 runs under
-    /// one process-wide mutex (see [`crate::pipe`]).
-    static PIPE_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks the current thread as running an nng callback until dropped.
@@ -56,34 +53,25 @@ pub(crate) fn inside() -> bool {
 }
 
 /// Marks the current thread as running a pipe-event callback (and so any
-/// callback: it holds a [`Guard`] too) until dropped.
+/// callback: it holds a [`Guard`]) until dropped.
 pub(crate) struct PipeGuard(#[allow(dead_code)] Guard);
 
 impl PipeGuard {
     pub(crate) fn enter() -> PipeGuard {
-        PIPE_DEPTH.with(|d| d.set(d.get() + 1));
         PipeGuard(Guard::enter())
     }
 }
 
-impl Drop for PipeGuard {
-    fn drop(&mut self) {
-        PIPE_DEPTH.with(|d| d.set(d.get() - 1));
-    }
-}
-
-/// Whether this thread is inside a pipe-event callback, where nng holds its
-/// process-wide pipe-callback mutex: any call that waits for a connection,
-/// a peer or a message could wait for a pipe event, which needs that mutex.
-pub(crate) fn inside_pipe() -> bool {
-    PIPE_DEPTH.with(|d| d.get() > 0)
-}
-
 /// `Err(IncorrectState)` for a blocking call (no `NNG_FLAG_NONBLOCK` in
-/// `flags`) inside a pipe-event callback: it would wait for pipe events that
-/// nng cannot run until this callback returns, a deadlock of the process.
+/// `flags`: a send, receive or synchronous dial) inside any nng callback.
+/// Inside a pipe-event callback it would wait for pipe events that nng
+/// cannot run until this callback returns, a deadlock of the process. Inside
+/// an aio callback it occupies one of the few threads of nng's task pool
+/// (nng's docs: callbacks must not block); enough of them blocked at once
+/// leave nng no thread to deliver what they wait for, a stall of the
+/// process.
 pub(crate) fn may_block(flags: i32) -> crate::Result<()> {
-    if flags & crate::ffi::NNG_FLAG_NONBLOCK as i32 == 0 && inside_pipe() {
+    if flags & crate::ffi::NNG_FLAG_NONBLOCK as i32 == 0 && inside() {
         Err(crate::Error::IncorrectState)
     } else {
         Ok(())
@@ -92,31 +80,63 @@ pub(crate) fn may_block(flags: i32) -> crate::Result<()> {
 
 /// Runs `work` (a close that may wait for nng's callbacks) now, or, when
 /// called from inside a callback (where it would deadlock), on a short-lived
-/// thread that runs it as soon as the current callback has returned. If no
-/// thread can be started the work is skipped (the handle leaks) rather than
-/// risk a deadlock.
-pub(crate) fn close_outside(work: impl FnOnce() + Send + 'static) {
+/// thread that runs it as soon as the current callback has returned.
+///
+/// If no thread can be started, `work` is neither run nor dropped: it is
+/// leaked on purpose (see [`on_helper_thread`]), so the handle stays open
+/// and everything the job owns (a socket's pipe-notify closures, a running
+/// device) stays alive for as long as nng may still call into it. The error
+/// is returned (and logged) for callers that report it.
+pub(crate) fn close_outside(work: impl FnOnce() + Send + 'static) -> crate::Result<()> {
     if !inside() {
         work();
-        return;
+        return Ok(());
     }
-    if let Err(e) = on_helper_thread(work) {
-        ::log::warn!(target: "nng", "could not start a thread to close an nng handle dropped in a callback: {e}; it stays open");
-    }
+    on_helper_thread(work).map_err(|e| {
+        ::log::warn!(target: "nng", "could not start a thread to close an nng handle dropped in a callback: {e}; it stays open (leaked)");
+        e.raw_os_error()
+            .map_or(crate::Error::Internal, crate::Error::System)
+    })
 }
 
 /// Runs `work` on a short-lived helper thread (one per job, so deferred
 /// closes of unrelated handles never wait for each other).
+///
+/// The job owns what nng's callbacks use (callback state that may be freed
+/// only after the close it performs), so a failed spawn must not drop it:
+/// `std::thread::Builder::spawn` drops the closure it was given when the
+/// thread cannot start. The job is therefore kept in a slot shared with the
+/// thread's closure; on failure it is taken back out and leaked with
+/// `mem::forget` (the handle stays open, its closures alive): a leak, never
+/// a free under nng's feet.
 pub(crate) fn on_helper_thread(work: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
-    std::thread::Builder::new()
+    use std::sync::{Arc, Mutex};
+    let job = Arc::new(Mutex::new(Some(work)));
+    let theirs = job.clone();
+    let spawned = std::thread::Builder::new()
         .name("nng-deferred".into())
-        .spawn(work)
-        .map(drop)
+        .spawn(move || {
+            let work = theirs.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(work) = work {
+                work();
+            }
+        });
+    match spawned {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // The thread's closure (and its share of the slot) is gone; the
+            // job itself is still here and is never run, so never dropped.
+            let work = job.lock().unwrap_or_else(|p| p.into_inner()).take();
+            std::mem::forget(work);
+            Err(e)
+        }
+    }
 }
 
 /// Closes an nng handle id with its C close function, through
 /// [`close_outside`]: nng's result when closed now, `Ok` when the close was
-/// handed to a helper thread.
+/// handed to a helper thread, the spawn error when none could start (the
+/// handle then stays open).
 pub(crate) fn close_id<T: Copy + Send + 'static>(
     raw: T,
     close: unsafe extern "C" fn(T) -> i32,
@@ -129,6 +149,41 @@ pub(crate) fn close_id<T: Copy + Send + 'static>(
     close_outside(move || {
         // SAFETY: as above.
         unsafe { close(raw) };
-    });
-    Ok(())
+    })
+}
+
+/// A caught panic's payload.
+pub(crate) type Payload = Box<dyn std::any::Any + Send + 'static>;
+
+/// Drops a caught panic payload without letting a panic escape: a payload's
+/// own `Drop` may panic again, and inside an `extern "C"` callback that
+/// would unwind into C (an abort) or skip the trampoline's bookkeeping. The
+/// drop runs under `catch_unwind`; the payload of a panic raised by it is
+/// leaked with `mem::forget` (dropping that one could panic in turn).
+pub(crate) fn drop_payload(p: Payload) {
+    if let Err(again) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(p))) {
+        std::mem::forget(again);
+    }
+}
+
+/// Keeps `p` in `slot` if the slot is empty (the first panic is the one
+/// reported), else drops it with [`drop_payload`], outside the lock. Never
+/// panics. Returns whether `p` was stored.
+pub(crate) fn store_payload(slot: &std::sync::Mutex<Option<Payload>>, p: Payload) -> bool {
+    let extra = {
+        let mut s = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if s.is_none() {
+            *s = Some(p);
+            None
+        } else {
+            Some(p)
+        }
+    };
+    match extra {
+        Some(p) => {
+            drop_payload(p);
+            false
+        }
+        None => true,
+    }
 }

@@ -59,8 +59,11 @@
 //! is idle, or the future already took the result of its last operation
 //! (one completion per operation, so the closure stores nothing more). A
 //! result therefore never reaches another future. The next future that must
-//! wait takes it from there: a loop of one-shot futures allocates nothing per
-//! message once warm, and its drops never wait for nng's task thread.
+//! wait takes one whose closure is not running any more (never one still
+//! returning from its last completion, e.g. blocked in a waker, so unrelated
+//! futures never wait for each other; the pool grows by one aio instead): a
+//! loop of one-shot futures allocates nothing per message once warm, and its
+//! drops never wait for nng's task thread.
 //!
 //! The futures are `'static`: they keep the id of the socket or context, not
 //! a borrow. If it is closed meanwhile, they complete with [`Error::Closed`].
@@ -237,6 +240,18 @@ fn pool() -> std::sync::MutexGuard<'static, Vec<(Aio, Shared)>> {
     POOL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Takes an aio from the pool whose closure is not running (idle), if
+/// there is one. An aio pooled while its closure was still returning from
+/// its last completion (its result already taken) stays in the pool until
+/// that closure has returned: handed to another future meanwhile, the new
+/// future's completions would be delivered by that runner after it returns,
+/// coupling unrelated futures through a waker that blocks.
+fn take_pooled() -> Option<(Aio, Shared)> {
+    let mut pool = pool();
+    let i = pool.iter().rposition(|(aio, _)| aio.is_idle())?;
+    Some(pool.swap_remove(i))
+}
+
 impl Op {
     fn new() -> Op {
         Op {
@@ -251,7 +266,7 @@ impl Op {
     fn aio(&mut self) -> Result<&Aio> {
         self.awaiting = true;
         if self.aio.is_none() {
-            let pooled = pool().pop();
+            let pooled = take_pooled();
             let (aio, slot) = match pooled {
                 Some(pair) => pair,
                 None => {
@@ -288,9 +303,11 @@ impl Drop for Op {
         // so a result can never reach another future: idle (nothing in
         // flight, closure not running), or nothing in flight and the last
         // result already taken from the slot (its closure may still be
-        // returning, but it stored that result before). Otherwise the aio is
-        // dropped: that cancels the operation and waits for its callback
-        // (crate::aio).
+        // returning, e.g. in the waker, but it stored that result before).
+        // It is handed out again only once idle (`take_pooled`), so a closure
+        // still returning never delivers another future's completion.
+        // Otherwise the aio is dropped: that cancels the operation and waits
+        // for its callback (crate::aio).
         if aio.is_idle() || (!self.awaiting && aio.is_reusable()) {
             // A result never polled (a message received for a future dropped
             // since) is freed here, as it would be with the aio.

@@ -41,8 +41,9 @@ unsafe extern "C" fn forward(
     msgid: *const c_char,
     msg: *const c_char,
 ) {
-    // No panic may unwind into C: a logger that panics loses this message only.
-    let _ = std::panic::catch_unwind(|| {
+    // No panic may unwind into C: a logger that panics loses this message
+    // only, and its payload is dropped without letting a panic out.
+    let r = std::panic::catch_unwind(|| {
         let level = match level {
             ffi::NNG_LOG_ERR => Level::Error,
             ffi::NNG_LOG_WARN => Level::Warn,
@@ -67,6 +68,9 @@ unsafe extern "C" fn forward(
             None => ::log::log!(target: target, level, "{msg}"),
         }
     });
+    if let Err(p) = r {
+        crate::callback::drop_payload(p);
+    }
 }
 
 /// Sends nng's log messages to the [`log`] facade (`nng_log_set_logger`), with

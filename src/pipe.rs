@@ -175,13 +175,24 @@ pub(crate) struct NotifyState {
     panic: PanicSlot,
 }
 
+impl Drop for NotifyState {
+    fn drop(&mut self) {
+        // A panic never taken: its payload's drop may panic, which must not
+        // escape the socket's drop (or a helper thread's close).
+        let slot = self.panic.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(p) = slot {
+            crate::callback::drop_payload(p);
+        }
+    }
+}
+
 /// The `nng_pipe_notify` callback.
 unsafe extern "C" fn notify_trampoline(
     pipe: ffi::nng_pipe,
     ev: ffi::nng_pipe_ev,
     arg: *mut c_void,
 ) {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    let outer = catch_unwind(AssertUnwindSafe(|| {
         let _in_callback = crate::callback::PipeGuard::enter();
         // SAFETY: arg is the address of a boxed Entry in the socket's
         // NotifyState, an Arc held by the socket and by every close of it
@@ -193,10 +204,15 @@ unsafe extern "C" fn notify_trampoline(
         };
         let r = catch_unwind(AssertUnwindSafe(|| (entry.f)(event, pipe)));
         if let Err(p) = r {
-            let mut slot = entry.panic.lock().unwrap_or_else(|p| p.into_inner());
-            slot.get_or_insert(p);
+            // The first panic is kept; a later one's payload is dropped, and
+            // a panic from that drop is caught (its payload leaked).
+            crate::callback::store_payload(&entry.panic, p);
         }
     }));
+    // A payload whose drop panics must not unwind into C either.
+    if let Err(p) = outer {
+        crate::callback::drop_payload(p);
+    }
 }
 
 impl Socket {

@@ -624,7 +624,14 @@ impl Socket {
         }
         // The flag makes this the only close of this id, so a later id reuse
         // by nng cannot be hit.
-        close_socket(self.raw, self.notify.clone())
+        let r = close_socket(self.raw, self.notify.clone());
+        if r.is_err() && crate::callback::inside() {
+            // Deferred, but no helper thread could start: the job (and its
+            // share of the closures) was leaked unrun, the socket is still
+            // open. Let a later close or the drop try again.
+            self.closed.store(false, Ordering::Release);
+        }
+        r
     }
 }
 
@@ -632,7 +639,9 @@ impl Socket {
 /// closures (`keep`) alive until the close has returned: at once, or inside
 /// an nng callback (where the close would wait for that very callback) on a
 /// helper thread that owns its share of them. nng's result, or `Ok` when
-/// deferred.
+/// deferred. If no helper thread can start, the job is leaked with its share
+/// (`callback::close_outside`): the socket stays open and its closures
+/// alive, never freed while nng can call them; the spawn error is returned.
 fn close_socket(
     raw: ffi::nng_socket,
     keep: std::sync::Arc<crate::pipe::NotifyState>,
@@ -650,8 +659,7 @@ fn close_socket(
     }
     crate::callback::close_outside(move || {
         close();
-    });
-    Ok(())
+    })
 }
 
 impl Drop for Socket {
@@ -878,7 +886,9 @@ impl Device {
     /// (`nng_aio_cancel`, `nng_aio_wait`). Dropping it does the same. Inside
     /// an nng callback (stopping needs nng's pipe-callback mutex and waits
     /// for callbacks) the stop runs on a helper thread once the callback has
-    /// returned, and `Ok` is returned at once.
+    /// returned, and `Ok` is returned at once; if no thread can be started
+    /// the device keeps running (it is leaked, never stopped inside the
+    /// callback) and the error is returned.
     ///
     /// A `Device` can be moved to another thread, but not shared:
     /// ```compile_fail,E0277
@@ -887,10 +897,12 @@ impl Device {
     /// ```
     #[doc(alias = "nng_aio_cancel")]
     pub fn stop(self) -> Result<()> {
-        if crate::callback::inside() {
-            return Ok(()); // the drop defers the stop
-        }
         let run = self.take();
+        if crate::callback::inside() {
+            // Deferred to a helper thread (an error if none could start: the
+            // device then keeps running, see the drop).
+            return crate::callback::close_outside(move || drop(run));
+        }
         run.halt();
         match run.result() {
             Err(Error::Canceled) | Ok(()) => Ok(()),
@@ -906,8 +918,11 @@ impl Drop for Device {
         };
         // Stopping waits for the device to close its sockets, which waits
         // for their callbacks and for nng's process-wide pipe-callback mutex:
-        // inside any callback it runs on a helper thread instead.
-        crate::callback::close_outside(move || drop(run));
+        // inside any callback it runs on a helper thread instead. If none
+        // can start, the job is leaked unrun (`close_outside`): the device
+        // keeps running and its sockets stay open with their closures alive,
+        // so `Running` is never dropped inside a callback.
+        let _ = crate::callback::close_outside(move || drop(run));
     }
 }
 

@@ -242,7 +242,14 @@ fn async_round_trips_that_wait_allocate_nothing_per_message() {
         })
     };
     rounds(WARMUP);
-    assert_eq!(rounds(MESSAGES / 4), 0);
+    // The pool hands out only aios whose closure has returned (a closure
+    // still returning from its last completion, e.g. in the waker, must not
+    // deliver another future's result). When the last aio's closure is
+    // still returning as the next receive starts, the pool grows by one
+    // (3 allocations: the slot, the aio's state, its closure), once: the
+    // pool keeps it. That may fall after the warm-up; never per message.
+    let n = rounds(MESSAGES / 4);
+    assert!(n <= 6, "{n} allocations in {} round trips", MESSAGES / 4);
 }
 
 /// A flag raised by a callback, waited for without allocating.

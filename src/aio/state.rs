@@ -209,19 +209,24 @@ impl State {
     }
 
     /// Whether the aio is as new: nothing in flight, no closure running, not
-    /// stopping, no stored panic. Only then may the future layer's pool take
-    /// it back: nothing can write its result slot any more.
-    /// Model: `pool_return_only_when_idle`.
+    /// stopping, no stored panic. Then nothing can write its result slot any
+    /// more (the future layer's pool may take it back), and no runner is
+    /// left to which a new start's completion could be handed: only such an
+    /// aio is handed out to another future.
+    /// Model: `pool_return_only_when_idle`, `pool_put_while_closure_returns`.
     pub(crate) fn is_idle(&self) -> bool {
         self.0.load(Ordering::Acquire) == 0
     }
 
     /// Whether no operation is in flight, the aio is not stopping and no
     /// panic is stored; the closure may still be returning from the last
-    /// completion. The future layer pools such an aio only once it has taken
-    /// that completion's result: the closure stores nothing more until the
-    /// next start, and a completion of that start is delivered after it.
-    /// Model: `pool_reuse_while_closure_returns`.
+    /// completion (e.g. blocked in a waker). The future layer puts such an
+    /// aio back into its pool only once it has taken that completion's
+    /// result (the closure stores nothing more until the next start), and
+    /// hands it out again only once [`is_idle`](Self::is_idle): a start
+    /// while the closure still runs would hand its completion to that
+    /// runner, coupling an unrelated future to whatever the closure waits on.
+    /// Model: `pool_put_while_closure_returns`.
     pub(crate) fn is_reusable(&self) -> bool {
         self.0.load(Ordering::Acquire) & (BUSY | STOPPED | DROPPED | PANICKED) == 0
     }
@@ -860,10 +865,12 @@ mod loom_model {
 
     /// The future layer's other pool return: the owner took the result from
     /// its (mutex-guarded) slot while the closure may still be returning,
-    /// sees `is_reusable`, clears the slot and starts the next operation for
-    /// the next future. The next future sees only its own result.
+    /// sees `is_reusable` and puts the aio in the pool (clearing the slot);
+    /// the next future takes it only once `is_idle` (the runner is gone),
+    /// then starts its operation. The next future sees only its own result,
+    /// delivered by a runner of its own (never handed to the first one).
     #[test]
-    fn pool_reuse_while_closure_returns() {
+    fn pool_put_while_closure_returns() {
         model(|| {
             let m = Model::new(|m, out| {
                 *m.mslot.lock().unwrap() = Some(out);
@@ -885,19 +892,23 @@ mod loom_model {
             assert_eq!(first.msg, Some(1));
             m.end(&first);
             assert!(m.state.is_reusable());
-            *m.mslot.lock().unwrap() = None; // the pool clears the slot
-                                             // Future 2 on the pooled aio.
+            *m.mslot.lock().unwrap() = None; // put in the pool, slot cleared
+                                             // Future 2 takes it from the pool only once idle.
+            while !m.state.is_idle() {
+                thread::yield_now();
+            }
             assert!(m.start(Op::Recv, Some(2)));
             provider.join().unwrap();
-            // Completed inline here, possibly while the first runner is
-            // still returning: then handed to it.
-            m.finish(false, true);
-            let second = loop {
-                if let Some(out) = m.mslot.lock().unwrap().take() {
-                    break out;
-                }
-                thread::yield_now();
-            };
+            // Completed inline here: the first runner is gone, so this
+            // thread delivers it itself (had it been handed to the first
+            // runner, the slot could still be empty when `finish` returns).
+            assert!(m.finish(false, true));
+            let second = m
+                .mslot
+                .lock()
+                .unwrap()
+                .take()
+                .expect("delivered by this thread, not handed to another runner");
             assert_eq!(second.msg, Some(2));
             m.end(&second);
             m.wait();
@@ -919,9 +930,16 @@ mod loom_model {
             let s2 = slot.clone();
             let m = Model::new(move |m, out| {
                 m.end(&out);
-                // As the trampoline does for a caught panic.
-                s2.lock().unwrap().get_or_insert(7);
-                m.state.set_panicked();
+                // As the trampoline does for a caught panic
+                // (`callback::store_payload`): the first is kept and
+                // flagged, a later one dropped, and `finish` runs either way.
+                let stored = {
+                    let mut s = s2.lock().unwrap();
+                    s.is_none() && s.insert(7) == &7
+                };
+                if stored {
+                    m.state.set_panicked();
+                }
             });
             assert!(m.start(Op::Sleep, None));
             let p = m.clone();
