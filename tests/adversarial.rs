@@ -39,8 +39,8 @@ fn in_child(name: &str) -> Option<(std::process::ExitStatus, String)> {
         .env("ADV_CHILD", name)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let err =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     Some((out.status, err))
 }
 
@@ -170,10 +170,11 @@ fn s3_dialer_url_races_socket_close() {
 // ignores nni_aio_start's result.
 // ---------------------------------------------------------------------------
 
-/// BREAKS (hang; broken doc promise): dropping an `Aio` whose `dial` is in
-/// flight "cancels its operation" per the docs, but nng's dial has no cancel
-/// function, so `nng_aio_stop` in the drop waits for the first connection
-/// attempt to finish. Against a peer that accepts TCP and never speaks, the
+/// HOLDS with nng-sys's fix `dialer-start-cancel` (was BREAKS: hang; broken
+/// doc promise): dropping an `Aio` whose `dial` is in flight "cancels its
+/// operation" per the docs, but nng's dial had no cancel function, so
+/// `nng_aio_stop` in the drop waited for the first connection attempt to
+/// finish. Against a peer that accepts TCP and never speaks, the
 /// drop blocks for nng's 10 s SP negotiation timeout (and `Aio::cancel`
 /// never produces the promised callback). The natural order `drop(aio);
 /// drop(dialer);` therefore stalls.
@@ -221,18 +222,26 @@ fn dial_aio_drop_blocks_until_dial_finishes() {
     );
 }
 
-/// BREAKS (use after free in nng's C, reached by safe code): `Aio::cancel`
-/// on another thread (Aio is `Sync`) that lands between `nni_aio_reset` and
-/// `nni_aio_start` inside `nng_dialer_start_aio` makes the start fail and
-/// complete the aio with `Canceled`; nng ignores that and still stores the
-/// aio as the dialer's `d_user_aio`. The operation is thus completed twice:
-/// once now, once when the connection attempt ends. After the first
-/// completion the crate sees the aio idle, and a drop frees it; closing the
-/// dialer then finishes the freed `nng_aio` (valgrind: invalid read/write in
+/// HOLDS with nng-sys's fix `dialer-start-cancel` (was BREAKS: a use after
+/// free in nng's C, reached by safe code). `Aio::cancel` on another thread
+/// (Aio is `Sync`) that lands between `nni_aio_reset` and `nni_aio_start`
+/// inside `nng_dialer_start_aio` makes the start fail and complete the aio
+/// with `Canceled`; nng ignored that and still stored the aio as the
+/// dialer's `d_user_aio`, so the operation completed twice: once then, once
+/// when the connection attempt ended. After the first completion the crate
+/// sees the aio idle, and a drop frees it; closing the dialer then finished
+/// the freed `nng_aio` (valgrind: invalid read/write in
 /// `nni_aio_finish_impl` <- `dialer_connect_cb` of a block freed by
-/// `nng_aio_free` <- `Aio::drop`). Without the drop the closure is called a
-/// second time for one operation (`debug_assert` "nng called back with
-/// nothing in flight").
+/// `nng_aio_free` <- `Aio::drop`, with `ADV_FREE=1`).
+///
+/// Each round races cancels against `dial`. A dial that completed at once
+/// (a cancel won) is given a long `sleep` on the same aio before its dialer
+/// is closed: a second completion from nng's dialer then ends that sleep
+/// early (the crate takes it for the sleep's). A dial still pending is ended
+/// by closing its dialer and must complete once. Unpatched
+/// (`NNG_SYS_SKIP_FIXES=dialer-start-cancel`) the sleeps end early; patched,
+/// a cancel either makes the start fail (the dialer is not started) or ends
+/// the wait of a started dial, and nng keeps no aio it completed.
 #[test]
 fn dial_cancel_in_start_window_completes_twice() {
     let (addr, stop) = silent_tcp_peer();
@@ -241,17 +250,14 @@ fn dial_cancel_in_start_window_completes_twice() {
     let attempts: usize = std::env::var("ADV_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(300);
     let free_it = std::env::var("ADV_FREE").is_ok();
-    let mut won = 0;
-    let mut second = 0;
-    for i in 0..attempts {
+    let (mut at_once, mut never) = (0, 0);
+    let mut sleeping = Vec::new();
+    for _ in 0..attempts {
         let d = Dialer::new(&s, &url).unwrap();
-        let calls = Arc::new(AtomicUsize::new(0));
-        let c2 = calls.clone();
         let (tx, rx) = channel();
         let aio = Aio::new(move |_, r| {
-            c2.fetch_add(1, Ordering::SeqCst);
             let _ = tx.send(describe(&r));
         })
         .unwrap();
@@ -270,38 +276,46 @@ fn dial_cancel_in_start_window_completes_twice() {
             aio.dial(&d).unwrap();
             done.store(true, Ordering::Relaxed);
         });
-        match rx.recv_timeout(Duration::from_millis(30)) {
-            Ok(first) => {
-                // The dial cannot have finished (the peer is silent):
-                // this completion is the failed start.
-                won += 1;
-                eprintln!("attempt {i}: completed at once with {first}");
-                if free_it {
-                    drop(aio); // idle as far as the crate knows: freed
-                    drop(d); // dialer_connect_cb finishes the freed aio
-                    std::thread::sleep(Duration::from_millis(200));
-                    break;
-                }
-                drop(d); // the dial now ends: a second completion
-                if let Ok(again) = rx.recv_timeout(Duration::from_secs(2)) {
-                    second += 1;
-                    eprintln!("attempt {i}: completed AGAIN with {again}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-                eprintln!("closure calls for one dial: {}", calls.load(Ordering::SeqCst));
-                drop(aio);
+        // The dial cannot have finished (the peer is silent): a completion
+        // now is a cancel's.
+        if rx.recv_timeout(Duration::from_millis(10)).is_ok() {
+            at_once += 1;
+            if free_it {
+                drop(aio); // idle as far as the crate knows: freed
+                drop(d); // unpatched, dialer_connect_cb finishes the freed aio
+                std::thread::sleep(Duration::from_millis(200));
                 break;
             }
-            Err(_) => {
-                drop(d);
-                let _ = rx.recv_timeout(Duration::from_secs(5));
-                drop(aio);
+            aio.sleep(Duration::from_secs(30)).unwrap();
+            drop(d); // unpatched, the dial ends and completes the aio again
+            sleeping.push((rx, aio));
+        } else {
+            drop(d); // ends the pending dial: its one completion
+            if rx.recv_timeout(Duration::from_secs(5)).is_err() {
+                never += 1;
             }
         }
     }
+    // Completions run on nng's threads: give the last ones time to arrive.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut twice = 0;
+    for (rx, aio) in sleeping {
+        if let Ok(r) = rx.try_recv() {
+            twice += 1;
+            eprintln!("a 30 s sleep after a cancelled dial completed with {r}");
+        }
+        drop(aio); // cancels the sleep
+    }
     stop.store(true, Ordering::SeqCst);
-    eprintln!("{won} start failures, {second} second completions in {attempts} attempts");
-    assert_eq!(won, 0, "a dial completed twice (once for the failed start)");
+    eprintln!(
+        "{attempts} rounds: {at_once} completed at once by a cancel, {twice} of them again, \
+         {never} never completed"
+    );
+    assert_eq!(
+        twice, 0,
+        "a dial completed twice (once for the failed start)"
+    );
+    assert_eq!(never, 0, "a dial never completed");
 }
 
 // ---------------------------------------------------------------------------
@@ -368,7 +382,10 @@ fn aio_second_panic_payload_drop_wedges_the_aio() {
 fn pipe_notify_panic_payload_drop_aborts() {
     const NAME: &str = "pipe_notify_panic_payload_drop_aborts";
     if let Some((status, err)) = in_child(NAME) {
-        eprintln!("child: {status}\n{}", err.lines().rev().take(8).collect::<Vec<_>>().join("\n"));
+        eprintln!(
+            "child: {status}\n{}",
+            err.lines().rev().take(8).collect::<Vec<_>>().join("\n")
+        );
         assert!(status.success(), "the process died: {status}");
         return;
     }
@@ -393,7 +410,10 @@ fn pipe_notify_panic_payload_drop_aborts() {
 fn aio_panic_payload_drop_aborts() {
     const NAME: &str = "aio_panic_payload_drop_aborts";
     if let Some((status, err)) = in_child(NAME) {
-        eprintln!("child: {status}\n{}", err.lines().rev().take(8).collect::<Vec<_>>().join("\n"));
+        eprintln!(
+            "child: {status}\n{}",
+            err.lines().rev().take(8).collect::<Vec<_>>().join("\n")
+        );
         assert!(status.success(), "the process died: {status}");
         return;
     }
@@ -442,7 +462,10 @@ fn aio_sleep_ignores_timeout_as_documented() {
     let t = Instant::now();
     aio.sleep(Duration::from_millis(500)).unwrap();
     let r = rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    eprintln!("sleep(500 ms) with timeout 10 ms -> {r} after {:?}", t.elapsed());
+    eprintln!(
+        "sleep(500 ms) with timeout 10 ms -> {r} after {:?}",
+        t.elapsed()
+    );
     assert_eq!(r, "Sleep(Ok(()))");
 }
 
@@ -458,12 +481,18 @@ fn aio_zero_and_huge_timeouts() {
     .unwrap();
     aio.set_timeout(Some(Duration::ZERO));
     aio.recv(&pull).unwrap();
-    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "Recv(Err(TimedOut))");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        "Recv(Err(TimedOut))"
+    );
     aio.set_timeout(Some(Duration::MAX));
     aio.recv(&pull).unwrap();
     assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
     aio.cancel();
-    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "Recv(Err(Canceled))");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        "Recv(Err(Canceled))"
+    );
     aio.sleep(Duration::MAX).unwrap();
     drop(aio);
 }
@@ -496,19 +525,38 @@ fn pipe_dialer_into_inner_closes_someone_elses_dialer() {
     std::thread::sleep(Duration::from_millis(200));
     let r = d.url();
     eprintln!("owner's dialer after the pipe callback: url() = {r:?}");
-    assert!(r.is_ok(), "the owner's dialer was closed by a borrowed handle");
+    assert!(
+        r.is_ok(),
+        "the owner's dialer was closed by a borrowed handle"
+    );
 }
 
-/// BREAKS (use after free; the per-handle string lock of core 448a6f0 is
-/// bypassed): a ws pipe has no `WsProtocol` of its own, so nng's
-/// `nni_pipe_getopt` falls through to the pipe's *dialer*, and
-/// `nng_pipe_get_strdup` copies the dialer's protocol string after the ws
-/// dialer released its lock. `Pipe` is `Copy + Send + Sync` and reads it
-/// without the `Dialer`'s string lock, while `Dialer::set_opt::<WsProtocol>`
-/// on another thread frees it. Counts garbage reads; valgrind shows the
-/// invalid reads in `nni_strdup` <- `nng_pipe_get_strdup`.
+/// HOLDS with nng-sys's fix `string-option-copy` (was BREAKS: a use after
+/// free; the per-handle string lock of core 448a6f0 is bypassed): a ws pipe
+/// has no `WsProtocol` of its own, so nng's `nni_pipe_getopt` falls through
+/// to the pipe's *dialer*, and `nng_pipe_get_strdup` copied the dialer's
+/// protocol string after the ws dialer released its lock. `Pipe` is
+/// `Copy + Send + Sync` and reads it without the `Dialer`'s string lock,
+/// while `Dialer::set_opt::<WsProtocol>` on another thread frees it. Counts
+/// garbage reads; valgrind shows the invalid reads in `nni_strdup` <-
+/// `nng_pipe_get_strdup`. The getter now copies under the ws dialer's lock.
 #[test]
 fn pipe_ws_protocol_read_races_dialer_set() {
+    pipe_ws_protocol_read_races_set(false);
+}
+
+/// HOLDS with nng-sys's fix `string-option-copy`: the listener side of
+/// [`pipe_ws_protocol_read_races_dialer_set`], the accepted pipe's
+/// `WsProtocol` read while `Listener::set_opt::<WsProtocol>` frees it.
+#[test]
+fn pipe_ws_protocol_read_races_listener_set() {
+    pipe_ws_protocol_read_races_set(true);
+}
+
+/// Reads a ws pipe's `WsProtocol` (its endpoint's) while another thread sets
+/// it on that endpoint: the dialer's pipe, or with `listener_side` the
+/// listener's. Fails on any read that is none of the values written.
+fn pipe_ws_protocol_read_races_set(listener_side: bool) {
     let rep = Socket::new(Protocol::Pair1).unwrap();
     let l = Listener::new(&rep, "ws://127.0.0.1:0/adv-proto").unwrap();
     l.start().unwrap();
@@ -518,14 +566,26 @@ fn pipe_ws_protocol_read_races_dialer_set() {
     req.send(b"hi").unwrap();
     rep.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(5)))
         .unwrap();
-    let _ = rep.recv().unwrap();
+    let listener_pipe = rep.recv().unwrap().pipe().expect("a pipe");
     // The dialer side's pipe: send back and read it on req.
     rep.send(b"back").unwrap();
     req.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(5)))
         .unwrap();
-    let pipe = req.recv().unwrap().pipe().expect("a pipe");
+    let dialer_pipe = req.recv().unwrap().pipe().expect("a pipe");
+    let pipe = if listener_side {
+        listener_pipe
+    } else {
+        dialer_pipe
+    };
+    let set = |v: String| {
+        if listener_side {
+            l.set_opt::<WsProtocol>(v)
+        } else {
+            d.set_opt::<WsProtocol>(v)
+        }
+    };
     let first = pipe.get_opt::<WsProtocol>();
-    eprintln!("pipe WsProtocol (from the dialer): {first:?}");
+    eprintln!("pipe WsProtocol (from its endpoint): {first:?}");
     let a = "a".repeat(24);
     let b = "b".repeat(300);
     let stop = AtomicBool::new(false);
@@ -540,7 +600,7 @@ fn pipe_ws_protocol_read_races_dialer_set() {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let v = if i % 2 == 0 { b.clone() } else { a.clone() };
-                d.set_opt::<WsProtocol>(v).unwrap();
+                set(v).unwrap();
                 i += 1;
             }
         });
@@ -597,16 +657,25 @@ fn socket_dropped_in_callback_when_no_thread_can_start() {
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        eprintln!("child: {}\n{}", out.status, err.lines().take(40).collect::<Vec<_>>().join("\n"));
+        eprintln!(
+            "child: {}\n{}",
+            out.status,
+            err.lines().take(40).collect::<Vec<_>>().join("\n")
+        );
         assert!(out.status.success(), "child failed: {}", out.status);
         return;
     }
     // The child: no std threads from here on (none could start).
-    assert!(std::thread::Builder::new().spawn(|| ()).is_err(), "threads still start");
+    assert!(
+        std::thread::Builder::new().spawn(|| ()).is_err(),
+        "threads still start"
+    );
     let url = tag("nothread");
     let rep = Socket::new(Protocol::Pair1).unwrap();
     let events = Arc::new(AtomicUsize::new(0));
     let e2 = events.clone();
+    // On the heap on purpose: the closure reads it after being freed.
+    #[allow(clippy::useless_vec)]
     let payload = vec![7u8; 64];
     rep.pipe_notify(PipeEvent::RemPost, move |_, _| {
         e2.fetch_add(payload.len(), Ordering::SeqCst);
@@ -630,7 +699,10 @@ fn socket_dropped_in_callback_when_no_thread_can_start() {
     let junk: Vec<Vec<u8>> = (0..64).map(|_| vec![0xa5u8; 64]).collect();
     drop(req); // REM_POST on the still open rep socket
     std::thread::sleep(Duration::from_millis(300));
-    eprintln!("RemPost closure saw {} (64 expected)", events.load(Ordering::SeqCst));
+    eprintln!(
+        "RemPost closure saw {} (64 expected)",
+        events.load(Ordering::SeqCst)
+    );
     drop(junk);
     drop(aio);
 }
@@ -665,7 +737,10 @@ fn gate_waker(gate: Option<Receiver<()>>) -> (Arc<GateWaker>, std::task::Waker) 
     (w.clone(), std::task::Waker::from(w))
 }
 
-fn poll_once<F: std::future::Future + Unpin>(f: &mut F, w: &std::task::Waker) -> std::task::Poll<F::Output> {
+fn poll_once<F: std::future::Future + Unpin>(
+    f: &mut F,
+    w: &std::task::Waker,
+) -> std::task::Poll<F::Output> {
     let mut cx = std::task::Context::from_waker(w);
     std::pin::Pin::new(f).poll(&mut cx)
 }
@@ -793,7 +868,11 @@ fn pool_never_crosses_results_under_churn() {
         std::thread::sleep(Duration::from_secs(3));
         stop.store(true, Ordering::Relaxed);
     });
-    eprintln!("{} messages received, {} crossed", got.load(Ordering::Relaxed), crossed.load(Ordering::Relaxed));
+    eprintln!(
+        "{} messages received, {} crossed",
+        got.load(Ordering::Relaxed),
+        crossed.load(Ordering::Relaxed)
+    );
     assert_eq!(crossed.load(Ordering::Relaxed), 0);
 }
 
@@ -831,9 +910,8 @@ fn blocking_recv_in_aio_callbacks_starves_nng() {
     let blocked = started.load(Ordering::SeqCst);
     push.set_opt::<nng::options::SendTimeout>(Some(Duration::from_secs(1)))
         .unwrap();
-    let sender = std::thread::spawn(move || {
-        (0..n).filter(|i| push.send([*i as u8]).is_ok()).count()
-    });
+    let sender =
+        std::thread::spawn(move || (0..n).filter(|i| push.send([*i as u8]).is_ok()).count());
     let mut ok = 0;
     let mut timed_out = 0;
     for _ in 0..n {
@@ -846,14 +924,20 @@ fn blocking_recv_in_aio_callbacks_starves_nng() {
     let sent = sender.join().unwrap();
     eprintln!("{blocked} callbacks blocked in recv at once; {sent} sends accepted; {ok} got a message, {timed_out} timed out");
     drop(aios);
-    assert_eq!(timed_out, 0, "messages were sent but nng could not deliver them");
+    assert_eq!(
+        timed_out, 0,
+        "messages were sent but nng could not deliver them"
+    );
 }
 
 /// Runs `name` in a child process in which no `std::thread` can start
 /// (`RUST_MIN_STACK` of 16 TiB); `None` in the child.
 fn in_child_without_threads(name: &str) -> Option<(std::process::ExitStatus, String)> {
     if std::env::var("ADV_CHILD").as_deref() == Ok(name) {
-        assert!(std::thread::Builder::new().spawn(|| ()).is_err(), "threads still start");
+        assert!(
+            std::thread::Builder::new().spawn(|| ()).is_err(),
+            "threads still start"
+        );
         return None;
     }
     let out = Command::new(std::env::current_exe().unwrap())
@@ -881,7 +965,10 @@ fn device_dropped_in_pipe_callback_when_no_thread_can_start() {
     if let Some((status, err)) = in_child_without_threads(NAME) {
         let tail: Vec<_> = err
             .lines()
-            .filter(|l| !l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && !l.trim_start().starts_with("at "))
+            .filter(|l| {
+                !l.trim_start().starts_with(|c: char| c.is_ascii_digit())
+                    && !l.trim_start().starts_with("at ")
+            })
             .collect();
         eprintln!("child: {status}\n{}", tail.join("\n"));
         assert!(status.success(), "child failed: {status}");
@@ -891,6 +978,8 @@ fn device_dropped_in_pipe_callback_when_no_thread_can_start() {
     let hub = Socket::new_raw(Protocol::Bus0).unwrap();
     let events = Arc::new(AtomicUsize::new(0));
     let e2 = events.clone();
+    // On the heap on purpose: the closure reads it after being freed.
+    #[allow(clippy::useless_vec)]
     let payload = vec![1u8; 32];
     hub.pipe_notify(PipeEvent::RemPost, move |_, _| {
         e2.fetch_add(payload.len(), Ordering::SeqCst);
@@ -912,7 +1001,10 @@ fn device_dropped_in_pipe_callback_when_no_thread_can_start() {
     let junk: Vec<Vec<u8>> = (0..64).map(|_| vec![0xa5u8; 32]).collect();
     drop(client); // REM_POST on the hub
     std::thread::sleep(Duration::from_millis(500));
-    eprintln!("RemPost closure saw {} (32 expected)", events.load(Ordering::SeqCst));
+    eprintln!(
+        "RemPost closure saw {} (32 expected)",
+        events.load(Ordering::SeqCst)
+    );
     drop(junk);
 }
 
@@ -1001,7 +1093,11 @@ fn close_races_start_cancel_wait_drop() {
 fn drop_everything_inside_callbacks() {
     watchdog("drop_everything_inside_callbacks", 60, || {
         for in_pipe in [false, true] {
-            let url = tag(if in_pipe { "dropall-pipe" } else { "dropall-aio" });
+            let url = tag(if in_pipe {
+                "dropall-pipe"
+            } else {
+                "dropall-aio"
+            });
             let rep = Socket::new(Protocol::Rep0).unwrap();
             rep.listen(&url).unwrap();
             let req = Socket::new(Protocol::Req0).unwrap();
@@ -1031,8 +1127,15 @@ fn drop_everything_inside_callbacks() {
             };
             let _aio;
             if in_pipe {
-                rep.pipe_notify(PipeEvent::AddPost, move |_, _| dropper()).unwrap();
-                bag.lock().unwrap().as_ref().unwrap().0.dial_async(&url).unwrap();
+                rep.pipe_notify(PipeEvent::AddPost, move |_, _| dropper())
+                    .unwrap();
+                bag.lock()
+                    .unwrap()
+                    .as_ref()
+                    .unwrap()
+                    .0
+                    .dial_async(&url)
+                    .unwrap();
             } else {
                 let mut dropper = Some(dropper);
                 let aio = Aio::new(move |_, _| {
@@ -1060,7 +1163,11 @@ fn drop_everything_inside_callbacks() {
 fn aio_dropped_from_a_scoped_thread_inside_its_callback_deadlocks() {
     const NAME: &str = "aio_dropped_from_a_scoped_thread_inside_its_callback_deadlocks";
     if let Some((status, err)) = in_child(NAME) {
-        let msg = err.lines().filter(|l| l.contains("no progress")).collect::<Vec<_>>().join("\n");
+        let msg = err
+            .lines()
+            .filter(|l| l.contains("no progress"))
+            .collect::<Vec<_>>()
+            .join("\n");
         eprintln!("child: {status} {msg}");
         assert!(status.success(), "child failed: {status}");
         return;
