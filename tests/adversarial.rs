@@ -254,7 +254,9 @@ fn dial_cancel_in_start_window_completes_twice() {
     let free_it = std::env::var("ADV_FREE").is_ok();
     let (mut at_once, mut never) = (0, 0);
     let mut sleeping = Vec::new();
+    let mut rounds = 0;
     for _ in 0..attempts {
+        rounds += 1;
         let d = Dialer::new(&s, &url).unwrap();
         let (tx, rx) = channel();
         let aio = Aio::new(move |_, r| {
@@ -308,7 +310,7 @@ fn dial_cancel_in_start_window_completes_twice() {
     }
     stop.store(true, Ordering::SeqCst);
     eprintln!(
-        "{attempts} rounds: {at_once} completed at once by a cancel, {twice} of them again, \
+        "{rounds} rounds: {at_once} completed at once by a cancel, {twice} of them again, \
          {never} never completed"
     );
     assert_eq!(
