@@ -170,10 +170,11 @@ fn s3_dialer_url_races_socket_close() {
 // ignores nni_aio_start's result.
 // ---------------------------------------------------------------------------
 
-/// BREAKS (hang; broken doc promise): dropping an `Aio` whose `dial` is in
-/// flight "cancels its operation" per the docs, but nng's dial has no cancel
-/// function, so `nng_aio_stop` in the drop waits for the first connection
-/// attempt to finish. Against a peer that accepts TCP and never speaks, the
+/// HOLDS with nng-sys's fix `dialer-start-cancel` (was BREAKS: hang; broken
+/// doc promise): dropping an `Aio` whose `dial` is in flight "cancels its
+/// operation" per the docs, but nng's dial had no cancel function, so
+/// `nng_aio_stop` in the drop waited for the first connection attempt to
+/// finish. Against a peer that accepts TCP and never speaks, the
 /// drop blocks for nng's 10 s SP negotiation timeout (and `Aio::cancel`
 /// never produces the promised callback). The natural order `drop(aio);
 /// drop(dialer);` therefore stalls.
@@ -221,18 +222,26 @@ fn dial_aio_drop_blocks_until_dial_finishes() {
     );
 }
 
-/// BREAKS (use after free in nng's C, reached by safe code): `Aio::cancel`
-/// on another thread (Aio is `Sync`) that lands between `nni_aio_reset` and
-/// `nni_aio_start` inside `nng_dialer_start_aio` makes the start fail and
-/// complete the aio with `Canceled`; nng ignores that and still stores the
-/// aio as the dialer's `d_user_aio`. The operation is thus completed twice:
-/// once now, once when the connection attempt ends. After the first
-/// completion the crate sees the aio idle, and a drop frees it; closing the
-/// dialer then finishes the freed `nng_aio` (valgrind: invalid read/write in
+/// HOLDS with nng-sys's fix `dialer-start-cancel` (was BREAKS: a use after
+/// free in nng's C, reached by safe code). `Aio::cancel` on another thread
+/// (Aio is `Sync`) that lands between `nni_aio_reset` and `nni_aio_start`
+/// inside `nng_dialer_start_aio` makes the start fail and complete the aio
+/// with `Canceled`; nng ignored that and still stored the aio as the
+/// dialer's `d_user_aio`, so the operation completed twice: once then, once
+/// when the connection attempt ended. After the first completion the crate
+/// sees the aio idle, and a drop frees it; closing the dialer then finished
+/// the freed `nng_aio` (valgrind: invalid read/write in
 /// `nni_aio_finish_impl` <- `dialer_connect_cb` of a block freed by
-/// `nng_aio_free` <- `Aio::drop`). Without the drop the closure is called a
-/// second time for one operation (`debug_assert` "nng called back with
-/// nothing in flight").
+/// `nng_aio_free` <- `Aio::drop`, with `ADV_FREE=1`).
+///
+/// Each round races cancels against `dial`. A dial that completed at once
+/// (a cancel won) is given a long `sleep` on the same aio before its dialer
+/// is closed: a second completion from nng's dialer then ends that sleep
+/// early (the crate takes it for the sleep's). A dial still pending is ended
+/// by closing its dialer and must complete once. Unpatched
+/// (`NNG_SYS_SKIP_FIXES=dialer-start-cancel`) the sleeps end early; patched,
+/// a cancel either makes the start fail (the dialer is not started) or ends
+/// the wait of a started dial, and nng keeps no aio it completed.
 #[test]
 fn dial_cancel_in_start_window_completes_twice() {
     let (addr, stop) = silent_tcp_peer();
@@ -241,17 +250,16 @@ fn dial_cancel_in_start_window_completes_twice() {
     let attempts: usize = std::env::var("ADV_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(300);
     let free_it = std::env::var("ADV_FREE").is_ok();
-    let mut won = 0;
-    let mut second = 0;
-    for i in 0..attempts {
+    let (mut at_once, mut never) = (0, 0);
+    let mut sleeping = Vec::new();
+    let mut rounds = 0;
+    for _ in 0..attempts {
+        rounds += 1;
         let d = Dialer::new(&s, &url).unwrap();
-        let calls = Arc::new(AtomicUsize::new(0));
-        let c2 = calls.clone();
         let (tx, rx) = channel();
         let aio = Aio::new(move |_, r| {
-            c2.fetch_add(1, Ordering::SeqCst);
             let _ = tx.send(describe(&r));
         })
         .unwrap();
@@ -270,41 +278,46 @@ fn dial_cancel_in_start_window_completes_twice() {
             aio.dial(&d).unwrap();
             done.store(true, Ordering::Relaxed);
         });
-        match rx.recv_timeout(Duration::from_millis(30)) {
-            Ok(first) => {
-                // The dial cannot have finished (the peer is silent):
-                // this completion is the failed start.
-                won += 1;
-                eprintln!("attempt {i}: completed at once with {first}");
-                if free_it {
-                    drop(aio); // idle as far as the crate knows: freed
-                    drop(d); // dialer_connect_cb finishes the freed aio
-                    std::thread::sleep(Duration::from_millis(200));
-                    break;
-                }
-                drop(d); // the dial now ends: a second completion
-                if let Ok(again) = rx.recv_timeout(Duration::from_secs(2)) {
-                    second += 1;
-                    eprintln!("attempt {i}: completed AGAIN with {again}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-                eprintln!(
-                    "closure calls for one dial: {}",
-                    calls.load(Ordering::SeqCst)
-                );
-                drop(aio);
+        // The dial cannot have finished (the peer is silent): a completion
+        // now is a cancel's.
+        if rx.recv_timeout(Duration::from_millis(10)).is_ok() {
+            at_once += 1;
+            if free_it {
+                drop(aio); // idle as far as the crate knows: freed
+                drop(d); // unpatched, dialer_connect_cb finishes the freed aio
+                std::thread::sleep(Duration::from_millis(200));
                 break;
             }
-            Err(_) => {
-                drop(d);
-                let _ = rx.recv_timeout(Duration::from_secs(5));
-                drop(aio);
+            aio.sleep(Duration::from_secs(30)).unwrap();
+            drop(d); // unpatched, the dial ends and completes the aio again
+            sleeping.push((rx, aio));
+        } else {
+            drop(d); // ends the pending dial: its one completion
+            if rx.recv_timeout(Duration::from_secs(5)).is_err() {
+                never += 1;
             }
         }
     }
+    // Completions run on nng's threads: give the last ones time to arrive.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut twice = 0;
+    for (rx, aio) in sleeping {
+        if let Ok(r) = rx.try_recv() {
+            twice += 1;
+            eprintln!("a 30 s sleep after a cancelled dial completed with {r}");
+        }
+        drop(aio); // cancels the sleep
+    }
     stop.store(true, Ordering::SeqCst);
-    eprintln!("{won} start failures, {second} second completions in {attempts} attempts");
-    assert_eq!(won, 0, "a dial completed twice (once for the failed start)");
+    eprintln!(
+        "{rounds} rounds: {at_once} completed at once by a cancel, {twice} of them again, \
+         {never} never completed"
+    );
+    assert_eq!(
+        twice, 0,
+        "a dial completed twice (once for the failed start)"
+    );
+    assert_eq!(never, 0, "a dial never completed");
 }
 
 // ---------------------------------------------------------------------------
@@ -535,16 +548,32 @@ fn pipe_dialer_into_inner_closes_someone_elses_dialer() {
     );
 }
 
-/// BREAKS (use after free; the per-handle string lock of core 448a6f0 is
-/// bypassed): a ws pipe has no `WsProtocol` of its own, so nng's
-/// `nni_pipe_getopt` falls through to the pipe's *dialer*, and
-/// `nng_pipe_get_strdup` copies the dialer's protocol string after the ws
-/// dialer released its lock. `Pipe` is `Copy + Send + Sync` and reads it
-/// without the `Dialer`'s string lock, while `Dialer::set_opt::<WsProtocol>`
-/// on another thread frees it. Counts garbage reads; valgrind shows the
-/// invalid reads in `nni_strdup` <- `nng_pipe_get_strdup`.
+/// HOLDS with nng-sys's fix `string-option-copy` (was BREAKS: a use after
+/// free; the per-handle string lock of core 448a6f0 is bypassed): a ws pipe
+/// has no `WsProtocol` of its own, so nng's `nni_pipe_getopt` falls through
+/// to the pipe's *dialer*, and `nng_pipe_get_strdup` copied the dialer's
+/// protocol string after the ws dialer released its lock. `Pipe` is
+/// `Copy + Send + Sync` and reads it without the `Dialer`'s string lock,
+/// while `Dialer::set_opt::<WsProtocol>` on another thread frees it. Counts
+/// garbage reads; valgrind shows the invalid reads in `nni_strdup` <-
+/// `nng_pipe_get_strdup`. The getter now copies under the ws dialer's lock.
 #[test]
 fn pipe_ws_protocol_read_races_dialer_set() {
+    pipe_ws_protocol_read_races_set(false);
+}
+
+/// HOLDS with nng-sys's fix `string-option-copy`: the listener side of
+/// [`pipe_ws_protocol_read_races_dialer_set`], the accepted pipe's
+/// `WsProtocol` read while `Listener::set_opt::<WsProtocol>` frees it.
+#[test]
+fn pipe_ws_protocol_read_races_listener_set() {
+    pipe_ws_protocol_read_races_set(true);
+}
+
+/// Reads a ws pipe's `WsProtocol` (its endpoint's) while another thread sets
+/// it on that endpoint: the dialer's pipe, or with `listener_side` the
+/// listener's. Fails on any read that is none of the values written.
+fn pipe_ws_protocol_read_races_set(listener_side: bool) {
     let rep = Socket::new(Protocol::Pair1).unwrap();
     let l = Listener::new(&rep, "ws://127.0.0.1:0/adv-proto").unwrap();
     l.start().unwrap();
@@ -554,14 +583,26 @@ fn pipe_ws_protocol_read_races_dialer_set() {
     req.send(b"hi").unwrap();
     rep.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(5)))
         .unwrap();
-    let _ = rep.recv().unwrap();
+    let listener_pipe = rep.recv().unwrap().pipe().expect("a pipe");
     // The dialer side's pipe: send back and read it on req.
     rep.send(b"back").unwrap();
     req.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(5)))
         .unwrap();
-    let pipe = req.recv().unwrap().pipe().expect("a pipe");
+    let dialer_pipe = req.recv().unwrap().pipe().expect("a pipe");
+    let pipe = if listener_side {
+        listener_pipe
+    } else {
+        dialer_pipe
+    };
+    let set = |v: String| {
+        if listener_side {
+            l.set_opt::<WsProtocol>(v)
+        } else {
+            d.set_opt::<WsProtocol>(v)
+        }
+    };
     let first = pipe.get_opt::<WsProtocol>();
-    eprintln!("pipe WsProtocol (from the dialer): {first:?}");
+    eprintln!("pipe WsProtocol (from its endpoint): {first:?}");
     let a = "a".repeat(24);
     let b = "b".repeat(300);
     let stop = AtomicBool::new(false);
@@ -576,7 +617,7 @@ fn pipe_ws_protocol_read_races_dialer_set() {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let v = if i % 2 == 0 { b.clone() } else { a.clone() };
-                d.set_opt::<WsProtocol>(v).unwrap();
+                set(v).unwrap();
                 i += 1;
             }
         });

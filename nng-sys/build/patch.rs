@@ -538,6 +538,340 @@ const FIXES: &[Fix] = &[
             \treturn (rv);\n\
             }\n",
     },
+    // nng_dialer_start_aio ignores nni_aio_start's result and registers no
+    // cancel function: a cancel just before the start completes the aio,
+    // which the dialer still keeps and completes again when the dial ends
+    // (a use after free once the aio is freed); a cancel of a pending dial
+    // does nothing, so nng_aio_stop waits for the dial to end
+    // (tests/adversarial.rs, dial_cancel_in_start_window_completes_twice and
+    // dial_aio_drop_blocks_until_dial_finishes).
+    Fix {
+        name: "dialer-start-cancel",
+        file: "src/core/dialer.c",
+        from: "int\n\
+              nni_dialer_start_aio(nni_dialer *d, unsigned flags, nni_aio *aiop)\n\
+              {\n\
+              \tint rv = 0;\n\
+              \n\
+              \tif (nni_atomic_flag_test_and_set(&d->d_started)) {\n\
+              \t\treturn (NNG_ESTATE);\n\
+              \t}\n\
+              \n\
+              \tif (aiop != NULL) {\n\
+              \t\tnni_aio_start(aiop, NULL, NULL);\n\
+              \t}\n\
+              \n\
+              \t// Note that flags is currently unused, since the only flag is\n\
+              \t// NONBLOCK, which is handled in callers.\n\
+              \tNNI_ARG_UNUSED(flags);\n\
+              \n\
+              \tnni_mtx_lock(&d->d_mtx);\n\
+              \td->d_user_aio = aiop;\n",
+        to: "// dialer_start_cancel stops waiting for the first dial's result: the\n\
+            // aio completes with the error, and the dialer goes on dialing as if it\n\
+            // had been started without one (close the dialer to stop it).\n\
+            static void\n\
+            dialer_start_cancel(nni_aio *aio, void *arg, nng_err rv)\n\
+            {\n\
+            \tnni_dialer *d = arg;\n\
+            \n\
+            \tnni_mtx_lock(&d->d_mtx);\n\
+            \tif (d->d_user_aio == aio) {\n\
+            \t\td->d_user_aio = NULL;\n\
+            \t\tnni_aio_finish_error(aio, rv);\n\
+            \t}\n\
+            \tnni_mtx_unlock(&d->d_mtx);\n\
+            }\n\
+            \n\
+            int\n\
+            nni_dialer_start_aio(nni_dialer *d, unsigned flags, nni_aio *aiop)\n\
+            {\n\
+            \tint rv = 0;\n\
+            \n\
+            \tif (nni_atomic_flag_test_and_set(&d->d_started)) {\n\
+            \t\treturn (NNG_ESTATE);\n\
+            \t}\n\
+            \n\
+            \t// Note that flags is currently unused, since the only flag is\n\
+            \t// NONBLOCK, which is handled in callers.\n\
+            \tNNI_ARG_UNUSED(flags);\n\
+            \n\
+            \tnni_mtx_lock(&d->d_mtx);\n\
+            \t// Started under d_mtx, where dialer_start_cancel looks for it. A\n\
+            \t// start that fails (the aio was cancelled, stopped or timed out\n\
+            \t// before we got here) has already completed the aio: do not keep\n\
+            \t// it, and leave the dialer unstarted.\n\
+            \tif ((aiop != NULL) && !nni_aio_start(aiop, dialer_start_cancel, d)) {\n\
+            \t\tnni_mtx_unlock(&d->d_mtx);\n\
+            \t\tnni_atomic_flag_reset(&d->d_started);\n\
+            \t\treturn (rv); // not an error: the aio has its result\n\
+            \t}\n\
+            \td->d_user_aio = aiop;\n",
+    },
+    Fix {
+        name: "dialer-start-cancel",
+        file: "src/core/dialer.c",
+        from: "\tnni_aio_fini(&d->d_con_aio);\n\
+              \tnni_aio_fini(&d->d_tmo_aio);\n\
+              \n\
+              \tif (d->d_data != NULL) {\n",
+        to: "\tnni_aio_fini(&d->d_con_aio);\n\
+            \tnni_aio_fini(&d->d_tmo_aio);\n\
+            \n\
+            \t// dialer_start_cancel may still run on d: taken from the user's aio\n\
+            \t// just before dialer_connect_cb completed that aio.\n\
+            \tnni_aio_cancel_drain();\n\
+            \n\
+            \tif (d->d_data != NULL) {\n",
+    },
+    // A string getter lends the owner's pointer, valid only while the owner
+    // keeps it: nng_pipe_get_strdup (and _strcpy, _strlen) copied a pipe's
+    // string after the owner's lock was released, and a websocket pipe's
+    // NNG_OPT_WS_PROTOCOL is its dialer's or listener's, which a set on
+    // another thread frees meanwhile. Getters now make the copy themselves,
+    // under the owner's lock, when asked with NNI_TYPE_STRDUP
+    // (tests/adversarial.rs, pipe_ws_protocol_read_races_dialer_set).
+    Fix {
+        name: "string-option-copy",
+        file: "src/core/defs.h",
+        from: "\tNNI_TYPE_SOCKADDR,\n} nni_type;\n",
+        to: "\tNNI_TYPE_SOCKADDR,\n\
+            \t// Getters only: a copy of a string option (free it with\n\
+            \t// nni_strfree), made while its owner guarantees the string.\n\
+            \tNNI_TYPE_STRDUP,\n\
+            } nni_type;\n",
+    },
+    Fix {
+        name: "string-option-copy",
+        file: "src/core/options.h",
+        from: "// nni_copyout_str copies out a string.  If the type is NNI_TYPE_STRING,\n\
+              // then it passes through a pointer, created by nni_strdup().\n",
+        to: "// nni_copyout_str copies out a string.  If the type is NNI_TYPE_STRING,\n\
+            // then it passes through the pointer itself, which stays the owner's: the\n\
+            // caller may use it only while the owner keeps it. If the type is\n\
+            // NNI_TYPE_STRDUP, the caller gets a copy made now (nni_strdup), so call\n\
+            // this while the string is guaranteed (e.g. under the owner's lock).\n",
+    },
+    Fix {
+        name: "string-option-copy",
+        file: "src/core/options.c",
+        from: "\tNNI_ARG_UNUSED(szp);\n\
+              \tif (t != NNI_TYPE_STRING) {\n\
+              \t\treturn (NNG_EBADTYPE);\n\
+              \t}\n\
+              \n\
+              \t*(const char **) dst = str;\n",
+        to: "\tNNI_ARG_UNUSED(szp);\n\
+            \tif (t == NNI_TYPE_STRDUP) {\n\
+            \t\tchar *s = NULL;\n\
+            \t\tif ((str != NULL) && ((s = nni_strdup(str)) == NULL)) {\n\
+            \t\t\treturn (NNG_ENOMEM);\n\
+            \t\t}\n\
+            \t\t*(char **) dst = s;\n\
+            \t\treturn (NNG_OK);\n\
+            \t}\n\
+            \tif (t != NNI_TYPE_STRING) {\n\
+            \t\treturn (NNG_EBADTYPE);\n\
+            \t}\n\
+            \n\
+            \t*(const char **) dst = str;\n",
+    },
+    Fix {
+        name: "string-option-copy",
+        file: "src/supplemental/tls/tls_stream.c",
+        from: "\tNNI_ARG_UNUSED(szp);\n\
+              \n\
+              \tif (t != NNI_TYPE_STRING) {\n\
+              \t\treturn (NNG_EBADTYPE);\n\
+              \t}\n\
+              \n\
+              \ttls_stream *ts = arg;\n\
+              \t*(char **) buf = (char *) nni_tls_peer_cn(&ts->conn);\n\
+              \treturn (NNG_OK);\n",
+        to: "\ttls_stream *ts = arg;\n\
+            \treturn (nni_copyout_str(nni_tls_peer_cn(&ts->conn), buf, szp, t));\n",
+    },
+    Fix {
+        name: "string-option-copy",
+        file: "src/nng.c",
+        from: "nng_err\n\
+              nng_pipe_get_strcpy(nng_pipe p, const char *n, char *buf, size_t len)\n\
+              {\n\
+              \tnng_err     rv;\n\
+              \tnni_pipe   *pipe;\n\
+              \tconst char *s;\n\
+              \n\
+              \tif ((rv = nni_pipe_find(&pipe, p.id)) != 0) {\n\
+              \t\treturn (rv);\n\
+              \t}\n\
+              \trv = nni_pipe_getopt(pipe, n, &s, NULL, NNI_TYPE_STRING);\n\
+              \tif (rv == NNG_OK) {\n\
+              \t\tif (nni_strlcpy(buf, s != NULL ? s : \"\", len) >= len) {\n\
+              \t\t\trv = NNG_ENOSPC;\n\
+              \t\t}\n\
+              \t}\n\
+              \tnni_pipe_rele(pipe);\n\
+              \treturn (rv);\n\
+              }\n\
+              \n\
+              nng_err\n\
+              nng_pipe_get_strdup(nng_pipe p, const char *n, char **v)\n\
+              {\n\
+              \tnng_err     rv;\n\
+              \tnni_pipe   *pipe;\n\
+              \tconst char *s;\n\
+              \n\
+              \tif ((rv = nni_pipe_find(&pipe, p.id)) != 0) {\n\
+              \t\treturn (rv);\n\
+              \t}\n\
+              \trv = nni_pipe_getopt(pipe, n, &s, NULL, NNI_TYPE_STRING);\n\
+              \tif (rv == NNG_OK) {\n\
+              \t\tif (s == NULL) {\n\
+              \t\t\t*v = NULL;\n\
+              \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+              \t\t\trv = NNG_ENOMEM;\n\
+              \t\t}\n\
+              \t}\n\
+              \tnni_pipe_rele(pipe);\n\
+              \treturn (rv);\n\
+              }\n\
+              \n\
+              nng_err\n\
+              nng_pipe_get_strlen(nng_pipe p, const char *n, size_t *len)\n\
+              {\n\
+              \tnng_err     rv;\n\
+              \tnni_pipe   *pipe;\n\
+              \tconst char *s;\n\
+              \n\
+              \tif ((rv = nni_pipe_find(&pipe, p.id)) != 0) {\n\
+              \t\treturn (rv);\n\
+              \t}\n\
+              \trv = nni_pipe_getopt(pipe, n, &s, NULL, NNI_TYPE_STRING);\n\
+              \tif (rv == NNG_OK) {\n\
+              \t\t*len = s == NULL ? 0 : strlen(s);\n\
+              \t}\n\
+              \tnni_pipe_rele(pipe);\n\
+              \treturn (rv);\n\
+              }\n",
+        to: "// A pipe's string option may belong to its dialer or listener, which\n\
+            // another thread may set (freeing the old value) at any time: these work\n\
+            // on a copy made by the getter, under the lock of the string's owner.\n\
+            nng_err\n\
+            nng_pipe_get_strcpy(nng_pipe p, const char *n, char *buf, size_t len)\n\
+            {\n\
+            \tnng_err rv;\n\
+            \tchar   *s;\n\
+            \n\
+            \tif ((rv = nng_pipe_get_strdup(p, n, &s)) == NNG_OK) {\n\
+            \t\tif (nni_strlcpy(buf, s != NULL ? s : \"\", len) >= len) {\n\
+            \t\t\trv = NNG_ENOSPC;\n\
+            \t\t}\n\
+            \t\tnni_strfree(s);\n\
+            \t}\n\
+            \treturn (rv);\n\
+            }\n\
+            \n\
+            nng_err\n\
+            nng_pipe_get_strdup(nng_pipe p, const char *n, char **v)\n\
+            {\n\
+            \tnng_err   rv;\n\
+            \tnni_pipe *pipe;\n\
+            \tchar     *s = NULL;\n\
+            \n\
+            \tif ((rv = nni_pipe_find(&pipe, p.id)) != 0) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \trv = nni_pipe_getopt(pipe, n, &s, NULL, NNI_TYPE_STRDUP);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\t*v = s;\n\
+            \t}\n\
+            \tnni_pipe_rele(pipe);\n\
+            \treturn (rv);\n\
+            }\n\
+            \n\
+            nng_err\n\
+            nng_pipe_get_strlen(nng_pipe p, const char *n, size_t *len)\n\
+            {\n\
+            \tnng_err rv;\n\
+            \tchar   *s;\n\
+            \n\
+            \tif ((rv = nng_pipe_get_strdup(p, n, &s)) == NNG_OK) {\n\
+            \t\t*len = s == NULL ? 0 : strlen(s);\n\
+            \t\tnni_strfree(s);\n\
+            \t}\n\
+            \treturn (rv);\n\
+            }\n",
+    },
+    // The same for the copying endpoint getters added by endpoint-string-copy.
+    Fix {
+        name: "string-option-copy",
+        file: "src/nng.c",
+        from: "\tnni_dialer  *ep;\n\
+              \tconst char *s = NULL;\n\
+              \tnng_err     rv;\n\
+              \n\
+              \tif ((rv = (nng_err) nni_dialer_find(&ep, id.id)) != NNG_OK) {\n\
+              \t\treturn (rv);\n\
+              \t}\n\
+              \trv = (nng_err) nni_dialer_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+              \tif (rv == NNG_OK) {\n\
+              \t\tif (s == NULL) {\n\
+              \t\t\t*v = NULL;\n\
+              \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+              \t\t\trv = NNG_ENOMEM;\n\
+              \t\t}\n\
+              \t}\n",
+        to: "\tnni_dialer *ep;\n\
+            \tchar       *s = NULL;\n\
+            \tnng_err     rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_dialer_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \t// Copied by the getter, under the lock of the string's owner.\n\
+            \trv = (nng_err) nni_dialer_getopt(ep, n, &s, NULL, NNI_TYPE_STRDUP);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\t*v = s;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "string-option-copy",
+        file: "src/nng.c",
+        from: "\tnni_listener  *ep;\n\
+              \tconst char *s = NULL;\n\
+              \tnng_err     rv;\n\
+              \n\
+              \tif ((rv = (nng_err) nni_listener_find(&ep, id.id)) != NNG_OK) {\n\
+              \t\treturn (rv);\n\
+              \t}\n\
+              \trv = (nng_err) nni_listener_getopt(ep, n, &s, NULL, NNI_TYPE_STRING);\n\
+              \tif (rv == NNG_OK) {\n\
+              \t\tif (s == NULL) {\n\
+              \t\t\t*v = NULL;\n\
+              \t\t} else if ((*v = nni_strdup(s)) == NULL) {\n\
+              \t\t\trv = NNG_ENOMEM;\n\
+              \t\t}\n\
+              \t}\n",
+        to: "\tnni_listener *ep;\n\
+            \tchar         *s = NULL;\n\
+            \tnng_err       rv;\n\
+            \n\
+            \tif ((rv = (nng_err) nni_listener_find(&ep, id.id)) != NNG_OK) {\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \t// Copied by the getter, under the lock of the string's owner.\n\
+            \trv = (nng_err) nni_listener_getopt(ep, n, &s, NULL, NNI_TYPE_STRDUP);\n\
+            \tif (rv == NNG_OK) {\n\
+            \t\t*v = s;\n\
+            \t}\n",
+    },
+];
+
+/// Fixes that build on another fix's text or functions: (fix, the fix it
+/// needs). Skipping the second skips the first too.
+const NEEDS: &[(&str, &str)] = &[
+    ("dialer-start-cancel", "cancel-close-race"), // nni_aio_cancel_drain
+    ("string-option-copy", "endpoint-string-copy"), // changes its functions
 ];
 
 /// Fixes that add functions to nng's API: each sets the cfg
@@ -586,7 +920,14 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
     let dst = out_dir.join("nng-src");
     println!("cargo:rerun-if-env-changed=NNG_SYS_SKIP_FIXES");
     let skip = env::var("NNG_SYS_SKIP_FIXES").unwrap_or_default();
-    let skip: Vec<&str> = skip.split(',').map(str::trim).collect();
+    let mut skip: Vec<&str> = skip.split(',').map(str::trim).collect();
+    // A fix whose prerequisite is skipped cannot be applied either.
+    for (fix, needs) in NEEDS {
+        if skip.contains(needs) && !skip.contains(fix) {
+            println!("cargo:warning=nng-sys: skipping the fix {fix}: it needs {needs}");
+            skip.push(fix);
+        }
+    }
     for name in skip.iter().filter(|n| !n.is_empty()) {
         if !FIXES.iter().any(|f| f.name == *name) {
             println!("cargo:warning=nng-sys: NNG_SYS_SKIP_FIXES names no fix {name:?}");
