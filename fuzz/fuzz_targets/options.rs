@@ -61,9 +61,13 @@ impl ReadsBackAs for usize {
 }
 
 impl ReadsBackAs for Option<Duration> {
-    /// Whole milliseconds, saturating at `i32::MAX` ms (the `options` docs).
+    /// Whole milliseconds, a fraction rounded up, saturating at `i32::MAX` ms
+    /// (the `options` docs).
     fn read_back(&self, _: &CStr, _: &str) -> Self {
-        self.map(|d| Duration::from_millis(d.as_millis().min(i32::MAX as u128) as u64))
+        self.map(|d| {
+            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+            Duration::from_millis(ms.min(i32::MAX as u128) as u64)
+        })
     }
 }
 
