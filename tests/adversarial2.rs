@@ -352,3 +352,110 @@ fn panicking_wakers_never_reach_other_futures() {
     }
     eprintln!("bad wakes: {}", bad.wakes.load(Ordering::SeqCst));
 }
+
+// ---------------------------------------------------------------------------
+// The logger: a callback nng runs on its own threads (inside aio callbacks
+// such as a dialer's connection callback) that holds no `callback::Guard`.
+// ---------------------------------------------------------------------------
+
+/// Logger used by the logger tests: on nng's `NNG-CONN-FAIL` warning
+/// (logged by `dialer_connect_cb`, the completion callback of the dialer's
+/// connect aio, on nng's task thread) it takes whatever `ON_LOG` holds and
+/// runs it.
+struct ActingLogger;
+type Action = Box<dyn FnOnce() + Send>;
+static ON_LOG: Mutex<Option<Action>> = Mutex::new(None);
+static LOG_DONE: AtomicBool = AtomicBool::new(false);
+impl log::Log for ActingLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if format!("{}", record.args()).contains("NNG-CONN-FAIL") {
+            let act = ON_LOG.lock().unwrap().take();
+            if let Some(act) = act {
+                eprintln!(
+                    "logger acting on {:?} ({:?}): {}",
+                    std::thread::current().id(),
+                    std::thread::current().name(),
+                    record.args()
+                );
+                act();
+                LOG_DONE.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+    fn flush(&self) {}
+}
+
+fn log_watchdog(secs: u64, what: &'static str) {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(secs));
+        eprintln!("WATCHDOG: {what} still not done after {secs} s: deadlock");
+        std::process::exit(3);
+    });
+}
+
+/// A port nothing listens on (connection refused at once).
+fn refused_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    drop(l);
+    format!("tcp://{a}")
+}
+
+/// BREAKS (deadlock; 3 runs of 3). A `log` logger is an nng callback too (nng calls it on its own
+/// threads, e.g. from `dialer_connect_cb`, the dialer's connect-aio
+/// completion), but `log::forward` holds no `callback::Guard`, so the crate
+/// does not defer what would wait there. A logger that drops the `Socket`
+/// whose dial failed (say, a supervisor that gives up on an endpoint on
+/// its first connection error) runs `nng_socket_close` inline on that task
+/// thread; the close stops the dialer's connect aio (`nni_aio_stop`) and
+/// waits for its callback: the very callback that is logging. Deadlock
+/// (the module docs only ask the logger to be quick). Child process with a
+/// watchdog. gdb: `nni_task_wait <- nni_aio_wait <- nni_aio_stop <-
+/// nni_dialer_stop <- nni_dialer_shutdown <- nni_dialer_close <-
+/// nng_dialer_close <- callback::close_id <- Dialer::drop <- (logger) <-
+/// nng::log::forward` on the task thread running `dialer_connect_cb` for
+/// that very `d_con_aio`. The same missing guard lets a logger block in
+/// `Socket::recv`, `Dialer::start` or `Aio::wait` (`may_block`/`in_callback`
+/// see nothing) on nng's task threads.
+#[test]
+fn socket_dropped_in_logger_deadlocks() {
+    const NAME: &str = "socket_dropped_in_logger_deadlocks";
+    if let Some((status, err)) = in_child_env(NAME, &[]) {
+        eprintln!("{err}");
+        assert!(
+            status.success(),
+            "child failed ({status:?}): dropping a socket inside the logger deadlocked"
+        );
+        return;
+    }
+    log::set_logger(&ActingLogger).unwrap();
+    log::set_max_level(log::LevelFilter::Warn);
+    nng::log::init();
+    let s = Socket::new(Protocol::Req0).unwrap();
+    let d = Dialer::new(&s, &refused_url()).unwrap();
+    let slot: Arc<Mutex<Option<(Dialer, Socket)>>> = Arc::new(Mutex::new(None));
+    let theirs = slot.clone();
+    *ON_LOG.lock().unwrap() = Some(Box::new(move || {
+        let pair = theirs.lock().unwrap().take();
+        eprintln!("logger: dropping the dialer and socket");
+        drop(pair); // closes the dialer and the socket, here, inline
+    }));
+    log_watchdog(10, "the socket drop inside the logger");
+    {
+        let mut g = slot.lock().unwrap();
+        // The first attempt is refused at once and logged from
+        // dialer_connect_cb on nng's task thread (the logger waits for `g`).
+        d.start_async().unwrap();
+        eprintln!("main {:?}: started", std::thread::current().id());
+        *g = Some((d, s));
+    }
+    let t = Instant::now();
+    while !LOG_DONE.load(Ordering::SeqCst) {
+        assert!(t.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!("the logger's drop returned");
+}
