@@ -26,9 +26,12 @@
 //! ```
 //!
 //! The logger is called on nng's own threads, possibly while a connection is
-//! being set up: it should be quick and must not block on anything nng is
-//! doing. A panic in it is caught (and the message dropped), never unwound into
-//! C.
+//! being set up (sometimes with a transport's lock held): it should be quick
+//! and must not block on anything nng is doing. The crate treats it as an nng
+//! callback: a socket, dialer, listener, context or `Aio` dropped or closed in
+//! it is closed on a helper thread, and blocking sends, receives and dials in
+//! it return [`Error::IncorrectState`](crate::Error::IncorrectState). A panic
+//! in it is caught (and the message dropped), never unwound into C.
 
 use crate::ffi;
 use ::log::{Level, LevelFilter};
@@ -41,6 +44,11 @@ unsafe extern "C" fn forward(
     msgid: *const c_char,
     msg: *const c_char,
 ) {
+    // The logger is an nng callback like the others: nng calls it on its own
+    // threads, from inside operations' completions (e.g. a dialer's connect
+    // callback). Marked so, what would wait for nng there (a drop or close of
+    // a handle, a blocking call) is deferred or refused instead of deadlocking.
+    let _inside = crate::callback::Guard::enter();
     // No panic may unwind into C: a logger that panics loses this message
     // only, and its payload is dropped without letting a panic out.
     let r = std::panic::catch_unwind(|| {

@@ -608,7 +608,11 @@ impl Socket {
     /// Inside an nng callback (an [`Aio`](crate::Aio) completion or a pipe
     /// event), where `nng_socket_close` would wait for that very callback,
     /// the close is handed to a short-lived helper thread and happens as soon
-    /// as the callback returns; dropping the socket there does the same.
+    /// as the callback returns; dropping the socket there does the same. If
+    /// that thread cannot be started, the close returns the spawn error and
+    /// the socket stays open (a later close or the drop tries again); a close
+    /// from another thread at that very moment may meanwhile have been told
+    /// [`Error::Closed`] (a known gap, `tests/adversarial2.rs`).
     ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
