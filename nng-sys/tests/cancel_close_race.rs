@@ -16,32 +16,19 @@
 //! cancel_close_race`) the unpatched build reports the invalid reads.
 
 use nng_sys::*;
-use std::ffi::CStr;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{check, init};
+
 /// Contexts per socket, each with a pending send (a req socket without peers
 /// keeps its sends pending, cancellable, with the context as the cancel
 /// function's argument).
 const CONTEXTS: usize = 6;
-
-fn init() {
-    // SAFETY: NULL asks for default parameters; nng_init is idempotent and
-    // thread-safe.
-    let rv = unsafe { nng_init(ptr::null()) };
-    assert!(rv == NNG_OK || rv == NNG_EBUSY, "nng_init: {rv}");
-}
-
-fn check(rv: i32, what: &str) {
-    if rv != 0 {
-        // SAFETY: nng_strerror returns a static NUL-terminated string for any code.
-        let text = unsafe { CStr::from_ptr(nng_strerror(rv as nng_err)) };
-        panic!("{what}: {} ({rv})", text.to_string_lossy());
-    }
-}
 
 /// Makes glibc fill freed blocks, so that reads of freed nng objects see
 /// garbage instead of the old values.

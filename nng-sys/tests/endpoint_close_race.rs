@@ -10,26 +10,13 @@
 //! negative and the dialer freed twice).
 
 use nng_sys::*;
-use std::ffi::{CStr, CString};
-use std::ptr;
+use std::ffi::CString;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-fn init() {
-    // SAFETY: NULL asks for default parameters; nng_init is idempotent and
-    // thread-safe.
-    let rv = unsafe { nng_init(ptr::null()) };
-    assert!(rv == NNG_OK || rv == NNG_EBUSY, "nng_init: {rv}");
-}
-
-fn check(rv: i32, what: &str) {
-    if rv != 0 {
-        // SAFETY: nng_strerror returns a static NUL-terminated string for any code.
-        let text = unsafe { CStr::from_ptr(nng_strerror(rv as nng_err)) };
-        panic!("{what}: {} ({rv})", text.to_string_lossy());
-    }
-}
+mod common;
+use common::{check, init};
 
 /// How long each test hammers: `NNG_RACE_SECS`, default 3.
 fn budget() -> Duration {

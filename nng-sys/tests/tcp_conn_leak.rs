@@ -10,33 +10,20 @@
 //! `nni_posix_tcp_alloc`).
 
 use nng_sys::*;
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::net::{TcpListener, TcpStream};
-use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{check, init};
+
 /// The tests count the process's descriptors: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 const ROUNDS: u32 = 400;
-
-fn init() {
-    // SAFETY: NULL asks for default parameters; nng_init is idempotent and
-    // thread-safe.
-    let rv = unsafe { nng_init(ptr::null()) };
-    assert!(rv == NNG_OK || rv == NNG_EBUSY, "nng_init: {rv}");
-}
-
-fn check(rv: i32, what: &str) {
-    if rv != 0 {
-        // SAFETY: nng_strerror returns a static NUL-terminated string for any code.
-        let text = unsafe { CStr::from_ptr(nng_strerror(rv as nng_err)) };
-        panic!("{what}: {} ({rv})", text.to_string_lossy());
-    }
-}
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
