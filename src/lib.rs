@@ -13,15 +13,16 @@
 //! # First steps: a request and its reply
 //!
 //! Add `nng` to the `[dependencies]` of `Cargo.toml`. The C library (nng
-//! 2.0.0) and mbedTLS are compiled from the source `nng-sys` carries the
-//! first time (about a minute), which needs CMake and a C compiler; bindgen
-//! also needs libclang. See [Crate features](#crate-features) for the options.
+//! 2.0.0) and mbedTLS 3.6 are compiled from the source `nng-sys` carries the
+//! first time (about a minute), which needs CMake, make and a C compiler (no
+//! libclang: the bindings ship with `nng-sys`). See
+//! [Crate features](#crate-features) for the options.
 //!
 //! A server [`listen`](Socket::listen)s, a client [`dial`](Socket::dial)s; the
-//! client sends a request, the server answers it. The reply finds its way
-//! back by the message header, which is why the server answers with the
-//! request's own [`Message`]. A request whose reply is lost is resent
-//! ([`options::ReqResendTime`]).
+//! client sends a request, the server answers it. A cooked rep0 socket
+//! remembers where the request it last received came from and sends the
+//! next message back there: the answer is just its bytes. A request whose
+//! reply is lost is resent ([`options::ReqResendTime`]).
 //!
 //! ```
 //! use nng::{Protocol, Socket};
@@ -35,11 +36,9 @@
 //! client.dial(&url)?;
 //!
 //! client.send(b"2 + 2")?;
-//! let mut request = server.recv()?;
+//! let request = server.recv()?;
 //! assert_eq!(request.as_slice(), b"2 + 2");
-//! request.clear();
-//! request.push_back(b"4");
-//! server.send_msg(request)?;
+//! server.send(b"4")?; // rep0 routes it to the requester
 //! assert_eq!(client.recv()?.as_slice(), b"4");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -40,11 +40,9 @@ bitflags::bitflags! {
 /// req.dial("inproc://socket-doc")?;
 ///
 /// req.send(b"ping")?;
-/// let mut request = rep.recv()?;
+/// let request = rep.recv()?;
 /// assert_eq!(request.as_slice(), b"ping");
-/// request.clear();
-/// request.push_back(b"pong");
-/// rep.send_msg(request)?; // the header routes the reply back
+/// rep.send(b"pong")?; // rep0 keeps where the request came from
 /// assert_eq!(req.recv()?.as_slice(), b"pong");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
