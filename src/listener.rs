@@ -117,8 +117,9 @@ impl Listener {
         // read also reports a listener that is gone, as nng would.
         let port = match self.get_opt::<crate::options::BoundPort>() {
             Ok(port) => u32::try_from(port).ok().filter(|&p| p != 0),
-            // Transports without ports (inproc, ipc, ...).
-            Err(crate::Error::NotSupported) => None,
+            // Transports without ports (inproc, ipc, ...), and a listener
+            // not started yet (nng: NNG_ESTATE): the creation text's port.
+            Err(crate::Error::NotSupported | crate::Error::IncorrectState) => None,
             Err(e) => return Err(e),
         };
         crate::url::endpoint_url(&self.source, port)

@@ -75,3 +75,18 @@ fn a_pipe_reports_its_endpoints_by_id() {
         "both endpoints still open"
     );
 }
+
+/// A listener not started yet has no bound port (nng says NNG_ESTATE): its URL
+/// is its creation text, as nng canonicalises it (found by fuzz/url).
+#[test]
+fn an_unstarted_listener_has_its_creation_url() {
+    let s = nng::Socket::new(nng::Protocol::Rep0).unwrap();
+    for url in [
+        "tcp://127.0.0.1:5555",
+        "ws://127.0.0.1:5556/x",
+        "inproc://unstarted",
+    ] {
+        let l = nng::Listener::new(&s, url).unwrap();
+        assert_eq!(l.url().unwrap(), url);
+    }
+}
