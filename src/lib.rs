@@ -273,6 +273,7 @@ pub mod addr;
 pub mod aio;
 mod callback;
 pub mod context;
+pub mod device;
 pub mod dialer;
 pub mod error;
 pub mod future;
@@ -293,6 +294,7 @@ pub mod url;
 pub use addr::SockAddr;
 pub use aio::{Aio, AioResult};
 pub use context::Context;
+pub use device::{device, Device, DeviceError};
 pub use dialer::{Dialer, DialerId};
 pub use error::{Error, Result};
 pub use init::{init, InitParams};
@@ -300,7 +302,7 @@ pub use listener::{Listener, ListenerId};
 pub use message::{Message, SendError};
 pub use pipe::{Pipe, PipeEvent};
 pub use protocol::Protocol;
-pub use socket::{device, Device, DeviceError, Flags, Socket};
+pub use socket::{Flags, Socket};
 pub use stats::Statistics;
 #[cfg(nng_tls)]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
