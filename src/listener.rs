@@ -159,7 +159,7 @@ impl Listener {
     /// ```
     #[doc(alias = "NNG_OPT_WS_HEADER")]
     pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
-        use crate::options::private::RawOptions;
+        use crate::options::RawOptions;
         let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
         self.set_string(&crate::options::ws_header_option(name)?, &value)
     }
