@@ -2,41 +2,28 @@
 
 use crate::error::{cvt, Result};
 use crate::ffi;
-use crate::socket::{to_cstring, Flags};
-use crate::Socket;
+use crate::socket::Flags;
 
-/// An endpoint that connects a socket to a remote listener, and reconnects
-/// when the connection drops (`nng_dialer`).
-///
-/// Create it, set options, then [`start`](Self::start). It closes when dropped
-/// (its connection too); [`detach`](Self::detach) leaves it running for the
-/// socket's lifetime.
-///
-/// ```
-/// use nng::{options::ReconnectMinTime, Dialer, Protocol, Socket};
-/// use std::time::Duration;
-/// let s = Socket::new(Protocol::Push0)?;
-/// let d = Dialer::new(&s, "tcp://127.0.0.1:1")?;
-/// d.set_opt::<ReconnectMinTime>(Some(Duration::from_millis(50)))?;
-/// assert_eq!(d.url()?, "tcp://127.0.0.1:1");
-/// d.start_async()?; // retries in the background; nothing listens on port 1
-/// # Ok::<(), nng::Error>(())
-/// ```
-pub struct Dialer {
-    raw: ffi::nng_dialer,
-    /// The URL text it was created from. nng lends its own `nng_url` only
-    /// until the dialer is freed, which a close of its socket on any thread
-    /// can do at any moment, so [`url`](Self::url) formats a parse of its own.
-    source: std::ffi::CString,
-    /// Held around this handle's string option reads and writes: nng lends
-    /// the string a read returns only until the next write frees it.
-    strings: std::sync::Mutex<()>,
-}
+crate::endpoint::endpoint! {
+    /// An endpoint that connects a socket to a remote listener, and reconnects
+    /// when the connection drops (`nng_dialer`).
+    ///
+    /// Create it, set options, then [`start`](Self::start). It closes when dropped
+    /// (its connection too); [`detach`](Self::detach) leaves it running for the
+    /// socket's lifetime.
+    ///
+    /// ```
+    /// use nng::{options::ReconnectMinTime, Dialer, Protocol, Socket};
+    /// use std::time::Duration;
+    /// let s = Socket::new(Protocol::Push0)?;
+    /// let d = Dialer::new(&s, "tcp://127.0.0.1:1")?;
+    /// d.set_opt::<ReconnectMinTime>(Some(Duration::from_millis(50)))?;
+    /// assert_eq!(d.url()?, "tcp://127.0.0.1:1");
+    /// d.start_async()?; // retries in the background; nothing listens on port 1
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    pub struct Dialer(nng_dialer);
 
-// Dialer is Send + Sync without an unsafe impl: nng_dialer is a plain u32 id
-// and nng's dialer functions are safe to call from any thread.
-
-impl Dialer {
     /// Creates a dialer for `url` on `socket`, not yet started
     /// (`nng_dialer_create`).
     ///
@@ -48,26 +35,7 @@ impl Dialer {
     /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_dialer_create")]
-    pub fn new(socket: &Socket, url: &str) -> Result<Dialer> {
-        let url = to_cstring(url)?;
-        let mut raw = ffi::nng_dialer::default();
-        // SAFETY: `raw` is a valid out-pointer; `url` is NUL-terminated.
-        cvt(unsafe { ffi::nng_dialer_create(&mut raw, socket.raw(), url.as_ptr()) })?;
-        Ok(Dialer {
-            raw,
-            source: url,
-            strings: std::sync::Mutex::new(()),
-        })
-    }
-
-    pub(crate) fn raw(&self) -> ffi::nng_dialer {
-        self.raw
-    }
-
-    /// Serialises string option reads and writes on this handle.
-    pub(crate) fn string_lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.strings.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    pub fn new = nng_dialer_create;
 
     /// The dialer's positive id (`nng_dialer_id`).
     ///
@@ -77,10 +45,71 @@ impl Dialer {
     /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_dialer_id")]
-    pub fn id(&self) -> u32 {
-        self.raw.id
-    }
+    pub fn id;
 
+    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
+    /// request (`NNG_OPT_WS_HEADER` + `name`, via `nng_dialer_set_string`).
+    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
+    /// l.start()?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let d = req.dialer(&l.url()?)?;
+    /// d.set_ws_header("X-Client", "doc-test")?;
+    /// d.start()?;
+    /// req.send(b"hi")?;
+    /// let msg = rep.recv()?;
+    /// let pipe = msg.pipe().expect("received from a peer");
+    /// assert_eq!(pipe.ws_header("X-Client")?, "doc-test");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn set_ws_header;
+
+    /// Keeps the dialer running until its socket closes, giving up this handle.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let pull = Socket::new(Protocol::Pull0)?;
+    /// pull.listen("inproc://detach-doc")?;
+    /// let push = Socket::new(Protocol::Push0)?;
+    /// let d = push.dialer("inproc://detach-doc")?;
+    /// d.start()?;
+    /// d.detach(); // still connected
+    /// push.send(b"still here")?;
+    /// assert_eq!(pull.recv()?.as_slice(), b"still here");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    pub fn detach;
+
+    /// Closes the dialer and its connection (`nng_dialer_close`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
+    /// let d = s.dialer("inproc://dialer-close-doc")?;
+    /// d.close()?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_dialer_close")]
+    pub fn close = nng_dialer_close;
+
+    /// Names a dialer without owning it: what a [`Pipe`](crate::Pipe) reports as
+    /// the dialer that made it (`nng_pipe_dialer`). It can be compared with
+    /// [`Dialer::id`], but it cannot close or change the dialer, which belongs to
+    /// whoever holds the [`Dialer`]:
+    ///
+    /// ```compile_fail
+    /// fn close_it(pipe: nng::Pipe) {
+    ///     pipe.dialer().unwrap().close(); // error: no method `close` on `DialerId`
+    /// }
+    /// ```
+    pub struct DialerId = nng_dialer_id;
+}
+
+impl Dialer {
     /// Starts dialing; the first attempt is synchronous and its failure is
     /// returned (`nng_dialer_start`). Later drops reconnect in the background.
     ///
@@ -134,109 +163,5 @@ impl Dialer {
         // option read reports a dialer that is gone, as nng would.
         self.get_opt::<crate::options::ReconnectMinTime>()?;
         crate::url::endpoint_url(&self.source, None)
-    }
-
-    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
-    /// request (`NNG_OPT_WS_HEADER` + `name`, via `nng_dialer_set_string`).
-    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
-    ///
-    /// ```
-    /// use nng::{Protocol, Socket};
-    /// let rep = Socket::new(Protocol::Rep0)?;
-    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
-    /// l.start()?;
-    /// let req = Socket::new(Protocol::Req0)?;
-    /// let d = req.dialer(&l.url()?)?;
-    /// d.set_ws_header("X-Client", "doc-test")?;
-    /// d.start()?;
-    /// req.send(b"hi")?;
-    /// let msg = rep.recv()?;
-    /// let pipe = msg.pipe().expect("received from a peer");
-    /// assert_eq!(pipe.ws_header("X-Client")?, "doc-test");
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "NNG_OPT_WS_HEADER")]
-    pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
-        use crate::options::RawOptions;
-        let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
-        self.set_string(&crate::options::ws_header_option(name)?, &value)
-    }
-
-    /// Keeps the dialer running until its socket closes, giving up this handle.
-    ///
-    /// ```
-    /// use nng::{Protocol, Socket};
-    /// let pull = Socket::new(Protocol::Pull0)?;
-    /// pull.listen("inproc://detach-doc")?;
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// let d = push.dialer("inproc://detach-doc")?;
-    /// d.start()?;
-    /// d.detach(); // still connected
-    /// push.send(b"still here")?;
-    /// assert_eq!(pull.recv()?.as_slice(), b"still here");
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    pub fn detach(mut self) {
-        // Id 0 is no endpoint: the drop below closes nothing.
-        self.raw = ffi::nng_dialer::default();
-    }
-
-    /// Closes the dialer and its connection (`nng_dialer_close`).
-    ///
-    /// ```
-    /// let s = nng::Socket::new(nng::Protocol::Push0)?;
-    /// let d = s.dialer("inproc://dialer-close-doc")?;
-    /// d.close()?;
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "nng_dialer_close")]
-    pub fn close(mut self) -> Result<()> {
-        // Id 0 is no endpoint: the drop of `self` afterwards closes nothing.
-        let raw = std::mem::take(&mut self.raw);
-        crate::callback::close_id(raw, ffi::nng_dialer_close)
-    }
-}
-
-impl Drop for Dialer {
-    fn drop(&mut self) {
-        if self.raw.id == 0 {
-            return; // closed by `close` or given up by `detach`
-        }
-        // An already-closed id (e.g. its socket closed first) only reports an
-        // error, ignored here. Inside an nng callback the close, which waits
-        // for the endpoint's own callbacks, runs on a helper thread.
-        let _ = crate::callback::close_id(self.raw, ffi::nng_dialer_close);
-    }
-}
-
-/// Names a dialer without owning it: what a [`Pipe`](crate::Pipe) reports as
-/// the dialer that made it (`nng_pipe_dialer`). It can be compared with
-/// [`Dialer::id`], but it cannot close or change the dialer, which belongs to
-/// whoever holds the [`Dialer`]:
-///
-/// ```compile_fail
-/// fn close_it(pipe: nng::Pipe) {
-///     pipe.dialer().unwrap().close(); // error: no method `close` on `DialerId`
-/// }
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct DialerId(u32);
-
-impl DialerId {
-    /// Wraps an id handed out by nng; `None` for the unset id (<= 0).
-    pub(crate) fn from_raw(raw: ffi::nng_dialer) -> Option<DialerId> {
-        // SAFETY: nng_dialer_id only reads the id.
-        (unsafe { ffi::nng_dialer_id(raw) } > 0).then_some(DialerId(raw.id))
-    }
-
-    /// The dialer's positive id, as [`Dialer::id`] gives it.
-    pub fn id(self) -> u32 {
-        self.0
-    }
-}
-
-impl std::fmt::Debug for Dialer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dialer").field("id", &self.raw.id).finish()
     }
 }

@@ -275,6 +275,7 @@ mod callback;
 pub mod context;
 pub mod device;
 pub mod dialer;
+mod endpoint;
 pub mod error;
 pub mod future;
 pub mod init;

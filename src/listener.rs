@@ -2,40 +2,26 @@
 
 use crate::error::{cvt, Result};
 use crate::ffi;
-use crate::socket::to_cstring;
-use crate::Socket;
 
-/// An endpoint that accepts connections from remote dialers (`nng_listener`).
-///
-/// Create it, set options, then [`start`](Self::start). It closes when dropped
-/// (with the connections it accepted); [`detach`](Self::detach) leaves it
-/// running for the socket's lifetime.
-///
-/// ```
-/// use nng::{Listener, Protocol, Socket};
-/// let s = Socket::new(Protocol::Rep0)?;
-/// let l = Listener::new(&s, "tcp://127.0.0.1:0")?;
-/// l.start()?;
-/// let port = l.port()?; // the port the system picked
-/// assert!(port > 0);
-/// assert_eq!(l.url()?, format!("tcp://127.0.0.1:{port}"));
-/// # Ok::<(), nng::Error>(())
-/// ```
-pub struct Listener {
-    raw: ffi::nng_listener,
-    /// The URL text it was created from. nng lends its own `nng_url` only
-    /// until the listener is freed, which a close of its socket on any thread
-    /// can do at any moment, so [`url`](Self::url) formats a parse of its own.
-    source: std::ffi::CString,
-    /// Held around this handle's string option reads and writes: nng lends
-    /// the string a read returns only until the next write frees it.
-    strings: std::sync::Mutex<()>,
-}
+crate::endpoint::endpoint! {
+    /// An endpoint that accepts connections from remote dialers (`nng_listener`).
+    ///
+    /// Create it, set options, then [`start`](Self::start). It closes when dropped
+    /// (with the connections it accepted); [`detach`](Self::detach) leaves it
+    /// running for the socket's lifetime.
+    ///
+    /// ```
+    /// use nng::{Listener, Protocol, Socket};
+    /// let s = Socket::new(Protocol::Rep0)?;
+    /// let l = Listener::new(&s, "tcp://127.0.0.1:0")?;
+    /// l.start()?;
+    /// let port = l.port()?; // the port the system picked
+    /// assert!(port > 0);
+    /// assert_eq!(l.url()?, format!("tcp://127.0.0.1:{port}"));
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    pub struct Listener(nng_listener);
 
-// Listener is Send + Sync without an unsafe impl: nng_listener is a plain u32
-// id and nng's listener functions are safe to call from any thread.
-
-impl Listener {
     /// Creates a listener for `url` on `socket`, not yet started
     /// (`nng_listener_create`).
     ///
@@ -47,26 +33,7 @@ impl Listener {
     /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_listener_create")]
-    pub fn new(socket: &Socket, url: &str) -> Result<Listener> {
-        let url = to_cstring(url)?;
-        let mut raw = ffi::nng_listener::default();
-        // SAFETY: `raw` is a valid out-pointer; `url` is NUL-terminated.
-        cvt(unsafe { ffi::nng_listener_create(&mut raw, socket.raw(), url.as_ptr()) })?;
-        Ok(Listener {
-            raw,
-            source: url,
-            strings: std::sync::Mutex::new(()),
-        })
-    }
-
-    pub(crate) fn raw(&self) -> ffi::nng_listener {
-        self.raw
-    }
-
-    /// Serialises string option reads and writes on this handle.
-    pub(crate) fn string_lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.strings.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    pub fn new = nng_listener_create;
 
     /// The listener's positive id (`nng_listener_id`).
     ///
@@ -76,10 +43,62 @@ impl Listener {
     /// # Ok::<(), nng::Error>(())
     /// ```
     #[doc(alias = "nng_listener_id")]
-    pub fn id(&self) -> u32 {
-        self.raw.id
-    }
+    pub fn id;
 
+    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
+    /// response (`NNG_OPT_WS_HEADER` + `name`, via `nng_listener_set_string`).
+    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
+    ///
+    /// ```
+    /// use nng::{Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
+    /// l.set_ws_header("X-Server", "doc-test")?;
+    /// l.start()?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "NNG_OPT_WS_HEADER")]
+    pub fn set_ws_header;
+
+    /// Keeps the listener running until its socket closes, giving up this handle.
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("inproc://listener-detach-doc")?;
+    /// l.start()?;
+    /// l.detach(); // keeps listening until `s` closes
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    pub fn detach;
+
+    /// Closes the listener and the connections it accepted (`nng_listener_close`).
+    ///
+    /// ```
+    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let l = s.listener("tcp://127.0.0.1:0")?;
+    /// l.start()?;
+    /// let url = l.url()?;
+    /// l.close()?;
+    /// s.listen(&url)?; // the address is free again
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_listener_close")]
+    pub fn close = nng_listener_close;
+
+    /// Names a listener without owning it: what a [`Pipe`](crate::Pipe) reports as
+    /// the listener that accepted it (`nng_pipe_listener`). It can be compared with
+    /// [`Listener::id`], but it cannot close or change the listener, which belongs to
+    /// whoever holds the [`Listener`]:
+    ///
+    /// ```compile_fail
+    /// fn close_it(pipe: nng::Pipe) {
+    ///     pipe.listener().unwrap().close(); // error: no method `close` on `ListenerId`
+    /// }
+    /// ```
+    pub struct ListenerId = nng_listener_id;
+}
+
+impl Listener {
     /// Binds and starts accepting (`nng_listener_start`).
     ///
     /// ```
@@ -143,102 +162,5 @@ impl Listener {
     pub fn port(&self) -> Result<u16> {
         let port = self.get_opt::<crate::options::BoundPort>()?;
         u16::try_from(port).map_err(|_| crate::Error::Internal)
-    }
-
-    /// ws, wss: adds HTTP header `name: value` to the WebSocket handshake
-    /// response (`NNG_OPT_WS_HEADER` + `name`, via `nng_listener_set_string`).
-    /// Set it before starting. [`Error::NotSupported`](crate::Error::NotSupported) on other transports.
-    ///
-    /// ```
-    /// use nng::{Protocol, Socket};
-    /// let rep = Socket::new(Protocol::Rep0)?;
-    /// let l = rep.listener("ws://127.0.0.1:0/hdr")?;
-    /// l.set_ws_header("X-Server", "doc-test")?;
-    /// l.start()?;
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "NNG_OPT_WS_HEADER")]
-    pub fn set_ws_header(&self, name: &str, value: &str) -> Result<()> {
-        use crate::options::RawOptions;
-        let value = std::ffi::CString::new(value).map_err(|_| crate::Error::InvalidInput)?;
-        self.set_string(&crate::options::ws_header_option(name)?, &value)
-    }
-
-    /// Keeps the listener running until its socket closes, giving up this handle.
-    ///
-    /// ```
-    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
-    /// let l = s.listener("inproc://listener-detach-doc")?;
-    /// l.start()?;
-    /// l.detach(); // keeps listening until `s` closes
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    pub fn detach(mut self) {
-        // Id 0 is no endpoint: the drop below closes nothing.
-        self.raw = ffi::nng_listener::default();
-    }
-
-    /// Closes the listener and the connections it accepted (`nng_listener_close`).
-    ///
-    /// ```
-    /// let s = nng::Socket::new(nng::Protocol::Rep0)?;
-    /// let l = s.listener("tcp://127.0.0.1:0")?;
-    /// l.start()?;
-    /// let url = l.url()?;
-    /// l.close()?;
-    /// s.listen(&url)?; // the address is free again
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "nng_listener_close")]
-    pub fn close(mut self) -> Result<()> {
-        // Id 0 is no endpoint: the drop of `self` afterwards closes nothing.
-        let raw = std::mem::take(&mut self.raw);
-        crate::callback::close_id(raw, ffi::nng_listener_close)
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if self.raw.id == 0 {
-            return; // closed by `close` or given up by `detach`
-        }
-        // An already-closed id (e.g. its socket closed first) only reports an
-        // error, ignored here. Inside an nng callback the close, which waits
-        // for the endpoint's own callbacks, runs on a helper thread.
-        let _ = crate::callback::close_id(self.raw, ffi::nng_listener_close);
-    }
-}
-
-/// Names a listener without owning it: what a [`Pipe`](crate::Pipe) reports as
-/// the listener that accepted it (`nng_pipe_listener`). It can be compared with
-/// [`Listener::id`], but it cannot close or change the listener, which belongs to
-/// whoever holds the [`Listener`]:
-///
-/// ```compile_fail
-/// fn close_it(pipe: nng::Pipe) {
-///     pipe.listener().unwrap().close(); // error: no method `close` on `ListenerId`
-/// }
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ListenerId(u32);
-
-impl ListenerId {
-    /// Wraps an id handed out by nng; `None` for the unset id (<= 0).
-    pub(crate) fn from_raw(raw: ffi::nng_listener) -> Option<ListenerId> {
-        // SAFETY: nng_listener_id only reads the id.
-        (unsafe { ffi::nng_listener_id(raw) } > 0).then_some(ListenerId(raw.id))
-    }
-
-    /// The listener's positive id, as [`Listener::id`] gives it.
-    pub fn id(self) -> u32 {
-        self.0
-    }
-}
-
-impl std::fmt::Debug for Listener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Listener")
-            .field("id", &self.raw.id)
-            .finish()
     }
 }
