@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every example of the README's gallery, the long-running ones in a short
+# Runs every example of the gallery (examples/README.md), the long-running ones in a short
 # mode, each under a time limit; fails on the first one that fails.
 #
 #   .ci/examples.sh            default features (what `cargo run --example X` does)

@@ -2,7 +2,7 @@
 # What a machine that never had libclang sees: a clone of HEAD, built cold
 # (empty target folder, default features) in a mount namespace where every
 # libclang shared library the system has is hidden (bind-mounted over by
-# /dev/null), running the README's main-job command there. Fails if the
+# /dev/null), running the main-job command of CONTRIBUTING.md there. Fails if the
 # default build needs anything .ci/setup.sh does not install. Needs root
 # (unshare -m), as CI and the development machines have.
 set -euo pipefail
@@ -39,7 +39,7 @@ then
 fi
 cd "$work/repo"
 export CARGO_TARGET_DIR="$work/target"
-# The README's main job, exactly.
+# The main job of CONTRIBUTING.md, exactly.
 bash .ci/setup.sh && cargo run --release --example tls_reqrep | tee "$work/out.txt"
 grep -qx "ok" "$work/out.txt"
 grep -q "TLS engine: mbed (mbed TLS 3.6" "$work/out.txt" || grep -qi "TLS engine: mbed.*3\.6" "$work/out.txt"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packages nng-sys and nng as crates.io would receive them, and proves the
-# packages work on their own:
+# Packages nng-sys and nng (published as nng2-sys and nng2) as crates.io
+# would receive them, and proves the packages work on their own:
 #
 #   1. nng's and mbedTLS's source in place (vendor/fetch-nng.sh and
 #      vendor/fetch-mbedtls.sh link nng-sys/nng and nng-sys/mbedtls);
@@ -58,13 +58,22 @@ bash vendor/fetch-mbedtls.sh
 if [ "$verify" = 1 ]; then
     say "cargo publish --workspace --dry-run (with verification)"
     cargo publish --workspace --dry-run --allow-dirty
-else
-    cargo package --workspace --no-verify --allow-dirty -q
 fi
-sys_version="$(sed -n 's/^version = "\(.*\)"/\1/p' nng-sys/Cargo.toml | head -n1)"
-nng_version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
-sys_crate="$target/package/nng-sys-$sys_version.crate"
-nng_crate="$target/package/nng-$nng_version.crate"
+# Always: the dry run (cargo 1.95) leaves its .crate files in
+# target/package/tmp-crate only; this writes them where they are checked below.
+cargo package --workspace --no-verify --allow-dirty -q
+# The package names (nng2-sys and nng2: the names nng-sys and nng on crates.io
+# are another project's) and versions, as the manifests say; each package's
+# first `name =` and `version =` lines are those of [package].
+manifest_field() { sed -n "s/^$1 = \"\(.*\)\"/\1/p" "$2" | head -n1; }
+sys_name="$(manifest_field name nng-sys/Cargo.toml)"
+nng_name="$(manifest_field name Cargo.toml)"
+sys_version="$(manifest_field version nng-sys/Cargo.toml)"
+nng_version="$(manifest_field version Cargo.toml)"
+sys_dir="$sys_name-$sys_version"
+nng_dir="$nng_name-$nng_version"
+sys_crate="$target/package/$sys_dir.crate"
+nng_crate="$target/package/$nng_dir.crate"
 limit=$((10 * 1024 * 1024))
 for crate in "$sys_crate" "$nng_crate"; do
     [ -f "$crate" ] || fail "$crate was not written"
@@ -79,23 +88,23 @@ for f in nng/include/nng/nng.h nng/CMakeLists.txt nng/LICENSE.txt nng/src/core/a
     nng/tests/CMakeLists.txt generated/bindings.rs LICENSE CHANGELOG.md build/main.rs \
     mbedtls/CMakeLists.txt mbedtls/LICENSE mbedtls/include/mbedtls/build_info.h \
     mbedtls/library/ssl_tls13_client.c build/nng_sys_mbedtls_config.h; do
-    grep -qx "nng-sys-$sys_version/$f" <<<"$listing" || fail "nng-sys package lacks $f"
+    grep -qx "$sys_dir/$f" <<<"$listing" || fail "$sys_name package lacks $f"
 done
 for d in nng/docs/ nng/demo/ nng/.github/ nng/etc/ mbedtls/programs/ mbedtls/tests/ mbedtls/docs/; do
-    if grep -q "^nng-sys-$sys_version/$d" <<<"$listing"; then fail "nng-sys package carries $d"; fi
+    if grep -q "^$sys_dir/$d" <<<"$listing"; then fail "$sys_name package carries $d"; fi
 done
 listing="$(tar -tzf "$nng_crate")"
 for f in src/lib.rs build.rs LICENSE CHANGELOG.md README.md examples/reqrep.rs examples/tls_reqrep.rs \
     examples/common/certs.rs; do
-    grep -qx "nng-$nng_version/$f" <<<"$listing" || fail "nng package lacks $f"
+    grep -qx "$nng_dir/$f" <<<"$listing" || fail "$nng_name package lacks $f"
 done
-if grep -qE "^nng-$nng_version/(vendor|docs|\.ci)/" <<<"$listing"; then
-    fail "nng package carries vendor/, docs/ or .ci/"
+if grep -qE "^$nng_dir/(vendor|docs|\.ci)/" <<<"$listing"; then
+    fail "$nng_name package carries vendor/, docs/ or .ci/"
 fi
-tar -xzOf "$nng_crate" "nng-$nng_version/Cargo.toml" | grep -q '^\[dependencies.nng-sys\]' \
-    || fail "packaged nng does not depend on nng-sys"
-if tar -xzOf "$nng_crate" "nng-$nng_version/Cargo.toml" | grep -A4 '^\[dependencies.nng-sys\]' | grep -q 'path'; then
-    fail "packaged nng still has a path dependency"
+tar -xzOf "$nng_crate" "$nng_dir/Cargo.toml" | grep -q "^\\[dependencies.$sys_name\\]" \
+    || fail "packaged $nng_name does not depend on $sys_name"
+if tar -xzOf "$nng_crate" "$nng_dir/Cargo.toml" | grep -A4 "^\\[dependencies.$sys_name\\]" | grep -q 'path'; then
+    fail "packaged $nng_name still has a path dependency"
 fi
 
 # 4. A scratch project that uses the packages by path.
@@ -103,9 +112,9 @@ rm -rf "$work"
 mkdir -p "$work/scratch/src/bin"
 tar -xzf "$sys_crate" -C "$work"
 tar -xzf "$nng_crate" -C "$work"
-cp "$work/nng-$nng_version/examples/reqrep.rs" "$work/nng-$nng_version/examples/tls_reqrep.rs" \
+cp "$work/$nng_dir/examples/reqrep.rs" "$work/$nng_dir/examples/tls_reqrep.rs" \
     "$work/scratch/src/bin/"
-cp -r "$work/nng-$nng_version/examples/common" "$work/scratch/src/bin/"
+cp -r "$work/$nng_dir/examples/common" "$work/scratch/src/bin/"
 rcgen_req="$(sed -n 's/^rcgen = \(.*\)/\1/p' Cargo.toml)"
 cat >"$work/scratch/Cargo.toml" <<TOML
 [package]
@@ -115,11 +124,11 @@ edition = "2021"
 publish = false
 
 [dependencies]
-nng = { path = "../nng-$nng_version" }
+$nng_name = { path = "../$nng_dir" }
 rcgen = $rcgen_req
 
 [patch.crates-io]
-nng-sys = { path = "../nng-sys-$sys_version" }
+$sys_name = { path = "../$sys_dir" }
 
 [workspace]
 TOML
@@ -135,10 +144,10 @@ for b in reqrep tls_reqrep; do
     say "scratch $b: ok ($(tail -n1 "$work/$b.log"))"
 done
 # The build really used the packaged source, not the repository's.
-grep -rqs "$work/nng-sys-$sys_version/nng" "$target"/debug/build/nng-sys-*/output \
-    || fail "the scratch build of nng-sys did not use the packaged nng/ source"
-grep -rqs "$work/nng-sys-$sys_version/mbedtls" "$target"/debug/build/nng-sys-*/output \
-    || fail "the scratch build of nng-sys did not use the packaged mbedtls/ source"
+grep -rqs "$work/$sys_dir/nng" "$target"/debug/build/"$sys_name"-*/output \
+    || fail "the scratch build of $sys_name did not use the packaged nng/ source"
+grep -rqs "$work/$sys_dir/mbedtls" "$target"/debug/build/"$sys_name"-*/output \
+    || fail "the scratch build of $sys_name did not use the packaged mbedtls/ source"
 
 # 5. What docs.rs runs: DOCS_RS set (nng-sys compiles no C and takes
 #    generated/bindings.rs), the `tools` feature, --cfg docsrs for the badges, nightly.
@@ -150,11 +159,11 @@ if cargo +nightly --version >/dev/null 2>&1; then
     mkdir -p "$work/docs/src"
     : >"$work/docs/src/lib.rs"
     sed -e 's/^name = .*/name = "nng-package-docs"/' -e '/^rcgen = /d' \
-        -e 's|^nng = .*|nng = { path = "../nng-'"$nng_version"'", features = ["tools"] }|' \
+        -e "s|^$nng_name = .*|$nng_name = { path = \"../$nng_dir\", features = [\"tools\"] }|" \
         "$work/scratch/Cargo.toml" >"$work/docs/Cargo.toml"
     cp Cargo.lock "$work/docs/Cargo.lock"
     (cd "$work/docs" && DOCS_RS=1 CARGO_TARGET_DIR="$target/docs-rs" RUSTDOCFLAGS="--cfg docsrs" \
-        cargo +nightly doc -q --offline --no-deps -p nng -p nng-sys)
+        cargo +nightly doc -q --offline --no-deps -p "$nng_name" -p "$sys_name")
     docs="$target/docs-rs/doc"
     for page in nng/tls/index.html nng/dialer/struct.Dialer.html; do
         grep -q 'feature <code>tls</code>' "$docs/$page" \
@@ -162,8 +171,8 @@ if cargo +nightly --version >/dev/null 2>&1; then
     done
     grep -q 'feature <code>tools</code>' "$docs/nng_sys/constant.TOOLS_DIR.html" \
         || fail "no doc_cfg badge for the tools feature on nng_sys::TOOLS_DIR"
-    if grep -q 'rustc-link-lib\|cmake' "$target"/docs-rs/debug/build/nng-sys-*/output; then
-        fail "the documentation build of nng-sys compiled or linked C"
+    if grep -q 'rustc-link-lib\|cmake' "$target"/docs-rs/debug/build/"$sys_name"-*/output; then
+        fail "the documentation build of $sys_name compiled or linked C"
     fi
     say "docs: $(( $(date +%s) - t0 )) s, $docs/nng/index.html"
 else
@@ -180,7 +189,7 @@ msrv_dir="$target/msrv-scratch"
 mkdir -p "$msrv_dir/src/bin"
 cp -r "$work/scratch/src/bin/"* "$msrv_dir/src/bin/"
 sed -e 's/^name = .*/name = "nng-package-msrv"/' -e "s/^edition = .*/&\nrust-version = \"$msrv\"/" \
-    -e "s|\.\./nng-|../package-check/nng-|" "$work/scratch/Cargo.toml" >"$msrv_dir/Cargo.toml"
+    -e "s|\"\.\./|\"../package-check/|" "$work/scratch/Cargo.toml" >"$msrv_dir/Cargo.toml"
 # Versions that support $msrv (e.g. an older `home` for bindgen 0.65): the
 # lock file is written by the current cargo with its MSRV-aware resolver
 # (which needs crates.io: offline it ignores rust-version), kept while it

@@ -43,7 +43,7 @@ expect_refusal() {
 # 1a. This machine as it is (PKG_CONFIG_PATH cleared of our own .pc files).
 if pkg-config --atleast-version=2.0.0 nng 2>/dev/null; then
     echo "system-nng: pkg-config has nng $(pkg-config --modversion nng): building against it"
-    cargo test -q -p nng-sys --no-default-features --test ffi
+    cargo test -q -p nng2-sys --no-default-features --test ffi
 else
     # Debian's libnng-dev (installed by .ci/setup.sh) has no nng.pc: the error
     # names the version of its header.
@@ -53,11 +53,11 @@ else
             /usr/include/nng/nng.h | paste -sd.)"
         pattern="is version $header_version without a pkg-config file; $pattern"
     fi
-    expect_refusal "$pattern" cargo build -p nng-sys --no-default-features
+    expect_refusal "$pattern" cargo build -p nng2-sys --no-default-features
     # The same through the environment variable, with `vendored` requested
     # (through `tools`, a feature set no other CI step builds).
     NNG_SYS_NO_VENDOR=1 expect_refusal "$pattern" \
-        cargo build -p nng-sys --no-default-features --features tools
+        cargo build -p nng2-sys --no-default-features --features tools
 fi
 
 # 1b. An nng.pc that says 1.5.2.
@@ -71,7 +71,7 @@ Cflags: -I${prefix}/include
 Libs: -lnng
 PC
 PKG_CONFIG_PATH="$work/old-pc" expect_refusal "version 1.5.2, older than 2.0.0" \
-    cargo build -p nng-sys --no-default-features
+    cargo build -p nng2-sys --no-default-features
 
 [ "$with_2_0" = 1 ] || exit 0
 
@@ -94,10 +94,10 @@ Libs: -L\${prefix}/lib -lnng -lpthread
 PC
 echo "system-nng: nng 2.0.0 installed in $prefix; testing against it"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-cargo test -q -p nng-sys --no-default-features --test ffi
-cargo test -q -p nng --no-default-features --test tls_disabled --test protocols
+cargo test -q -p nng2-sys --no-default-features --test ffi
+cargo test -q -p nng2 --no-default-features --test tls_disabled --test protocols
 # The build asked that nng for its TLS engine: none, so the TLS API is compiled out
 # and tls_disabled ran its test (a file compiled out would run none).
-cargo test -q -p nng --no-default-features --test tls_disabled 2>&1 | grep -q "1 passed" \
+cargo test -q -p nng2 --no-default-features --test tls_disabled 2>&1 | grep -q "1 passed" \
     || { echo "system-nng: tls_disabled ran no test: the TLS engine was not detected as none" >&2; exit 1; }
 echo "system-nng: ok"

@@ -63,7 +63,7 @@ fn compare_with_shipped(out: &Path) {
         if old != fresh {
             panic!(
                 "bindgen's output ({}) differs from the shipped {}: regenerate with \
-                 `NNG_SYS_BLESS_BINDINGS=1 cargo build -p nng-sys --features bindgen` and \
+                 `NNG_SYS_BLESS_BINDINGS=1 cargo build -p nng2-sys --features bindgen` and \
                  review the diff",
                 out.display(),
                 shipped.display()
