@@ -147,12 +147,11 @@ async fn recv_try_first(s: &Socket) -> Message {
     }
 }
 
-/// Runs `f` to completion on a tokio current-thread runtime.
+/// Runs `f` to completion on this thread (`futures::executor::block_on`:
+/// park until woken, no runtime of its own), so that the async rows measure
+/// this crate's futures rather than an executor's bookkeeping.
 fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .or_die("tokio runtime")
-        .block_on(f)
+    futures::executor::block_on(f)
 }
 
 /// The protocol pair of the latency test (C: `open_client`/`open_server`).

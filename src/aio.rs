@@ -57,10 +57,24 @@
 //!    closure returns. The closure is reached only through that bit, which is
 //!    why `Aio` may be `Sync`.
 //! 3. **The outcome is taken before the next start.** The runner takes the
-//!    result and message off the `nng_aio` before it clears `BUSY`, and a
-//!    start claims `BUSY` before it touches the `nng_aio`; after a stop, an
+//!    result and message off the `nng_aio` before it clears `BUSY` (leaving
+//!    its message slot empty, so only a send has to fill it), and a start
+//!    claims `BUSY` before it touches the `nng_aio`; after a stop, an
 //!    operation still marked `BUSY` got no callback and its message is
 //!    reclaimed by the drop.
+//!
+//! 4. **A direct completion goes to the runner.** When the closure starts
+//!    the next operation through the handle it was lent, the start asks nng
+//!    (`nng_aio_skip_callback`) to report a completion that happens inside
+//!    the start call (the provider finished it without starting it, e.g. a
+//!    send that found room) instead of dispatching a callback to a task
+//!    thread. nng then writes a flag in the `Inner` and calls back never for
+//!    that operation; the start hands the completion to the runner with the
+//!    same `NOTIFIED` transition a callback on another thread would make,
+//!    and the runner delivers it after the closure returns. No thread
+//!    hand-off, no recursion. After 64 in a row the runner lets nng dispatch
+//!    once, so a loop of immediate completions still gives its task thread
+//!    back to nng now and then.
 //!
 //! Every transition of the state word lives in `src/aio/state.rs`, with the
 //! `loom` model test that covers it.
@@ -117,12 +131,19 @@ use std::ffi::c_void;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// How many direct completions one runner delivers in a row before it lets
+/// nng dispatch the next callback again (rule 4): a loop whose operations
+/// always complete at once then still returns its thread to nng's task
+/// queue now and then, as it did when every completion was dispatched.
+const DIRECT_STREAK: u32 = 64;
+
 /// Whether the current thread is running an nng callback (an aio completion
 /// or a pipe event, see [`crate::callback`]).
+#[inline]
 pub(crate) fn in_callback() -> bool {
     crate::callback::inside()
 }
@@ -206,6 +227,16 @@ struct Inner {
     state: State,
     /// `nng_duration` for operations started from now on.
     timeout_ms: AtomicI32,
+    /// The `nng_duration` last given to `nng_aio_set_timeout` (nng keeps it
+    /// across operations and nothing else changes it on this aio). Read and
+    /// written only by a start holding `BUSY`, whose claim orders it.
+    applied_ms: AtomicI32,
+    /// Where nng reports a direct completion it did not call back for
+    /// (`nng_aio_skip_callback`); asked for only by the runner (rule 4).
+    skipped: AtomicBool,
+    /// Direct completions the current runner delivered in a row (rule 4).
+    /// Touched only by the runner.
+    streak: AtomicU32,
     /// Reached only by the trampoline holding `RUNNING` (rule 2).
     callback: UnsafeCell<Box<Callback>>,
     /// A panic caught from the closure, flagged by `PANICKED`.
@@ -281,6 +312,10 @@ impl Inner {
 #[doc(alias = "nng_aio")]
 pub struct Aio {
     inner: NonNull<Inner>,
+    /// The handle the trampoline lends the closure: the thread that holds
+    /// `RUNNING` is inside this closure call for as long as it exists
+    /// (rule 4). Never dropped (`ManuallyDrop`).
+    runner: bool,
 }
 
 // SAFETY: the state word is atomic; the nng_aio is thread-safe for the calls
@@ -305,6 +340,10 @@ impl Aio {
             raw: std::ptr::null_mut(),
             state: State::new(),
             timeout_ms: AtomicI32::new(duration_to_ms(None)),
+            // nng's initial timeout (`nni_aio_init`): no deadline.
+            applied_ms: AtomicI32::new(ffi::NNG_DURATION_INFINITE),
+            skipped: AtomicBool::new(false),
+            streak: AtomicU32::new(0),
             callback: UnsafeCell::new(Box::new(callback)),
             panic: Mutex::new(None),
         }));
@@ -323,6 +362,7 @@ impl Aio {
         Ok(Aio {
             // SAFETY: Box::into_raw never returns null.
             inner: unsafe { NonNull::new_unchecked(inner) },
+            runner: false,
         })
     }
 
@@ -411,7 +451,9 @@ impl Aio {
         f: impl FnOnce(*mut ffi::nng_aio),
     ) -> std::result::Result<(), (Error, Option<Message>)> {
         let inner = self.inner();
-        if !in_callback() {
+        // A stored panic resumes here, outside callbacks (the bit is read
+        // first: the thread-local marker costs more than the load).
+        if inner.state.has_panicked() && !in_callback() {
             if let Some(p) = inner.take_panic() {
                 resume_unwind(p);
             }
@@ -428,12 +470,40 @@ impl Aio {
         };
         // SAFETY: raw is live (self is) and ours to prepare: BUSY was claimed
         // just above and the last outcome was taken off it (rule 3), so no
-        // callback reads it meanwhile. The callback may run inline in `f`.
+        // callback reads it meanwhile. nng keeps both the timeout and the
+        // message across operations: the timeout is set only when it
+        // changed, and the message slot is empty between operations (rule
+        // 3), so only a send fills it. The callback may run inline in `f`.
         unsafe {
-            ffi::nng_aio_set_timeout(raw, ms);
-            ffi::nng_aio_set_msg(raw, msg.map_or(std::ptr::null_mut(), Message::into_raw));
+            if inner.applied_ms.load(Ordering::Relaxed) != ms {
+                ffi::nng_aio_set_timeout(raw, ms);
+                inner.applied_ms.store(ms, Ordering::Relaxed);
+            }
+            if let Some(m) = msg {
+                ffi::nng_aio_set_msg(raw, m.into_raw());
+            }
+        }
+        // Rule 4: the runner asks nng to report a direct completion here
+        // instead of dispatching its callback to another thread, and hands
+        // it to itself, as if nng had called back while the closure runs.
+        let skip = self.runner && inner.streak.load(Ordering::Relaxed) < DIRECT_STREAK;
+        if skip {
+            // SAFETY: raw is live and ours to prepare (BUSY); the flag lives
+            // in the Inner, which outlives any write nng makes to it.
+            unsafe { ffi::nng_aio_skip_callback(raw, inner.skipped.as_ptr()) };
         }
         f(raw);
+        // nng writes the flag inside the call above when the provider
+        // finished the operation without starting it (nni_aio_finish_impl),
+        // and then schedules no callback.
+        if skip && inner.skipped.load(Ordering::Relaxed) {
+            inner.streak.fetch_add(1, Ordering::Relaxed);
+            // The runner holds RUNNING (it is inside the closure that lent
+            // this handle), so the completion is handed to it (NOTIFIED) and
+            // delivered when the closure returns.
+            let handed = inner.state.complete();
+            debug_assert_eq!(handed, Completion::Handed);
+        }
         Ok(())
     }
 
@@ -524,16 +594,25 @@ impl std::fmt::Debug for Aio {
 /// `raw` must be live with operation `op` completed (or stopped without a
 /// callback) and not yet collected, and no start may touch it meanwhile
 /// (BUSY held).
+#[inline(always)]
 unsafe fn collect(raw: *mut ffi::nng_aio, op: Op) -> AioResult {
     // SAFETY: guaranteed by the caller.
     let rv = unsafe { ffi::nng_aio_result(raw) };
     // SAFETY: as above; the message (if any) is ours to take.
-    let msg = unsafe { ffi::nng_aio_get_msg(raw) };
-    // SAFETY: as above.
-    unsafe { ffi::nng_aio_set_msg(raw, std::ptr::null_mut()) };
-    // SAFETY: a non-null message on the aio is owned by whoever collects it.
-    let msg = NonNull::new(msg).map(|p| unsafe { Message::from_raw(p.as_ptr()) });
-    let res = crate::error::cvt(rv);
+    let msg = NonNull::new(unsafe { ffi::nng_aio_get_msg(raw) }).map(|p| {
+        // SAFETY: as above. The slot is left empty for the next start
+        // (rule 3), and the message on it is owned by whoever collects it.
+        unsafe {
+            ffi::nng_aio_set_msg(raw, std::ptr::null_mut());
+            Message::from_raw(p.as_ptr())
+        }
+    });
+    // Inline: `cvt`'s generic conversion is not worth a call per completion.
+    let res = if rv == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_code(rv as u32))
+    };
     // A cancel that arrives after a completion but before its callback can
     // overwrite the result (nng_aio_abort on an aio that finished without
     // being started sets NNG_ECANCELED): trust the message over the code, so
@@ -576,6 +655,9 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
             Completion::Deliver(op) => op,
             Completion::Handed => return,
         };
+        // SAFETY: as above. A new runner: its streak of direct completions
+        // starts over (rule 4; only the runner touches it).
+        unsafe { (*inner).streak.store(0, Ordering::Relaxed) };
         loop {
             // SAFETY: as above; the Inner lives at least until this callback
             // returns. We hold RUNNING and BUSY: the outcome is ours to take.
@@ -585,6 +667,7 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) {
                 let handle = ManuallyDrop::new(Aio {
                     // SAFETY: nng passes back the non-null Inner pointer.
                     inner: unsafe { NonNull::new_unchecked(inner) },
+                    runner: true,
                 });
                 // SAFETY: RUNNING gives this thread exclusive use of the
                 // closure (rule 2); the reference ends with this statement.

@@ -35,6 +35,7 @@ thread_local! {
 pub(crate) struct Guard(());
 
 impl Guard {
+    #[inline]
     pub(crate) fn enter() -> Guard {
         DEPTH.with(|d| d.set(d.get() + 1));
         Guard(())
@@ -42,12 +43,14 @@ impl Guard {
 }
 
 impl Drop for Guard {
+    #[inline]
     fn drop(&mut self) {
         DEPTH.with(|d| d.set(d.get() - 1));
     }
 }
 
 /// Whether this thread is inside an nng callback of this crate.
+#[inline]
 pub(crate) fn inside() -> bool {
     DEPTH.with(|d| d.get() > 0)
 }

@@ -159,9 +159,26 @@ impl Loop {
     }
 }
 
+/// Extra work per callback, in spin iterations (`NNG_BENCH_CALLBACK_SPIN`,
+/// default 0): the test of how much per-completion work moves nng's inproc
+/// loop from its inline-completion regime to its hand-off regime
+/// (docs/perf/PERFORMANCE.md). Read once.
+fn spin_iterations() -> u64 {
+    static SPIN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SPIN.get_or_init(|| {
+        std::env::var("NNG_BENCH_CALLBACK_SPIN")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 /// The aio callback: one step of the loop.
 unsafe extern "C" fn callback(arg: *mut c_void) {
     let r = std::panic::catch_unwind(|| {
+        for i in 0..spin_iterations() {
+            std::hint::black_box(i);
+        }
         // SAFETY: `arg` is the Loop given to nng_aio_alloc, alive until the
         // loop is finished and the aio freed; only this callback touches its
         // mutable fields while an operation runs.

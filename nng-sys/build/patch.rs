@@ -865,6 +865,49 @@ const FIXES: &[Fix] = &[
             \t\t*v = s;\n\
             \t}\n",
     },
+    // nng_aio_skip_callback is documented for use with nng_socket_send and
+    // friends, but every such call starts with nni_aio_reset, which clears
+    // the request: the flag never becomes true and every immediate
+    // completion is dispatched to a task thread. The request is now kept
+    // until the operation starts or finishes, which clear it as before
+    // (nng-sys/tests/skip_callback.rs).
+    Fix {
+        name: "aio-skip-callback",
+        file: "src/core/aio.c",
+        from: "\taio->a_sleep            = false;\n\
+              \taio->a_skipped_callback = NULL;\n\
+              \n\
+              \tfor (unsigned i = 0; i < NNI_NUM_ELEMENTS(aio->a_outputs); i++) {\n",
+        to: "\taio->a_sleep            = false;\n\
+            \t// a_skipped_callback is kept: it was asked for this operation\n\
+            \t// (nng_aio_skip_callback comes before nng_socket_send, which\n\
+            \t// resets the aio), and nni_aio_start or the completion clears it.\n\
+            \n\
+            \tfor (unsigned i = 0; i < NNI_NUM_ELEMENTS(aio->a_outputs); i++) {\n",
+    },
+    // ...and a direct completion that did report itself through the flag
+    // then still dispatched the callback (the flag's pointer was cleared to
+    // avoid a second write, so the dispatch below it ran): the caller saw
+    // both. It now returns after the flag, as the docs promise.
+    Fix {
+        name: "aio-skip-callback",
+        file: "src/core/aio.c",
+        from: "\t\t\t*skipped_cb = true;\n\
+              \t\t\tskipped_cb  = NULL;\n",
+        to: "\t\t\t*skipped_cb = true; // and no callback: see below\n",
+    },
+    Fix {
+        name: "aio-skip-callback",
+        file: "src/core/aio.c",
+        from: "\tif (skipped_cb != NULL) {\n\
+              \t\t*skipped_cb = true;\n\
+              \t} else if (!started && stopped) {\n",
+        to: "\tif (skipped_cb != NULL) {\n\
+            \t\t// Reported through the flag (under the lock above): the\n\
+            \t\t// caller handles the completion, no callback runs.\n\
+            \t\treturn;\n\
+            \t} else if (!started && stopped) {\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it

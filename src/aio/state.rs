@@ -99,6 +99,7 @@ impl State {
     /// stop, possibly never ([`reclaim`](Self::reclaim)).
     /// Model: `start_complete_deliver`, `inline_completion`,
     /// `start_refused_after_stop`.
+    #[inline]
     pub(crate) fn start(&self, op: Op) -> Result<(), Refused> {
         let mut s = self.0.load(Ordering::Relaxed);
         loop {
@@ -122,9 +123,14 @@ impl State {
         }
     }
 
-    /// Complete: the trampoline's first step for the completion nng reports.
+    /// Complete: the trampoline's first step for the completion nng reports,
+    /// or the runner's own start reporting a completion nng finished inside
+    /// the call (aio.rs rule 4: always `Handed`).
     /// Model: `start_complete_deliver`, `completion_while_closure_runs`,
-    /// `inline_completion`, `completion_racing_cancel`.
+    /// `inline_completion`, `completion_racing_cancel`,
+    /// `skipped_completion_goes_to_the_runner`,
+    /// `skipped_completion_racing_drop_outside`.
+    #[inline]
     pub(crate) fn complete(&self) -> Completion {
         let mut s = self.0.load(Ordering::Acquire);
         loop {
@@ -148,6 +154,7 @@ impl State {
     /// operation may start (from the closure it is about to call). Returns
     /// whether the closure is to be called (the owner is not gone).
     /// Model: `start_complete_deliver`, `drop_inside_callback_in_flight`.
+    #[inline]
     pub(crate) fn collected(&self) -> bool {
         let prev = self.0.fetch_and(!(BUSY | OP_MASK), Ordering::AcqRel);
         debug_assert!(prev & (BUSY | RUNNING) == BUSY | RUNNING);
@@ -159,6 +166,7 @@ impl State {
     /// (collect, [`collected`](Self::collected), ...). `None`: `RUNNING` is
     /// cleared; the runner must not touch the state after this.
     /// Model: `completion_while_closure_runs`, `inline_completion`.
+    #[inline]
     pub(crate) fn finish(&self) -> Option<Op> {
         let mut s = self.0.load(Ordering::Acquire);
         loop {
@@ -204,6 +212,7 @@ impl State {
 
     /// Whether an operation is in flight or its closure is running.
     /// Model: `wait_sees_delivery`.
+    #[inline]
     pub(crate) fn is_busy(&self) -> bool {
         self.0.load(Ordering::Acquire) & (BUSY | RUNNING) != 0
     }
@@ -214,6 +223,7 @@ impl State {
     /// left to which a new start's completion could be handed: only such an
     /// aio is handed out to another future.
     /// Model: `pool_return_only_when_idle`, `pool_put_while_closure_returns`.
+    #[inline]
     pub(crate) fn is_idle(&self) -> bool {
         self.0.load(Ordering::Acquire) == 0
     }
@@ -227,6 +237,7 @@ impl State {
     /// while the closure still runs would hand its completion to that
     /// runner, coupling an unrelated future to whatever the closure waits on.
     /// Model: `pool_put_while_closure_returns`.
+    #[inline]
     pub(crate) fn is_reusable(&self) -> bool {
         self.0.load(Ordering::Acquire) & (BUSY | STOPPED | DROPPED | PANICKED) == 0
     }
@@ -237,11 +248,19 @@ impl State {
         self.0.fetch_or(PANICKED, Ordering::AcqRel);
     }
 
+    /// Whether a caught panic is stored (a load: the caller then takes it
+    /// with [`take_panicked`](Self::take_panicked)).
+    /// Model: `panic_stored_then_taken_once`.
+    #[inline]
+    pub(crate) fn has_panicked(&self) -> bool {
+        self.0.load(Ordering::Acquire) & PANICKED != 0
+    }
+
     /// Whether a stored panic was waiting (and now is the caller's).
     /// Model: `panic_stored_then_taken_once`.
+    #[inline]
     pub(crate) fn take_panicked(&self) -> bool {
-        self.0.load(Ordering::Acquire) & PANICKED != 0
-            && self.0.fetch_and(!PANICKED, Ordering::AcqRel) & PANICKED != 0
+        self.has_panicked() && self.0.fetch_and(!PANICKED, Ordering::AcqRel) & PANICKED != 0
     }
 }
 
@@ -481,6 +500,28 @@ mod loom_model {
                 n.queued = true;
                 self.cv.notify_all();
             }
+            true
+        }
+
+        /// Aio::start through the runner's handle (aio.rs rule 4): nng is
+        /// asked to skip the callback, and the provider finishes the
+        /// operation inside the call without starting it: nng sets the flag
+        /// and schedules nothing (nng-sys `aio-skip-callback`), stopped or
+        /// not (then with NNG_ESTOPPED, the message left on the aio). The
+        /// start hands the completion to the runner, which holds RUNNING.
+        fn start_skipped(&self, op: Op, msg: Option<u32>, consume: bool) -> bool {
+            if self.state.start(op).is_err() {
+                return false;
+            }
+            {
+                let mut n = self.nng.lock().unwrap();
+                n.msg = msg;
+                n.ok = !n.stop;
+                if n.ok && consume && n.msg.take().is_some() {
+                    self.ended.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            assert_eq!(self.state.complete(), Completion::Handed);
             true
         }
 
@@ -818,6 +859,79 @@ mod loom_model {
             }
             assert!(m.freed.load(Ordering::SeqCst));
             assert_eq!(m.calls.load(Ordering::SeqCst), 1);
+            assert_eq!(m.ended.load(Ordering::SeqCst), 2);
+            m.quit();
+            tq.join().unwrap();
+        });
+    }
+
+    /// The closure starts operations that nng finishes inside the start
+    /// call (aio.rs rule 4, a skipped callback): each is delivered once, by
+    /// the same runner after the closure returns, never while it runs (loom's
+    /// UnsafeCell), while a drop outside callbacks races the chain.
+    #[test]
+    fn skipped_completion_goes_to_the_runner() {
+        model(|| {
+            let m = Model::new(|m, out| {
+                m.end(&out);
+                let n = m.calls.load(Ordering::SeqCst);
+                if n < 3 {
+                    // A send that nng took at once, then a receive that found
+                    // a message waiting.
+                    let (op, msg, consume) = if n == 1 {
+                        (Op::Send, Some(2), true)
+                    } else {
+                        (Op::Recv, Some(3), false)
+                    };
+                    m.start_skipped(op, msg, consume);
+                }
+            });
+            let q = m.clone();
+            let tq = thread::spawn(move || q.taskq());
+            assert!(m.start(Op::Send, Some(1)));
+            let p = m.clone();
+            let provider = thread::spawn(move || {
+                p.finish(true, false);
+            });
+            provider.join().unwrap();
+            m.nng_cancel(); // if the provider came before the start
+            m.wait();
+            assert_eq!(m.calls.load(Ordering::SeqCst), 3);
+            assert_eq!(m.ended.load(Ordering::SeqCst), 3);
+            m.quit();
+            tq.join().unwrap();
+            m.drop_outside();
+        });
+    }
+
+    /// A drop outside callbacks while the runner's closure starts operations
+    /// that nng finishes at once: after the drop's stop those report
+    /// NNG_ESTOPPED with their message, and every message ends exactly once.
+    #[test]
+    fn skipped_completion_racing_drop_outside() {
+        model(|| {
+            let m = Model::new(|m, out| {
+                m.end(&out);
+                if m.calls.load(Ordering::SeqCst) == 1 {
+                    // Refused with Stopped if the drop came first: then the
+                    // message was never handed over and ends here.
+                    if !m.start_skipped(Op::Send, Some(2), true) {
+                        m.ended.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+            let q = m.clone();
+            let tq = thread::spawn(move || q.taskq());
+            assert!(m.start(Op::Send, Some(1)));
+            let p = m.clone();
+            let provider = thread::spawn(move || {
+                p.finish(true, false);
+            });
+            let d = m.clone();
+            let dropper = thread::spawn(move || d.drop_outside());
+            provider.join().unwrap();
+            dropper.join().unwrap();
+            assert!(m.freed.load(Ordering::SeqCst));
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
             m.quit();
             tq.join().unwrap();
