@@ -149,19 +149,10 @@ fn inproc_round_trip(c: &mut Criterion) {
     let mut msg = Some(Message::with_len(64));
     g.bench_function("rust_msg", |bch| {
         bch.iter(|| {
-            a.send_msg(msg.take().unwrap()).unwrap();
+            a.send(msg.take().unwrap()).unwrap();
             let m = b.recv().unwrap();
-            b.send_msg(m).unwrap();
+            b.send(m).unwrap();
             msg = Some(a.recv().unwrap());
-        })
-    });
-    let mut buf = [0u8; 64];
-    g.bench_function("rust_bytes", |bch| {
-        bch.iter(|| {
-            a.send(buf).unwrap();
-            b.recv_into(&mut buf, nng::Flags::empty()).unwrap();
-            b.send(buf).unwrap();
-            a.recv_into(&mut buf, nng::Flags::empty()).unwrap();
         })
     });
     // The same sockets through the C API, message reused.
@@ -199,7 +190,7 @@ fn inproc_send_recv(c: &mut Criterion) {
     let (a, b) = inproc_pair("inproc://bench-fresh");
     g.bench_function("rust", |bch| {
         bch.iter(|| {
-            a.send_msg(Message::with_len(64)).unwrap();
+            a.send(Message::with_len(64)).unwrap();
             drop(b.recv().unwrap());
         })
     });

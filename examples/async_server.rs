@@ -62,8 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ctx = Context::new(&req).unwrap();
             std::thread::spawn(move || -> nng::Result<Message> {
                 ctx.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
-                ctx.send(format!("request {i}").as_str().into())
-                    .map_err(|e| e.error)?;
+                ctx.send(format!("request {i}"))?;
                 ctx.recv()
             })
         })

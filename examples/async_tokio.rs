@@ -41,9 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let req = req.clone();
             tokio::spawn(async move {
                 let ctx = Context::new(&req)?;
-                ctx.send_async(format!("hello {i}").as_str().into())
-                    .await
-                    .map_err(|e| e.error)?;
+                ctx.send_async(format!("hello {i}")).await?;
                 let reply = ctx
                     .recv_async()
                     .timeout(Some(Duration::from_secs(10)))

@@ -179,7 +179,7 @@ fn chat_loop(chat: &Socket, stop: &AtomicBool) {
         match chat.recv() {
             Ok(msg) => {
                 println!("chat: {}", String::from_utf8_lossy(&msg));
-                if let Err(e) = chat.send_msg(msg) {
+                if let Err(e) = chat.send(msg) {
                     eprintln!("browser_chat: chat relay failed: {}", e.error);
                 }
             }

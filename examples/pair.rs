@@ -45,10 +45,9 @@ fn main() -> Result<(), nng::Error> {
             "hub received {:?} on {pipe:?}",
             String::from_utf8_lossy(&msg)
         );
-        let mut reply =
-            Message::from(format!("welcome, {}", String::from_utf8_lossy(&msg)).as_str());
+        let mut reply = Message::from(format!("welcome, {}", String::from_utf8_lossy(&msg)));
         reply.set_pipe(pipe); // back to that peer only
-        hub.send_msg(reply)?;
+        hub.send(reply)?;
     }
     for (i, p) in peers.iter().enumerate() {
         println!("peer {i} received: {}", String::from_utf8_lossy(&p.recv()?));

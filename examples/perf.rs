@@ -16,16 +16,14 @@
 //! One addition over C: `--api <path>` (any mode, before the positional
 //! arguments) picks which part of the safe API moves the messages:
 //!
-//! - `msg` (default, what the C tools do): `Socket::send_msg` / `Socket::recv`,
+//! - `msg` (default, what the C tools do): `Socket::send` / `Socket::recv`,
 //!   one `Message` per message, reused on the latency path as in C;
-//! - `bytes`: `Socket::send(&[u8])` / `Socket::recv_into(&mut [u8])`, where nng
-//!   copies between the caller's buffer and a message;
 //! - `aio`: one callback [`Aio`] per side whose callback starts the next
 //!   operation (the callback-chaining style of nng's own C servers);
 //! - `async`: `Socket::send_async` / `Socket::recv_async` awaited on a tokio
 //!   current-thread runtime, one future per message;
 //! - `stream`: the same runtime with one `RecvStream` / `SendSink` per side;
-//! - `async-try`: `async` that first tries the non-blocking `try_send_msg` /
+//! - `async-try`: `async` that first tries the non-blocking `try_send` /
 //!   `try_recv` and awaits only when that would block (`Error::TryAgain`).
 //!
 //! The C tools time with nng's millisecond clock; these time with
@@ -36,7 +34,7 @@ mod output;
 
 use futures::{SinkExt, StreamExt};
 use nng::options::{RecvBufferSize, RecvTimeout, SendBufferSize};
-use nng::{Aio, AioResult, Flags, Message, Protocol, Socket};
+use nng::{Aio, AioResult, Message, Protocol, Socket};
 use std::fmt::Display;
 use std::future::Future;
 use std::process::exit;
@@ -65,7 +63,6 @@ impl<T, E: Display> OrDie<T> for Result<T, E> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Api {
     Msg,
-    Bytes,
     Aio,
     Async,
     Stream,
@@ -76,13 +73,12 @@ impl Api {
     fn parse(s: &str) -> Api {
         match s {
             "msg" => Api::Msg,
-            "bytes" => Api::Bytes,
             "aio" => Api::Aio,
             "async" => Api::Async,
             "stream" => Api::Stream,
             "async-try" => Api::AsyncTry,
             _ => die(format!(
-                "Unknown --api {s}: use msg, bytes, aio, async, stream or async-try"
+                "Unknown --api {s}: use msg, aio, async, stream or async-try"
             )),
         }
     }
@@ -129,7 +125,7 @@ fn aio_loop(
 
 /// Sends without blocking if possible, else awaits the send.
 async fn send_try_first(s: &Socket, msg: Message) {
-    match s.try_send_msg(msg) {
+    match s.try_send(msg) {
         Ok(()) => {}
         Err(e) if e.error == nng::Error::TryAgain => {
             s.send_async(e.message).await.or_die("nng_sendmsg")
@@ -381,16 +377,8 @@ fn latency_client(setup: Setup, addr: &str, size: usize, trips: usize) {
             let mut msg = Message::with_len(size);
             start = Instant::now();
             for _ in 0..trips {
-                s.send_msg(msg).or_die("nng_sendmsg");
+                s.send(msg).or_die("nng_sendmsg");
                 msg = s.recv().or_die("nng_recvmsg");
-            }
-        }
-        Api::Bytes => {
-            let mut buf = vec![0u8; size];
-            start = Instant::now();
-            for _ in 0..trips {
-                s.send(&buf).or_die("nng_send");
-                s.recv_into(&mut buf, Flags::empty()).or_die("nng_recv");
             }
         }
         Api::Aio => {
@@ -464,16 +452,7 @@ fn latency_server(setup: Setup, addr: &str, size: usize, trips: usize) {
             for _ in 0..trips {
                 let msg = s.recv().or_die("nng_recvmsg");
                 check_len(msg.len(), size);
-                s.send_msg(msg).or_die("nng_sendmsg");
-            }
-        }
-        Api::Bytes => {
-            // One spare byte, so that a longer message shows as a wrong size.
-            let mut buf = vec![0u8; size + 1];
-            for _ in 0..trips {
-                let n = s.recv_into(&mut buf, Flags::empty()).or_die("nng_recv");
-                check_len(n, size);
-                s.send(&buf[..n]).or_die("nng_send");
+                s.send(msg).or_die("nng_sendmsg");
             }
         }
         Api::Aio if trips > 0 => {
@@ -546,13 +525,6 @@ fn throughput_server(setup: Setup, addr: &str, size: usize, count: usize) {
                 check_len(msg.len(), size);
             }
         }
-        Api::Bytes => {
-            let mut buf = vec![0u8; size + 1];
-            for _ in 0..count {
-                let n = s.recv_into(&mut buf, Flags::empty()).or_die("nng_recv");
-                check_len(n, size);
-            }
-        }
         Api::Aio if count > 0 => {
             let sock = s.clone();
             let mut left = count;
@@ -609,17 +581,11 @@ fn throughput_client(setup: Setup, addr: &str, size: usize, count: usize) {
 
     // One extra, empty message starts the receiver's clock (C sends it and
     // then `count + 1` sized ones; the receiver reads `count`).
-    s.send_msg(Message::new()).or_die("nng_sendmsg");
+    s.send(Message::new()).or_die("nng_sendmsg");
     match setup.api {
         Api::Msg => {
             for _ in 0..=count {
-                s.send_msg(Message::with_len(size)).or_die("nng_sendmsg");
-            }
-        }
-        Api::Bytes => {
-            let buf = vec![0u8; size];
-            for _ in 0..=count {
-                s.send(&buf).or_die("nng_send");
+                s.send(Message::with_len(size)).or_die("nng_sendmsg");
             }
         }
         Api::Aio => {

@@ -28,7 +28,7 @@ fn main() -> Result<(), Error> {
                     let mut done = Message::new();
                     done.push_back_u32(id);
                     done.push_back_u32(n * 2);
-                    results.send_msg(done)?;
+                    results.send(done)?;
                 }
                 Ok(())
             });
@@ -37,7 +37,7 @@ fn main() -> Result<(), Error> {
         for n in 1..=9u32 {
             let mut job = Message::new();
             job.push_back_u32(n);
-            producer.send_msg(job)?;
+            producer.send(job)?;
         }
         for _ in 1..=9 {
             let mut done = collector.recv()?;

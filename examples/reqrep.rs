@@ -39,7 +39,7 @@ fn main() -> Result<(), nng::Error> {
                 }
                 println!("server: got {n}, answering {}", n * n);
                 request.push_back_u32(n * n);
-                server.send_msg(request)?;
+                server.send(request)?;
                 if n == 12 {
                     return Ok(());
                 }
@@ -48,7 +48,7 @@ fn main() -> Result<(), nng::Error> {
         for n in [7u32, 12] {
             let mut request = nng::Message::new();
             request.push_back_u32(n);
-            client.send_msg(request)?;
+            client.send(request)?;
             let mut reply = client.recv()?;
             println!("client: {n} squared is {}", reply.pop_back_u32()?);
         }

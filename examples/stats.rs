@@ -16,7 +16,7 @@ fn main() -> Result<(), nng::Error> {
     client.dial(&format!("tcp://127.0.0.1:{}", listener.port()?))?;
 
     for i in 0..10 {
-        client.send(format!("message {i}").as_bytes())?;
+        client.send(format!("message {i}"))?;
     }
     let mut pipe = None;
     for _ in 0..10 {

@@ -30,7 +30,7 @@ fn main() -> Result<(), Error> {
                 let mut question = r.recv()?;
                 question.clear();
                 question.push_back(format!("{name} is here").as_bytes());
-                r.send_msg(question)?;
+                r.send(question)?;
                 Ok(())
             });
         }

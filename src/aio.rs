@@ -386,6 +386,8 @@ impl Aio {
     }
 
     /// Sends `msg` on a socket or context (`nng_socket_send`, `nng_ctx_send`).
+    /// It takes what [`Socket::send`] takes: a [`Message`] (moved, header
+    /// included, no copy) or bytes to copy into one.
     /// If the operation cannot start (another one is in flight:
     /// [`Error::Busy`]; the aio is stopping: [`Error::Stopped`]) the message
     /// comes back at once; a later failure returns it in [`AioResult::Send`].
@@ -395,14 +397,16 @@ impl Aio {
     pub fn send<T: AsyncTarget>(
         &self,
         target: &T,
-        msg: Message,
+        msg: impl Into<Message>,
     ) -> std::result::Result<(), SendError> {
         // SAFETY: start hands us its live, idle aio.
-        self.start(Op::Send, Some(msg), |raw| unsafe { target.start_send(raw) })
-            .map_err(|(error, message)| SendError {
-                error,
-                message: message.expect("send keeps its message"),
-            })
+        self.start(Op::Send, Some(msg.into()), |raw| unsafe {
+            target.start_send(raw)
+        })
+        .map_err(|(error, message)| SendError {
+            error,
+            message: message.expect("send keeps its message"),
+        })
     }
 
     /// Receives a message from a socket or context (`nng_socket_recv`,
@@ -429,13 +433,22 @@ impl Aio {
         .map_err(|(e, _)| e)
     }
 
-    /// Starts `dialer` in the background and completes with the result of its
-    /// first connection attempt in [`AioResult::Dial`]; the dialer keeps
-    /// retrying afterwards (`nng_dialer_start_aio`). nng offers no such call
-    /// for listeners: [`crate::Listener::start`] is immediate.
+    /// Starts `dialer` and completes with the result of its first connection
+    /// attempt in [`AioResult::Dial`] (`nng_dialer_start_aio`). After a
+    /// success the dialer reconnects whenever the connection drops; after a
+    /// failure nothing is retried, as with [`Dialer::start`]. A cancel (or
+    /// the aio's drop) ends only the report: the dial goes on as after
+    /// [`Dialer::start_background`]. The future form is
+    /// [`Dialer::start_async`]. nng offers no such call for listeners:
+    /// [`crate::Listener::start`] is immediate.
     #[doc(alias = "nng_dialer_start_aio")]
     pub fn dial(&self, dialer: &Dialer) -> Result<()> {
-        let d = dialer.raw();
+        self.dial_id(dialer.raw())
+    }
+
+    /// [`dial`](Self::dial) by the dialer's id (which nng validates), for
+    /// the futures that keep an id rather than a borrow.
+    pub(crate) fn dial_id(&self, d: ffi::nng_dialer) -> Result<()> {
         self.start(Op::Dial, None, |raw| {
             // SAFETY: raw is a live idle aio; the dialer is an id nng validates.
             unsafe { ffi::nng_dialer_start_aio(d, ffi::NNG_FLAG_NONBLOCK as i32, raw) }

@@ -15,12 +15,12 @@
 //!
 //! // Two requests in flight at once on one req socket, one per context.
 //! let (a, b) = (Context::new(&req)?, Context::new(&req)?);
-//! a.send(b"a".into()).map_err(|e| e.error)?;
-//! b.send(b"b".into()).map_err(|e| e.error)?;
+//! a.send(b"a")?;
+//! b.send(b"b")?;
 //! let server = Context::new(&rep)?;
 //! for _ in 0..2 {
 //!     let request = server.recv()?;
-//!     server.send(request).map_err(|e| e.error)?; // echo
+//!     server.send(request)?; // echo
 //! }
 //! assert_eq!(b.recv()?.as_slice(), b"b");
 //! assert_eq!(a.recv()?.as_slice(), b"a");
@@ -35,7 +35,8 @@
 use crate::error::{cvt, Result};
 use crate::ffi;
 use crate::message::{Message, SendError};
-use crate::{Flags, Socket};
+use crate::socket::NONBLOCK;
+use crate::Socket;
 
 /// A context: its own request/reply or survey state on a shared socket
 /// (`nng_ctx`). Closes on drop; operations in flight on it then complete with
@@ -84,40 +85,88 @@ impl Context {
         self.raw.id
     }
 
-    /// Sends a message on this context, blocking up to its send timeout
-    /// (`nng_ctx_sendmsg`). On failure the message comes back.
+    /// Sends a message on this context, blocking until nng has queued it or
+    /// the context's send timeout passes (`nng_ctx_sendmsg`). It takes what
+    /// [`Socket::send`] takes: a [`Message`] (moved, header included, no
+    /// copy) or bytes to copy into one. On failure the message comes back
+    /// inside the [`SendError`].
+    ///
+    /// ```
+    /// use nng::{Context, Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// rep.listen("inproc://ctx-send-doc")?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// req.dial("inproc://ctx-send-doc")?;
+    /// let (client, server) = (Context::new(&req)?, Context::new(&rep)?);
+    /// client.send("question")?;
+    /// let mut request = server.recv()?;
+    /// request.push_back(b"? answer");
+    /// server.send(request)?; // the reply goes back to the requester
+    /// assert_eq!(client.recv()?.as_slice(), b"question? answer");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
     #[doc(alias = "nng_ctx_sendmsg")]
-    pub fn send(&self, msg: Message) -> std::result::Result<(), SendError> {
-        self.send_flags(msg, Flags::empty())
+    pub fn send(&self, msg: impl Into<Message>) -> std::result::Result<(), SendError> {
+        self.send_with_flags(msg.into(), 0)
     }
 
-    /// Sends with explicit flags (`nng_ctx_sendmsg`).
-    #[doc(alias = "nng_ctx_sendmsg")]
-    pub fn send_flags(&self, msg: Message, flags: Flags) -> std::result::Result<(), SendError> {
-        if let Err(error) = crate::callback::may_block(flags.bits()) {
+    /// Sends a message if nng can queue it now; otherwise fails at once with
+    /// [`crate::Error::TryAgain`], handing the message back (`nng_ctx_sendmsg`
+    /// with `NNG_FLAG_NONBLOCK`). As with [`Socket::try_send`], a rep0 or
+    /// respondent0 reply that cannot be queued at once still ends its request.
+    ///
+    /// ```
+    /// use nng::{Context, Error, Protocol, Socket};
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let ctx = Context::new(&req)?;
+    /// let err = ctx.try_send("no peer yet").unwrap_err();
+    /// assert_eq!(err.error, Error::TryAgain);
+    /// assert_eq!(err.message.as_slice(), b"no peer yet");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_ctx_sendmsg", alias = "NNG_FLAG_NONBLOCK")]
+    pub fn try_send(&self, msg: impl Into<Message>) -> std::result::Result<(), SendError> {
+        self.send_with_flags(msg.into(), NONBLOCK)
+    }
+
+    fn send_with_flags(&self, msg: Message, flags: i32) -> std::result::Result<(), SendError> {
+        if let Err(error) = crate::callback::may_block(flags) {
             return Err(SendError {
                 error,
                 message: msg,
             });
         }
         // SAFETY: nng_ctx_sendmsg takes the message exactly when it returns 0.
-        unsafe { msg.send_with(|p| ffi::nng_ctx_sendmsg(self.raw, p, flags.bits())) }
+        unsafe { msg.send_with(|p| ffi::nng_ctx_sendmsg(self.raw, p, flags)) }
     }
 
-    /// Receives a message on this context, blocking up to its receive timeout
-    /// (`nng_ctx_recvmsg`).
+    /// Receives a message on this context, blocking until one arrives or the
+    /// context's receive timeout passes (`nng_ctx_recvmsg`).
     #[doc(alias = "nng_ctx_recvmsg")]
     pub fn recv(&self) -> Result<Message> {
-        self.recv_flags(Flags::empty())
+        self.recv_with_flags(0)
     }
 
-    /// Receives with explicit flags (`nng_ctx_recvmsg`).
-    #[doc(alias = "nng_ctx_recvmsg")]
-    pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
-        crate::callback::may_block(flags.bits())?;
+    /// Receives a message if one is waiting; [`crate::Error::TryAgain`]
+    /// otherwise (`nng_ctx_recvmsg` with `NNG_FLAG_NONBLOCK`).
+    ///
+    /// ```
+    /// use nng::{Context, Error, Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// let ctx = Context::new(&rep)?;
+    /// assert_eq!(ctx.try_recv().unwrap_err(), Error::TryAgain);
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_ctx_recvmsg", alias = "NNG_FLAG_NONBLOCK")]
+    pub fn try_recv(&self) -> Result<Message> {
+        self.recv_with_flags(NONBLOCK)
+    }
+
+    fn recv_with_flags(&self, flags: i32) -> Result<Message> {
+        crate::callback::may_block(flags)?;
         // SAFETY: nng_ctx_recvmsg stores a message it gives up whenever it
         // returns 0.
-        unsafe { Message::recv_with(|p| ffi::nng_ctx_recvmsg(self.raw, p, flags.bits())) }
+        unsafe { Message::recv_with(|p| ffi::nng_ctx_recvmsg(self.raw, p, flags)) }
     }
 
     /// sub0: receive on this context the messages starting with `prefix`

@@ -49,13 +49,13 @@ use std::sync::atomic::Ordering;
 /// front.listen("inproc://device-doc-front")?;
 /// let back = Socket::new_raw(Protocol::Req0)?; // faces the repliers
 /// back.dial("inproc://device-doc-back")?; // connected before forwarding starts
-/// let device = Device::start(front, back).map_err(|e| e.error)?;
+/// let device = Device::start(front, back)?;
 ///
 /// let client = Socket::new(Protocol::Req0)?;
 /// client.dial("inproc://device-doc-front")?;
 /// client.send(b"ping")?;
 /// let request = server.recv()?;
-/// server.send_msg(request)?; // echo it back through the device
+/// server.send(request)?; // echo it back through the device
 /// assert_eq!(client.recv()?.as_slice(), b"ping");
 /// device.stop()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -171,7 +171,7 @@ impl Device {
     /// use nng::{Device, Protocol, Socket};
     /// let hub = Socket::new_raw(Protocol::Bus0)?;
     /// hub.listen("inproc://reflector-doc")?;
-    /// let device = Device::reflector(hub).map_err(|e| e.error)?;
+    /// let device = Device::reflector(hub)?;
     /// device.stop()?;
     /// # Ok::<(), nng::Error>(())
     /// ```

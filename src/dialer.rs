@@ -2,7 +2,8 @@
 
 use crate::error::{cvt, Result};
 use crate::ffi;
-use crate::socket::Flags;
+use crate::future::DialFuture;
+use crate::socket::NONBLOCK;
 
 crate::endpoint::endpoint! {
     /// An endpoint that connects a socket to a remote listener, and reconnects
@@ -19,7 +20,7 @@ crate::endpoint::endpoint! {
     /// let d = Dialer::new(&s, "tcp://127.0.0.1:1")?;
     /// d.set_opt::<ReconnectMinTime>(Some(Duration::from_millis(50)))?;
     /// assert_eq!(d.url()?, "tcp://127.0.0.1:1");
-    /// d.start_async()?; // retries in the background; nothing listens on port 1
+    /// d.start_background()?; // retries in the background; nothing listens on port 1
     /// # Ok::<(), nng::Error>(())
     /// ```
     pub struct Dialer(nng_dialer);
@@ -111,7 +112,14 @@ crate::endpoint::endpoint! {
 
 impl Dialer {
     /// Starts dialing; the first attempt is synchronous and its failure is
-    /// returned (`nng_dialer_start`). Later drops reconnect in the background.
+    /// returned, with nothing retried (`nng_dialer_start`). Once connected,
+    /// a dropped connection is re-dialled in the background.
+    ///
+    /// As with [`Socket::dial`], there are three ways to start, which differ
+    /// only in how the first attempt is waited for: `start` blocks,
+    /// [`start_async`](Self::start_async) is a future of it, and
+    /// [`start_background`](Self::start_background) does not wait and
+    /// retries failures.
     ///
     /// ```
     /// use nng::{Error, Protocol, Socket};
@@ -131,19 +139,50 @@ impl Dialer {
         cvt(unsafe { ffi::nng_dialer_start(self.raw, 0) })
     }
 
-    /// Starts dialing in the background, retrying failures
+    /// Starts dialing without blocking: a future that resolves with the
+    /// result of the first connection attempt, the result
+    /// [`start`](Self::start) would return (`nng_dialer_start_aio`). After a
+    /// failure nothing is retried, and the dialer can be started again.
+    ///
+    /// Like the other futures ([`crate::future`]) it starts when first
+    /// polled and keeps the dialer's id, not a borrow. Dropping it before it
+    /// resolves does not stop the dialer: the dial goes on in the
+    /// background, as after [`start_background`](Self::start_background)
+    /// (a failed attempt is retried); only the first result is not
+    /// reported. To give the dial up, close or drop the dialer; the future
+    /// then resolves with an error.
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// let dialer = req.dialer("inproc://dialer-start-async-doc")?;
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(dialer.start_async().await, Err(Error::ConnectionRefused));
+    ///     let rep = Socket::new(Protocol::Rep0)?;
+    ///     rep.listen("inproc://dialer-start-async-doc")?;
+    ///     dialer.start_async().await // not retried, but may be started again
+    /// })?;
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_dialer_start_aio")]
+    pub fn start_async(&self) -> DialFuture {
+        DialFuture::starting(self.raw)
+    }
+
+    /// Starts dialing in the background: returns at once, and the first
+    /// attempt and any retries happen on nng's threads
     /// (`nng_dialer_start` with `NNG_FLAG_NONBLOCK`).
     ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Push0)?;
-    /// let d = s.dialer("inproc://dialer-async-doc")?;
-    /// d.start_async()?; // keeps trying until a listener appears or `d` is dropped
+    /// let d = s.dialer("inproc://dialer-background-doc")?;
+    /// d.start_background()?; // keeps trying until a listener appears or `d` is dropped
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_dialer_start")]
-    pub fn start_async(&self) -> Result<()> {
+    #[doc(alias = "nng_dialer_start", alias = "NNG_FLAG_NONBLOCK")]
+    pub fn start_background(&self) -> Result<()> {
         // SAFETY: as in start.
-        cvt(unsafe { ffi::nng_dialer_start(self.raw, Flags::NONBLOCK.bits()) })
+        cvt(unsafe { ffi::nng_dialer_start(self.raw, NONBLOCK) })
     }
 
     /// The URL the dialer connects to, as nng normalised it (what

@@ -15,9 +15,9 @@
 //! req.dial("inproc://future-doc")?;
 //!
 //! futures::executor::block_on(async {
-//!     req.send_async(b"ping".into()).await.map_err(|e| e.error)?;
+//!     req.send_async(b"ping").await?;
 //!     let request = rep.recv_async().await?;
-//!     rep.send_async(request).await.map_err(|e| e.error)?;
+//!     rep.send_async(request).await?;
 //!     assert_eq!(req.recv_async().await?.as_slice(), b"ping");
 //!     Ok::<(), nng::Error>(())
 //! })?;
@@ -70,6 +70,9 @@
 //!
 //! [`RecvStream`] is a [`Stream`] of received messages and [`SendSink`] a
 //! [`Sink`] of messages to send, each reusing one `Aio`.
+//!
+//! [`DialFuture`] ([`Socket::dial_async`], [`Dialer::start_async`](crate::Dialer::start_async))
+//! resolves with the result of a dialer's first connection attempt.
 
 use crate::aio::{Aio, AioResult, AsyncTarget};
 use crate::error::{Error, Result};
@@ -83,6 +86,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
+
+mod dial;
+pub use dial::DialFuture;
 
 /// A socket or context id the futures can operate on without a borrow,
 /// with what its protocol allows them to try without blocking.
@@ -123,7 +129,7 @@ impl Target {
                 message: msg,
             });
         }
-        let nonblock = crate::Flags::NONBLOCK.bits();
+        let nonblock = crate::socket::NONBLOCK;
         // SAFETY: both calls take the message exactly when they return 0;
         // the ids are plain integers that nng validates.
         unsafe {
@@ -141,7 +147,7 @@ impl Target {
         if !self.fast.recv {
             return Err(Error::TryAgain);
         }
-        let nonblock = crate::Flags::NONBLOCK.bits();
+        let nonblock = crate::socket::NONBLOCK;
         // SAFETY: both calls store a message they give up whenever they
         // return 0; the ids are plain integers that nng validates.
         unsafe {
@@ -505,7 +511,7 @@ impl SendSink {
         match self.op.poll(cx) {
             Some(AioResult::Send(r)) => {
                 self.in_flight = false;
-                Poll::Ready(r.map_err(|e| e.error))
+                Poll::Ready(r.map_err(Error::from))
             }
             Some(_) => unreachable!("a send aio reports a send"),
             None => Poll::Pending,
@@ -530,11 +536,11 @@ impl<M: Into<Message>> Sink<M> for SendSink {
                 error: Error::TryAgain,
                 message,
             }) => message,
-            done => return done.map_err(|e| e.error),
+            done => return done.map_err(Error::from),
         };
         let target = this.target;
         let aio = this.op.aio()?;
-        aio.send(&target, msg).map_err(|e| e.error)?;
+        aio.send(&target, msg)?;
         this.in_flight = true;
         Ok(())
     }
@@ -551,10 +557,10 @@ impl<M: Into<Message>> Sink<M> for SendSink {
 macro_rules! async_methods {
     ($ty:ty, $ctor:ident, $send:literal, $recv:literal) => {
         impl $ty {
-            #[doc = concat!("Sends `msg` asynchronously (`", $send, "`); see [`crate::future`].")]
+            #[doc = concat!("Sends `msg` asynchronously (`", $send, "`); see [`crate::future`]. It takes what [`Socket::send`] takes: a [`Message`] (moved, header included, no copy) or bytes to copy into one.")]
             #[doc(alias = $send)]
-            pub fn send_async(&self, msg: Message) -> SendFuture {
-                SendFuture::new(Target::$ctor(self), msg)
+            pub fn send_async(&self, msg: impl Into<Message>) -> SendFuture {
+                SendFuture::new(Target::$ctor(self), msg.into())
             }
 
             #[doc = concat!("Receives a message asynchronously (`", $recv, "`); see [`crate::future`].")]

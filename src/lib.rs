@@ -121,7 +121,7 @@
 //! let mut question = respondent.recv()?;
 //! question.clear();
 //! question.push_back(b"me");
-//! respondent.send_msg(question)?;
+//! respondent.send(question)?; // the question's message, reused
 //! assert_eq!(surveyor.recv()?.as_slice(), b"me");
 //! assert_eq!(surveyor.recv().unwrap_err(), Error::TimedOut); // the deadline
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -181,7 +181,7 @@
 //!         Ok::<(), nng::Error>(())
 //!     };
 //!     let ask = async {
-//!         client.send_async(b"hello".into()).await?;
+//!         client.send_async(b"hello").await?;
 //!         client.recv_async().await
 //!     };
 //!     let (served, reply) = futures::join!(serve, ask);
@@ -260,9 +260,10 @@
 //!
 //! # Errors and messages
 //!
-//! Every call returns [`Result`]. A failed [`Socket::send_msg`] hands the
-//! message back inside [`SendError`], so nothing is lost; [`Error`] converts to
-//! [`std::io::Error`] for `?` in I/O code.
+//! Every call returns [`Result`]. A failed send ([`Socket::send`] and the
+//! other sends) hands the message back inside [`SendError`], so nothing is
+//! lost. `?` converts both [`Error`] and [`SendError`] into [`Error`],
+//! [`std::io::Error`] or `Box<dyn std::error::Error>`.
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -303,7 +304,7 @@ pub use listener::{Listener, ListenerId};
 pub use message::{Message, SendError};
 pub use pipe::{Pipe, PipeEvent};
 pub use protocol::Protocol;
-pub use socket::{Flags, Socket};
+pub use socket::Socket;
 pub use stats::Statistics;
 #[cfg(nng_tls)]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]

@@ -9,7 +9,7 @@
 //! ```compile_fail,E0382
 //! let s = nng::Socket::new(nng::Protocol::Pair0).unwrap();
 //! let m = nng::Message::from("once");
-//! let _ = s.send_msg(m);
+//! let _ = s.send(m);
 //! println!("{}", m.len()); // error: use of moved value
 //! ```
 //!
@@ -60,9 +60,24 @@ unsafe impl Sync for Message {}
 ///
 /// ```
 /// let s = nng::Socket::new(nng::Protocol::Push0).unwrap();
-/// let err = s.try_send_msg(nng::Message::from(&b"kept"[..])).unwrap_err();
+/// let err = s.try_send("kept").unwrap_err();
 /// assert_eq!(err.error, nng::Error::TryAgain); // no peer yet
 /// assert_eq!(err.message.as_slice(), b"kept");  // nothing lost
+/// ```
+///
+/// It is an error type of its own (`Send + Sync + 'static`), and `?`
+/// converts it into an [`Error`], an [`io::Error`] or a
+/// `Box<dyn std::error::Error>`, dropping the message:
+///
+/// ```
+/// fn ask(s: &nng::Socket) -> Result<(), Box<dyn std::error::Error>> {
+///     s.send("question")?;
+///     Ok(())
+/// }
+/// # let s = nng::Socket::new(nng::Protocol::Pair1)?;
+/// # s.set_opt::<nng::options::SendTimeout>(Some(std::time::Duration::from_millis(1)))?;
+/// # assert!(ask(&s).is_err());
+/// # Ok::<(), nng::Error>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
@@ -651,7 +666,7 @@ impl Message {
     /// let request = hub.recv()?;
     /// let mut reply = Message::from("just you");
     /// reply.set_pipe(request.pipe().unwrap());
-    /// hub.send_msg(reply)?;
+    /// hub.send(reply)?;
     /// # assert_eq!(peer.recv()?.as_slice(), b"just you");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -767,14 +782,38 @@ impl<const N: usize> From<&[u8; N]> for Message {
     }
 }
 
+impl<const N: usize> From<[u8; N]> for Message {
+    fn from(data: [u8; N]) -> Message {
+        Message::from(&data[..])
+    }
+}
+
 impl From<Vec<u8>> for Message {
     fn from(data: Vec<u8>) -> Message {
         Message::from(data.as_slice())
     }
 }
 
+impl From<&Vec<u8>> for Message {
+    fn from(data: &Vec<u8>) -> Message {
+        Message::from(data.as_slice())
+    }
+}
+
 impl From<&str> for Message {
     fn from(s: &str) -> Message {
+        Message::from(s.as_bytes())
+    }
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Message {
+        Message::from(s.as_bytes())
+    }
+}
+
+impl From<&String> for Message {
+    fn from(s: &String) -> Message {
         Message::from(s.as_bytes())
     }
 }

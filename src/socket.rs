@@ -2,29 +2,17 @@
 
 use crate::error::{cvt, Error, Result};
 use crate::ffi;
+use crate::future::DialFuture;
 use crate::message::{Message, SendError};
 use crate::protocol::Protocol;
 use crate::{Dialer, Listener};
 use std::ffi::{c_char, CStr, CString};
+#[cfg(unix)]
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-bitflags::bitflags! {
-    /// Flags for sending and receiving (`NNG_FLAG_*`).
-    ///
-    /// ```
-    /// use nng::{Error, Flags, Protocol, Socket};
-    /// let s = Socket::new(Protocol::Pull0)?;
-    /// assert_eq!(s.recv_flags(Flags::NONBLOCK).unwrap_err(), Error::TryAgain);
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct Flags: i32 {
-        /// Do not block: fail with [`Error::TryAgain`] instead of waiting
-        /// (`NNG_FLAG_NONBLOCK`).
-        #[doc(alias = "NNG_FLAG_NONBLOCK")]
-        const NONBLOCK = ffi::NNG_FLAG_NONBLOCK as i32;
-    }
-}
+/// `NNG_FLAG_NONBLOCK` as the send, receive and dial calls take it.
+pub(crate) const NONBLOCK: i32 = ffi::NNG_FLAG_NONBLOCK as i32;
 
 /// A socket of one of the Scalability Protocols (`nng_socket`).
 ///
@@ -56,6 +44,33 @@ pub struct Socket {
     pub(crate) notify: std::sync::Arc<crate::pipe::NotifyState>,
     /// Which async operations may first be tried without blocking.
     pub(crate) fast: crate::protocol::FastPath,
+    /// The poll descriptors lent out, and the lock that orders their
+    /// duplication before a close.
+    poll_fds: PollFds,
+}
+
+/// A socket's duplicates of nng's poll descriptors ([`Socket::recv_poll_fd`],
+/// [`Socket::send_poll_fd`]), made on first request and closed with the
+/// `Socket` value. nng closes its own when the socket is closed, which
+/// [`Socket::close`] does through `&self`: a descriptor of nng's lent out
+/// for the borrow of `&self` could be closed (and its number reused) under
+/// the borrower. A duplicate lives as long as the `Socket`.
+#[derive(Default)]
+struct PollFds {
+    /// Held while nng's descriptor is read and duplicated, and while
+    /// [`Socket::close`] marks the socket closed, so that no duplication
+    /// reads a descriptor nng is closing.
+    lock: std::sync::Mutex<()>,
+    #[cfg(unix)]
+    recv: std::sync::OnceLock<std::os::fd::OwnedFd>,
+    #[cfg(unix)]
+    send: std::sync::OnceLock<std::os::fd::OwnedFd>,
+}
+
+impl PollFds {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 // Socket is Send + Sync without an unsafe impl: nng_socket is a plain u32 id,
@@ -124,6 +139,7 @@ impl Socket {
             closed: AtomicBool::new(false),
             notify: Default::default(),
             fast,
+            poll_fds: PollFds::default(),
         })
     }
 
@@ -229,8 +245,17 @@ impl Socket {
 
     /// Dials `url` and keeps the connection (reconnecting when it drops) for the
     /// socket's lifetime (`nng_dial`). The first attempt is synchronous: a
-    /// refused connection is an error. For control over the dialer, use
-    /// [`Dialer::new`].
+    /// refused connection is an error, and nothing is retried then. For
+    /// control over the dialer, use [`Dialer::new`].
+    ///
+    /// A socket dials in one of three ways, which differ only in how the
+    /// first connection attempt is waited for:
+    ///
+    /// | call | first attempt | its failure |
+    /// |---|---|---|
+    /// | `dial` | blocks the thread | returned; not retried |
+    /// | [`dial_async`](Self::dial_async) | a future resolves with it | returned by the future; not retried |
+    /// | [`dial_background`](Self::dial_background) | not waited for | retried in the background |
     ///
     /// ```
     /// use nng::{Error, Protocol, Socket};
@@ -249,25 +274,58 @@ impl Socket {
         cvt(unsafe { ffi::nng_dial(self.raw, url.as_ptr(), std::ptr::null_mut(), 0) })
     }
 
-    /// Like [`dial`](Self::dial), but the first attempt happens in the
-    /// background and failures are retried (`nng_dial` with `NNG_FLAG_NONBLOCK`).
+    /// Dials `url` without blocking: a future that resolves with the result
+    /// of the first connection attempt, the result [`dial`](Self::dial)
+    /// would return (`nng_dialer_create`, then `nng_dialer_start_aio`).
+    /// After a success the connection is kept, reconnecting when it drops,
+    /// for the socket's lifetime; after a failure nothing is retried.
+    ///
+    /// Like the other futures ([`crate::future`]) it starts when first
+    /// polled and keeps the socket's id, not a borrow. Dropping it before it
+    /// resolves gives the dial up: the dialer it started is closed, so no
+    /// connection is made afterwards. To dial without waiting at all, use
+    /// [`dial_background`](Self::dial_background).
+    ///
+    /// ```
+    /// use nng::{Error, Protocol, Socket};
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// rep.listen("inproc://dial-async-doc")?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// futures::executor::block_on(async {
+    ///     req.dial_async("inproc://dial-async-doc").await?;
+    ///     let refused = req.dial_async("inproc://nobody-here").await;
+    ///     assert_eq!(refused, Err(Error::ConnectionRefused));
+    ///     Ok::<(), nng::Error>(())
+    /// })?;
+    /// req.send(b"connected")?;
+    /// assert_eq!(rep.recv()?.as_slice(), b"connected");
+    /// # Ok::<(), nng::Error>(())
+    /// ```
+    #[doc(alias = "nng_dialer_start_aio")]
+    pub fn dial_async(&self, url: &str) -> DialFuture {
+        DialFuture::owning(Dialer::new(self, url))
+    }
+
+    /// Dials `url` in the background: returns at once, and the first
+    /// connection attempt and any retries happen on nng's threads, for the
+    /// socket's lifetime (`nng_dial` with `NNG_FLAG_NONBLOCK`). Only an error
+    /// found before dialing (a bad URL, a closed socket) is returned.
     ///
     /// ```
     /// use nng::{Protocol, Socket};
     /// let push = Socket::new(Protocol::Push0)?;
-    /// push.dial_async("inproc://dial-async-doc")?; // no listener yet: fine
+    /// push.dial_background("inproc://dial-background-doc")?; // no listener yet: fine
     /// let pull = Socket::new(Protocol::Pull0)?;
-    /// pull.listen("inproc://dial-async-doc")?;
+    /// pull.listen("inproc://dial-background-doc")?;
     /// push.send(b"found you")?; // waits for the background dial to connect
     /// assert_eq!(pull.recv()?.as_slice(), b"found you");
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_dial")]
-    pub fn dial_async(&self, url: &str) -> Result<()> {
+    #[doc(alias = "nng_dial", alias = "NNG_FLAG_NONBLOCK")]
+    pub fn dial_background(&self, url: &str) -> Result<()> {
         let url = to_cstring(url)?;
-        let flags = Flags::NONBLOCK.bits();
         // SAFETY: as in dial.
-        cvt(unsafe { ffi::nng_dial(self.raw, url.as_ptr(), std::ptr::null_mut(), flags) })
+        cvt(unsafe { ffi::nng_dial(self.raw, url.as_ptr(), std::ptr::null_mut(), NONBLOCK) })
     }
 
     /// Listens on `url` for the socket's lifetime (`nng_listen`). To read the
@@ -315,11 +373,19 @@ impl Socket {
         Listener::new(self, url)
     }
 
-    /// Sends a copy of `data`, blocking until it is queued or the send timeout
-    /// passes (`nng_send`).
+    /// Sends a message, blocking until nng has queued it or the send timeout
+    /// ([`SendTimeout`](crate::options::SendTimeout)) passes (`nng_sendmsg`).
+    ///
+    /// `msg` is a [`Message`] or bytes to make one from. A [`Message`] is
+    /// moved into nng as it is, header included (what raw sockets and
+    /// devices route by), without a copy. Bytes (`&[u8]`, `[u8; N]`,
+    /// `&[u8; N]`, `Vec<u8>`, `&Vec<u8>`, `&str`, `String`, `&String`) are
+    /// copied into a new message. On failure the message comes back inside
+    /// the [`SendError`], so nothing is lost; `?` converts that error into
+    /// an [`Error`], a [`std::io::Error`] or a `Box<dyn std::error::Error>`.
     ///
     /// ```
-    /// # use nng::{Protocol, Socket};
+    /// use nng::{Message, Protocol, Socket};
     /// # let pull = Socket::new(Protocol::Pull0)?;
     /// # pull.listen("inproc://send-doc")?;
     /// let push = Socket::new(Protocol::Push0)?;
@@ -328,119 +394,58 @@ impl Socket {
     /// # assert_eq!(pull.recv()?.as_slice(), b"bytes");
     /// push.send("a str")?;
     /// # assert_eq!(pull.recv()?.as_slice(), b"a str");
-    /// push.send(vec![1, 2, 3])?;
-    /// # assert_eq!(pull.recv()?.as_slice(), &[1, 2, 3]);
+    /// let mut msg = Message::new();
+    /// msg.push_back(b"built in place");
+    /// msg.push_back_u32(42);
+    /// push.send(msg)?; // moved into nng: no copy
+    /// # let mut m = pull.recv()?; assert_eq!(m.pop_back_u32()?, 42);
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_send")]
-    pub fn send(&self, data: impl AsRef<[u8]>) -> Result<()> {
-        self.send_flags(data.as_ref(), Flags::empty())
+    #[doc(alias = "nng_sendmsg", alias = "nng_send")]
+    pub fn send(&self, msg: impl Into<Message>) -> Result<(), SendError> {
+        self.send_with_flags(msg.into(), 0)
     }
 
-    /// Sends a copy of `data` without blocking; [`Error::TryAgain`] if it
-    /// cannot be queued now (`nng_send` with `NNG_FLAG_NONBLOCK`).
+    /// Sends a message if nng can queue it now; otherwise fails at once with
+    /// [`Error::TryAgain`], handing the message back (`nng_sendmsg` with
+    /// `NNG_FLAG_NONBLOCK`). It takes what [`send`](Self::send) takes.
+    ///
+    /// On rep0 and respondent0 a reply that cannot be queued at once still
+    /// ends its request (nng forgets where the request came from before it
+    /// fails), so send replies there with [`send`](Self::send). On pair1
+    /// poly sockets and raw req0, rep0, surveyor0 and respondent0 sockets,
+    /// nng 2.0 refuses every non-blocking send and receive with
+    /// [`Error::TryAgain`], ready or not (its message queue fails a zero
+    /// timeout before looking); use the blocking or async forms there.
     ///
     /// ```
     /// use nng::{Error, Protocol, Socket};
     /// let push = Socket::new(Protocol::Push0)?;
     /// // No peer: the message cannot be queued now.
-    /// assert_eq!(push.try_send(b"x"), Err(Error::TryAgain));
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "nng_send")]
-    pub fn try_send(&self, data: impl AsRef<[u8]>) -> Result<()> {
-        self.send_flags(data.as_ref(), Flags::NONBLOCK)
-    }
-
-    /// Sends a copy of `data` with explicit flags (`nng_send`).
-    ///
-    /// ```
-    /// # use nng::{Protocol, Socket};
-    /// # let pull = Socket::new(Protocol::Pull0)?;
-    /// # pull.listen("inproc://send-flags-doc")?;
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// push.dial("inproc://send-flags-doc")?;
-    /// push.send_flags(b"now or never", nng::Flags::NONBLOCK)?;
-    /// # assert_eq!(pull.recv()?.as_slice(), b"now or never");
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "nng_send")]
-    pub fn send_flags(&self, data: &[u8], flags: Flags) -> Result<()> {
-        crate::callback::may_block(flags.bits())?;
-        // SAFETY: data is valid for data.len() bytes; nng copies them.
-        cvt(unsafe {
-            ffi::nng_send(
-                self.raw,
-                data.as_ptr() as *const _ as *mut _,
-                data.len(),
-                flags.bits(),
-            )
-        })
-    }
-
-    /// Sends a message, handing it to nng without a copy (`nng_sendmsg`). On
-    /// failure the message comes back inside the [`SendError`].
-    ///
-    /// ```
-    /// # use nng::{Protocol, Socket};
-    /// # let pull = Socket::new(Protocol::Pull0)?;
-    /// # pull.listen("inproc://send-msg-doc")?;
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// push.dial("inproc://send-msg-doc")?;
-    /// let mut msg = nng::Message::new();
-    /// msg.push_back(b"header-free body");
-    /// msg.push_back_u32(42);
-    /// push.send_msg(msg)?; // moved into nng: no copy
-    /// # let mut m = pull.recv()?; assert_eq!(m.pop_back_u32()?, 42);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "nng_sendmsg")]
-    pub fn send_msg(&self, msg: Message) -> Result<(), SendError> {
-        self.send_msg_flags(msg, Flags::empty())
-    }
-
-    /// [`send_msg`](Self::send_msg) without blocking.
-    ///
-    /// ```
-    /// use nng::{Error, Message, Protocol, Socket};
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// let err = push.try_send_msg(Message::from("keep")).unwrap_err();
+    /// let err = push.try_send("keep").unwrap_err();
     /// assert_eq!(err.error, Error::TryAgain);
-    /// let msg = err.message; // handed back: try again later
-    /// assert_eq!(msg.as_slice(), b"keep");
+    /// assert_eq!(err.message.as_slice(), b"keep"); // handed back: try again later
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_sendmsg")]
-    pub fn try_send_msg(&self, msg: Message) -> Result<(), SendError> {
-        self.send_msg_flags(msg, Flags::NONBLOCK)
+    #[doc(alias = "nng_sendmsg", alias = "NNG_FLAG_NONBLOCK")]
+    pub fn try_send(&self, msg: impl Into<Message>) -> Result<(), SendError> {
+        self.send_with_flags(msg.into(), NONBLOCK)
     }
 
-    /// Sends a message with explicit flags (`nng_sendmsg`).
-    ///
-    /// ```
-    /// # use nng::{Protocol, Socket};
-    /// # let pull = Socket::new(Protocol::Pull0)?;
-    /// # pull.listen("inproc://send-msg-flags-doc")?;
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// push.dial("inproc://send-msg-flags-doc")?;
-    /// push.send_msg_flags(nng::Message::from("hi"), nng::Flags::empty())?;
-    /// # assert_eq!(pull.recv()?.as_slice(), b"hi");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "nng_sendmsg")]
-    pub fn send_msg_flags(&self, msg: Message, flags: Flags) -> Result<(), SendError> {
-        if let Err(error) = crate::callback::may_block(flags.bits()) {
+    fn send_with_flags(&self, msg: Message, flags: i32) -> Result<(), SendError> {
+        if let Err(error) = crate::callback::may_block(flags) {
             return Err(SendError {
                 error,
                 message: msg,
             });
         }
         // SAFETY: nng_sendmsg takes the message exactly when it returns 0.
-        unsafe { msg.send_with(|p| ffi::nng_sendmsg(self.raw, p, flags.bits())) }
+        unsafe { msg.send_with(|p| ffi::nng_sendmsg(self.raw, p, flags)) }
     }
 
     /// Receives a message, blocking until one arrives or the receive timeout
-    /// passes (`nng_recvmsg`). No copy is made.
+    /// ([`RecvTimeout`](crate::options::RecvTimeout)) passes (`nng_recvmsg`).
+    /// Nothing is copied: the message nng filled is handed over.
     ///
     /// ```
     /// # use nng::{Protocol, Socket};
@@ -453,12 +458,14 @@ impl Socket {
     /// assert_eq!(&msg[..], b"payload");
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_recvmsg")]
+    #[doc(alias = "nng_recvmsg", alias = "nng_recv")]
     pub fn recv(&self) -> Result<Message> {
-        self.recv_flags(Flags::empty())
+        self.recv_with_flags(0)
     }
 
-    /// Receives a message if one is waiting; [`Error::TryAgain`] otherwise.
+    /// Receives a message if one is waiting; [`Error::TryAgain`] otherwise
+    /// (`nng_recvmsg` with `NNG_FLAG_NONBLOCK`). Some protocols refuse it
+    /// even with a message waiting; see [`try_send`](Self::try_send).
     ///
     /// ```
     /// use nng::{Error, Protocol, Socket};
@@ -466,60 +473,15 @@ impl Socket {
     /// assert_eq!(pull.try_recv().unwrap_err(), Error::TryAgain);
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[doc(alias = "nng_recvmsg")]
+    #[doc(alias = "nng_recvmsg", alias = "NNG_FLAG_NONBLOCK")]
     pub fn try_recv(&self) -> Result<Message> {
-        self.recv_flags(Flags::NONBLOCK)
+        self.recv_with_flags(NONBLOCK)
     }
 
-    /// Receives a message with explicit flags (`nng_recvmsg`).
-    ///
-    /// ```
-    /// use nng::{Error, Flags, Protocol, Socket};
-    /// let pull = Socket::new(Protocol::Pull0)?;
-    /// pull.listen("inproc://recv-flags-doc")?;
-    /// assert_eq!(pull.recv_flags(Flags::NONBLOCK).unwrap_err(), Error::TryAgain);
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// push.dial("inproc://recv-flags-doc")?;
-    /// push.send(b"x")?;
-    /// assert_eq!(pull.recv_flags(Flags::empty())?.as_slice(), b"x");
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "nng_recvmsg")]
-    pub fn recv_flags(&self, flags: Flags) -> Result<Message> {
-        crate::callback::may_block(flags.bits())?;
+    fn recv_with_flags(&self, flags: i32) -> Result<Message> {
+        crate::callback::may_block(flags)?;
         // SAFETY: nng_recvmsg stores a message it gives up whenever it returns 0.
-        unsafe { Message::recv_with(|p| ffi::nng_recvmsg(self.raw, p, flags.bits())) }
-    }
-
-    /// Receives a message's body into `buf` (`nng_recv`), returning the
-    /// message's full length, as nng does.
-    ///
-    /// A message longer than `buf` is truncated: `buf` gets its first
-    /// `buf.len()` bytes and the rest is discarded. A result greater than
-    /// `buf.len()` tells that this happened. To receive without a copy or a
-    /// size limit, use [`recv`](Self::recv).
-    ///
-    /// ```
-    /// use nng::{Flags, Protocol, Socket};
-    /// let pull = Socket::new(Protocol::Pull0)?;
-    /// pull.listen("inproc://recv-into-doc")?;
-    /// let push = Socket::new(Protocol::Push0)?;
-    /// push.dial("inproc://recv-into-doc")?;
-    /// push.send(b"hello world")?;
-    /// let mut buf = [0u8; 5];
-    /// let n = pull.recv_into(&mut buf, Flags::empty())?;
-    /// assert_eq!(n, 11); // the message was 11 bytes...
-    /// assert_eq!(&buf, b"hello"); // ...and only 5 fit
-    /// # Ok::<(), nng::Error>(())
-    /// ```
-    #[doc(alias = "nng_recv")]
-    pub fn recv_into(&self, buf: &mut [u8], flags: Flags) -> Result<usize> {
-        crate::callback::may_block(flags.bits())?;
-        let mut len = buf.len();
-        // SAFETY: buf is valid for writes of `len` bytes; nng copies at most
-        // min(len, message length) bytes and then stores the message length.
-        cvt(unsafe { ffi::nng_recv(self.raw, buf.as_mut_ptr().cast(), &mut len, flags.bits()) })?;
-        Ok(len)
+        unsafe { Message::recv_with(|p| ffi::nng_recvmsg(self.raw, p, flags)) }
     }
 
     /// sub0: receive messages whose body starts with `prefix`; an empty prefix
@@ -558,42 +520,80 @@ impl Socket {
         })
     }
 
-    /// A file descriptor that polls readable when a message can be received,
-    /// for external event loops (`nng_socket_get_recv_poll_fd`). Only poll it;
-    /// never read, write or close it: nng closes it with the socket.
+    /// A descriptor for external event loops (`poll`, `epoll`, `kqueue`, mio)
+    /// that polls readable while a message can be received: then
+    /// [`try_recv`](Self::try_recv) finds one (`nng_socket_get_recv_poll_fd`).
+    ///
+    /// nng keeps it level-signalled by reading and writing it itself: poll it
+    /// for readability only, and never read from or write to it. The
+    /// descriptor lent out is this socket's own duplicate of nng's, open
+    /// until the socket is dropped (after [`close`](Self::close) it no longer
+    /// signals, and asking again is [`Error::Closed`]). Contexts have none,
+    /// and once asked for, nng makes extra system calls on every send and
+    /// receive of the socket: prefer [`recv_async`](Self::recv_async) or an
+    /// [`Aio`](crate::Aio) where you can.
     ///
     /// ```
+    /// use std::os::fd::AsRawFd;
     /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
     /// let fd = s.recv_poll_fd()?; // register with epoll/mio/... for readability
-    /// assert!(fd >= 0);
+    /// assert!(fd.as_raw_fd() >= 0);
     /// # Ok::<(), nng::Error>(())
     /// ```
+    #[cfg(unix)]
     #[doc(alias = "nng_socket_get_recv_poll_fd")]
-    pub fn recv_poll_fd(&self) -> Result<std::os::raw::c_int> {
-        let mut fd = -1;
-        // SAFETY: `fd` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_socket_get_recv_poll_fd(self.raw, &mut fd) })?;
-        Ok(fd)
+    pub fn recv_poll_fd(&self) -> Result<BorrowedFd<'_>> {
+        self.poll_fd(&self.poll_fds.recv, ffi::nng_socket_get_recv_poll_fd)
     }
 
-    /// A file descriptor that polls readable when a message can be sent
-    /// (`nng_socket_get_send_poll_fd`); same rules as
-    /// [`recv_poll_fd`](Self::recv_poll_fd).
+    /// A descriptor that polls readable while the socket can accept a
+    /// message for sending: then [`try_send`](Self::try_send) queues one
+    /// (`nng_socket_get_send_poll_fd`). Readable, not writable, is the
+    /// signal; otherwise as [`recv_poll_fd`](Self::recv_poll_fd).
     ///
     /// ```
+    /// use std::os::fd::AsRawFd;
     /// let s = nng::Socket::new(nng::Protocol::Push0)?;
-    /// assert!(s.send_poll_fd()? >= 0);
+    /// assert!(s.send_poll_fd()?.as_raw_fd() >= 0);
     /// // Protocols that cannot send have none.
     /// let pull = nng::Socket::new(nng::Protocol::Pull0)?;
-    /// assert_eq!(pull.send_poll_fd(), Err(nng::Error::NotSupported));
+    /// assert_eq!(pull.send_poll_fd().unwrap_err(), nng::Error::NotSupported);
     /// # Ok::<(), nng::Error>(())
     /// ```
+    #[cfg(unix)]
     #[doc(alias = "nng_socket_get_send_poll_fd")]
-    pub fn send_poll_fd(&self) -> Result<std::os::raw::c_int> {
+    pub fn send_poll_fd(&self) -> Result<BorrowedFd<'_>> {
+        self.poll_fd(&self.poll_fds.send, ffi::nng_socket_get_send_poll_fd)
+    }
+
+    /// Lends this socket's duplicate of the poll descriptor `get` returns,
+    /// made on first use and kept in `slot` until the socket is dropped.
+    #[cfg(unix)]
+    fn poll_fd<'a>(
+        &'a self,
+        slot: &'a std::sync::OnceLock<std::os::fd::OwnedFd>,
+        get: unsafe extern "C" fn(ffi::nng_socket, *mut std::ffi::c_int) -> i32,
+    ) -> Result<BorrowedFd<'a>> {
+        // Held while nng's descriptor is read and duplicated; `close` sets
+        // `closed` under it before nng closes its descriptors.
+        let _held = self.poll_fds.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
         let mut fd = -1;
         // SAFETY: `fd` is a valid out-pointer.
-        cvt(unsafe { ffi::nng_socket_get_send_poll_fd(self.raw, &mut fd) })?;
-        Ok(fd)
+        cvt(unsafe { get(self.raw, &mut fd) })?;
+        if let Some(own) = slot.get() {
+            return Ok(own.as_fd());
+        }
+        // SAFETY: nng returned `fd` open, and it stays open at least until
+        // the lock is released: the socket is not closed (checked above) and
+        // `close` cannot start closing it while we hold the lock.
+        let own = unsafe { BorrowedFd::borrow_raw(fd) }
+            .try_clone_to_owned()
+            .map_err(|e| Error::System(e.raw_os_error().unwrap_or(0)))?;
+        // Only this thread can set it (the lock is held).
+        Ok(slot.get_or_init(|| own).as_fd())
     }
 
     /// Closes the socket now (`nng_socket_close`); dropping it does the same.
@@ -621,7 +621,12 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_socket_close")]
     pub fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        let was_closed = {
+            // No poll descriptor of nng's is being duplicated (`poll_fd`).
+            let _held = self.poll_fds.lock();
+            self.closed.swap(true, Ordering::AcqRel)
+        };
+        if was_closed {
             return Err(Error::Closed);
         }
         // The flag makes this the only close of this id, so a later id reuse

@@ -877,7 +877,7 @@ fn pool_never_crosses_results_under_churn() {
                     }
                     drop(f);
                     if n % 3 == 0 {
-                        let mut s = lonely.send_async(Message::from(&b"x"[..]));
+                        let mut s = lonely.send_async(b"x");
                         if let std::task::Poll::Ready(Ok(())) = poll_once(&mut s, &noop) {
                             crossed.fetch_add(1, Ordering::Relaxed);
                         }
@@ -1021,9 +1021,9 @@ fn device_dropped_in_pipe_callback_when_no_thread_can_start() {
     })
     .unwrap();
     hub.listen(&url).unwrap();
-    *slot.lock().unwrap() = Some(nng::Device::reflector(hub).map_err(|e| e.error).unwrap());
+    *slot.lock().unwrap() = Some(nng::Device::reflector(hub).unwrap());
     let client = Socket::new(Protocol::Bus0).unwrap();
-    client.dial_async(&url).unwrap();
+    client.dial_background(&url).unwrap();
     std::thread::sleep(Duration::from_millis(500));
     eprintln!("device taken: {}", slot.lock().unwrap().is_none());
     let junk: Vec<Vec<u8>> = (0..64).map(|_| vec![0xa5u8; 32]).collect();
@@ -1102,7 +1102,7 @@ fn close_races_start_cancel_wait_drop() {
                             &mut st,
                             &mut std::task::Context::from_waker(&noop),
                         );
-                        let mut sf = s.send_async(Message::from(&b"x"[..]));
+                        let mut sf = s.send_async(b"x");
                         let _ = poll_once(&mut sf, &noop);
                     }
                 });
@@ -1142,7 +1142,7 @@ fn drop_everything_inside_callbacks() {
                 &mut std::task::Context::from_waker(&noop),
             );
             let lonely = Socket::new(Protocol::Push0).unwrap();
-            let mut sf = lonely.send_async(Message::from(&b"x"[..]));
+            let mut sf = lonely.send_async(b"x");
             assert!(poll_once(&mut sf, &noop).is_pending());
             let bag = Arc::new(Mutex::new(Some((req, ctx, d, l, pending, st, sf, lonely))));
             let (tx, rx) = channel();
@@ -1162,7 +1162,7 @@ fn drop_everything_inside_callbacks() {
                     .as_ref()
                     .unwrap()
                     .0
-                    .dial_async(&url)
+                    .dial_background(&url)
                     .unwrap();
             } else {
                 let mut dropper = Some(dropper);

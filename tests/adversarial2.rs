@@ -9,7 +9,7 @@
 //! `valgrind --error-exitcode=99 target/debug/deps/adversarial2-* --exact NAME --test-threads=1`.
 
 use nng::aio::Aio;
-use nng::{Dialer, Error, Message, Protocol, Socket};
+use nng::{Dialer, Error, Protocol, Socket};
 use std::future::Future;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -355,9 +355,7 @@ fn panicking_wakers_never_reach_other_futures() {
         let mut g = pull2.recv_async();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = poll_until(&mut g, 0);
-            push2
-                .send(Message::from(&(round + 1000).to_le_bytes()[..]))
-                .unwrap();
+            push2.send((round + 1000).to_le_bytes()).unwrap();
             poll_until(&mut g, 10)
         }));
         match r {
@@ -468,7 +466,7 @@ fn socket_dropped_in_logger_deadlocks() {
         let mut g = slot.lock().unwrap();
         // The first attempt is refused at once and logged from
         // dialer_connect_cb on nng's task thread (the logger waits for `g`).
-        d.start_async().unwrap();
+        d.start_background().unwrap();
         eprintln!("main {:?}: started", std::thread::current().id());
         *g = Some((d, s));
     }
@@ -519,7 +517,7 @@ fn logger_panic_payload_drop_panics() {
     s.set_opt::<nng::options::ReconnectMaxTime>(Some(Duration::from_millis(2)))
         .unwrap();
     let d = Dialer::new(&s, &refused_url()).unwrap();
-    d.start_async().unwrap();
+    d.start_background().unwrap();
     let l = s.listener("tcp://127.0.0.1:0").unwrap();
     l.start().unwrap();
     let t = Instant::now();

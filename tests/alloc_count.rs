@@ -12,7 +12,7 @@ mod common;
 
 use nng::options::{RecvTimeout, SendTimeout};
 use nng::{Aio, AioResult};
-use nng::{Flags, Message, Protocol, Socket};
+use nng::{Message, Protocol, Socket};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -138,7 +138,7 @@ fn message_stream_allocates_nothing_per_message() {
         let mut m = Message::with_capacity(64);
         m.push_back(&[7u8; 60]);
         m.push_back_u32(42);
-        s.send_msg(m).unwrap();
+        s.send(m).unwrap();
     }
     fn recv(s: &Socket) {
         let m = s.recv().unwrap();
@@ -157,14 +157,14 @@ fn message_round_trips_allocate_nothing_per_message() {
                 count_allocs(|| {
                     for _ in 0..n {
                         let m = server.recv().unwrap();
-                        server.send_msg(m).unwrap();
+                        server.send(m).unwrap();
                     }
                 })
             });
             let mut msg = Some(Message::with_len(64));
             let sent = count_allocs(|| {
                 for _ in 0..n {
-                    client.send_msg(msg.take().unwrap()).unwrap();
+                    client.send(msg.take().unwrap()).unwrap();
                     msg = Some(client.recv().unwrap());
                 }
             });
@@ -176,14 +176,15 @@ fn message_round_trips_allocate_nothing_per_message() {
 }
 
 #[test]
-fn byte_stream_allocates_nothing_per_message() {
+fn sending_bytes_allocates_nothing_in_rust_per_message() {
+    // Bytes are copied into a new nng message (C malloc, not counted): the
+    // conversion itself adds no Rust allocation.
     let (tx, rx) = pair("bytes");
     fn send(s: &Socket) {
         s.send([3u8; 64]).unwrap();
     }
     fn recv(s: &Socket) {
-        let mut buf = [0u8; 128];
-        assert_eq!(s.recv_into(&mut buf, Flags::empty()).unwrap(), 64);
+        assert_eq!(s.recv().unwrap().as_slice(), &[3u8; 64]);
     }
     stream(&tx, &rx, WARMUP, send, recv);
     assert_eq!(stream(&tx, &rx, MESSAGES, send, recv), 0);
@@ -227,7 +228,7 @@ fn async_round_trips_that_wait_allocate_nothing_per_message() {
             sc.spawn(|| {
                 for _ in 0..n {
                     let m = server.recv().unwrap();
-                    server.send_msg(m).unwrap();
+                    server.send(m).unwrap();
                 }
             });
             let mut msg = Some(Message::with_len(64));

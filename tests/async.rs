@@ -4,7 +4,7 @@ mod common;
 
 use futures::{SinkExt, StreamExt};
 use nng::options::{RecvTimeout, SendBufferSize};
-use nng::{Context, Error, Message, Protocol, Socket};
+use nng::{Context, Error, Protocol, Socket};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -20,7 +20,7 @@ fn reqrep(name: &str) -> (Socket, Socket) {
 }
 
 async fn round_trip(req: &Socket, rep: &Socket, body: &[u8]) {
-    req.send_async(body.into()).await.unwrap();
+    req.send_async(body).await.unwrap();
     let m = rep.recv_async().timeout(Some(T)).await.unwrap();
     rep.send_async(m).await.unwrap();
     let reply = req.recv_async().timeout(Some(T)).await.unwrap();
@@ -59,7 +59,7 @@ async fn tokio_runtime_with_contexts() {
         let req = req.clone();
         clients.push(tokio::spawn(async move {
             let ctx = Context::new(&req).unwrap();
-            ctx.send_async(Message::from(&[i][..])).await.unwrap();
+            ctx.send_async([i]).await.unwrap();
             let r = ctx.recv_async().timeout(Some(T)).await.unwrap();
             assert_eq!(r.as_slice(), &[i]);
         }));
@@ -79,7 +79,7 @@ fn dropping_a_recv_future_cancels_it() {
         assert!(futures::poll!(&mut fut).is_pending());
         drop(fut);
         // The message sent now goes to the next receiver, not the dropped one.
-        req.send_async(b"after".into()).await.unwrap();
+        req.send_async(b"after").await.unwrap();
         let m = rep.recv_async().timeout(Some(T)).await.unwrap();
         assert_eq!(m.as_slice(), b"after");
     });
@@ -90,7 +90,7 @@ fn dropping_a_send_future_never_sends_later() {
     // A req socket without peers cannot send: the send stays pending.
     let req = Socket::new(Protocol::Req0).unwrap();
     futures::executor::block_on(async {
-        let mut fut = req.send_async(b"never".into());
+        let mut fut = req.send_async(b"never");
         assert!(futures::poll!(&mut fut).is_pending());
         drop(fut); // frees the message; it must not be sent once a peer comes
     });
@@ -106,7 +106,7 @@ fn dropping_a_send_future_never_sends_later() {
 fn send_timeout_returns_the_message() {
     let req = Socket::new(Protocol::Req0).unwrap();
     let e = futures::executor::block_on(
-        req.send_async(b"back".into())
+        req.send_async(b"back")
             .timeout(Some(Duration::from_millis(30))),
     )
     .unwrap_err();
@@ -160,7 +160,7 @@ fn ready_operations_complete_on_the_first_poll() {
     let pull = common::socket(Protocol::Pull0);
     pull.dial(&url).unwrap();
     // Room in the send buffer: done at once.
-    let mut send = push.send_async(Message::from("now"));
+    let mut send = push.send_async("now");
     assert!(matches!(poll_once(&mut send), Poll::Ready(Ok(()))));
     // A message waiting: received at once.
     common::wait_readable(&pull);
@@ -182,7 +182,7 @@ fn a_req_receive_tried_early_keeps_the_request() {
     // request in flight, whose reply the Aio then receives.
     let (req, rep) = reqrep("try-early");
     futures::executor::block_on(async {
-        req.send_async(b"q".into()).await.unwrap();
+        req.send_async(b"q").await.unwrap();
         let mut reply = req.recv_async().timeout(Some(T));
         assert!(poll_once(&mut reply).is_pending());
         let q = rep.recv_async().timeout(Some(T)).await.unwrap();
@@ -214,7 +214,7 @@ fn a_surveyor_receive_never_blocks_the_polling_thread() {
     attached_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("the respondent's pipe attaches");
-    futures::executor::block_on(surveyor.send_async(b"q".into())).unwrap();
+    futures::executor::block_on(surveyor.send_async(b"q")).unwrap();
     let start = std::time::Instant::now();
     let mut answer = surveyor.recv_async();
     assert!(poll_once(&mut answer).is_pending());
@@ -223,7 +223,7 @@ fn a_surveyor_receive_never_blocks_the_polling_thread() {
         "the first poll blocked"
     );
     let q = respondent.recv().unwrap();
-    respondent.send_msg(q).unwrap();
+    respondent.send(q).unwrap();
     let a = futures::executor::block_on(answer).unwrap();
     assert_eq!(a.as_slice(), b"q");
 }

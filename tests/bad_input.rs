@@ -175,8 +175,7 @@ fn closed_socket_gives_closed_and_keeps_the_message() {
     let s = Socket::new(Protocol::Push0).unwrap();
     let d = Dialer::new(&s, &inproc("closed")).unwrap();
     s.close().unwrap();
-    assert_eq!(s.send(b"x").unwrap_err(), Error::Closed);
-    let err = s.send_msg(Message::from(&b"keep me"[..])).unwrap_err();
+    let err = s.send(b"keep me").unwrap_err();
     assert_eq!(err.error, Error::Closed);
     assert_eq!(err.message.as_slice(), b"keep me");
     assert_eq!(s.try_recv().unwrap_err(), Error::Closed);
@@ -263,10 +262,10 @@ fn send_without_peers_times_out_or_would_block() {
     let s = Socket::new(Protocol::Req0).unwrap();
     s.set_opt::<nng::options::SendTimeout>(Some(Duration::from_millis(50)))
         .unwrap();
-    let err = s.send_msg(Message::from(&b"q"[..])).unwrap_err();
+    let err = s.send(b"q").unwrap_err();
     assert_eq!(err.error, Error::TimedOut);
     assert_eq!(err.message.as_slice(), b"q");
-    let err = s.try_send_msg(err.message).unwrap_err();
+    let err = s.try_send(err.message).unwrap_err();
     assert_eq!(err.error, Error::TryAgain);
     assert_eq!(err.message.as_slice(), b"q");
 }

@@ -172,7 +172,7 @@ fn s2_a_dropped_future_never_hands_its_result_to_another() {
             assert_eq!(r.unwrap_err(), Error::TimedOut, "round {round}");
             let pair = Socket::new(Protocol::Pair0).unwrap();
             let sent = futures::executor::block_on(
-                pair.send_async(b"x".into())
+                pair.send_async(b"x")
                     .timeout(Some(Duration::from_millis(20))),
             );
             assert_eq!(sent.unwrap_err().error, Error::TimedOut);
@@ -307,10 +307,8 @@ fn s5_device_dropped_inside_a_pipe_callback() {
         let front_peer = Socket::new(Protocol::Pair0).unwrap();
         front_peer.dial(&front_url).unwrap();
         front_up.recv_timeout(WATCHDOG).unwrap();
-        let device = Device::reflector(front).map_err(|e| e.error).unwrap();
-        let other = Device::reflector(Socket::new_raw(Protocol::Bus0).unwrap())
-            .map_err(|e| e.error)
-            .unwrap();
+        let device = Device::reflector(front).unwrap();
+        let other = Device::reflector(Socket::new_raw(Protocol::Bus0).unwrap()).unwrap();
         let held = Arc::new(Mutex::new((Some(device), Some(other))));
         let (done_tx, done) = channel();
         let done_tx = Mutex::new(done_tx);
@@ -469,13 +467,14 @@ fn s8_blocking_calls_inside_a_pipe_callback_are_refused() {
         let ctx = Mutex::new(ctx);
         let s = Socket::new(Protocol::Pair0).unwrap();
         s.pipe_notify(PipeEvent::AddPost, move |_, _| {
+            let ctx = ctx.lock().unwrap();
             let results = (
-                l.send(b"x"),
+                l.send(b"x").map_err(Error::from),
                 l.recv().map(drop),
-                l.try_send(b"x"),
+                l.try_send(b"x").map_err(Error::from),
                 l.dial(&inproc("s8-nobody")),
-                ctx.lock().unwrap().recv().map(drop),
-                l.send_msg(nng::Message::from("keep")).map_err(|e| e.error),
+                ctx.recv().map(drop),
+                ctx.send("x").map_err(Error::from),
             );
             let _ = tx.lock().unwrap().send(results);
         })

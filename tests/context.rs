@@ -75,7 +75,7 @@ fn closed_context_fails() {
     let c = Context::new(&rep).unwrap();
     drop(rep);
     assert_eq!(c.recv().unwrap_err(), Error::Closed);
-    let e = c.send(Message::from(&b"x"[..])).unwrap_err();
+    let e = c.send(b"x").unwrap_err();
     assert_eq!((e.error, e.message.as_slice()), (Error::Closed, &b"x"[..]));
 }
 
@@ -146,7 +146,7 @@ fn n_contexts_serve_concurrently() {
             let ctx = Context::new(&req).unwrap();
             ctx.set_opt::<RecvTimeout>(Some(T)).unwrap();
             thread::spawn(move || {
-                ctx.send(Message::from(format!("r{i}").as_bytes())).unwrap();
+                ctx.send(format!("r{i}")).unwrap();
                 let reply = ctx.recv().unwrap();
                 assert_eq!(reply.as_slice(), format!("r{i}").as_bytes());
             })

@@ -171,7 +171,7 @@ fn endpoints_dropped_inside_pipe_callback() {
             .1
             .as_ref()
             .unwrap()
-            .start_async()
+            .start_background()
             .unwrap();
         rx.recv_timeout(WATCHDOG).expect("pipe callback ran");
     });

@@ -127,7 +127,7 @@ fn errors_are_std_errors_and_send_errors_convert() {
     is_std_error::<Error>();
     is_std_error::<nng::SendError>();
     let s = nng::Socket::new(nng::Protocol::Push0).unwrap();
-    let err = s.try_send_msg(nng::Message::from("x")).unwrap_err();
+    let err = s.try_send("x").unwrap_err();
     assert_eq!(err.to_string(), Error::TryAgain.to_string());
     let io: std::io::Error = err.into();
     assert_eq!(io.kind(), ErrorKind::WouldBlock);
@@ -137,4 +137,82 @@ fn errors_are_std_errors_and_send_errors_convert() {
         Ok(())
     }
     assert_eq!(io_fn().unwrap_err().kind(), ErrorKind::WouldBlock);
+}
+
+/// `?` on a failed send works, with no `map_err`, in functions returning
+/// `nng::Error`, `std::io::Error` and `Box<dyn Error>`, on the blocking,
+/// non-blocking, async and callback sends alike; the cause survives each
+/// conversion.
+#[test]
+fn question_mark_converts_a_send_error_into_each_common_error_type() {
+    use nng::{Context, Protocol, Socket};
+    // No peer, so every send fails: blocking ones time out.
+    let push = Socket::new(Protocol::Push0).unwrap();
+    push.set_opt::<nng::options::SendTimeout>(Some(std::time::Duration::from_millis(10)))
+        .unwrap();
+    let req = Socket::new(Protocol::Req0).unwrap();
+    let ctx = Context::new(&req).unwrap();
+
+    fn to_nng(s: &Socket, c: &Context) -> [nng::Result<()>; 4] {
+        [
+            (|| Ok(s.send(b"x")?))(),
+            (|| Ok(s.try_send(b"x")?))(),
+            (|| Ok(c.try_send(b"x")?))(),
+            (|| {
+                Ok(futures::executor::block_on(
+                    s.send_async(b"x")
+                        .timeout(Some(std::time::Duration::from_millis(10))),
+                )?)
+            })(),
+        ]
+    }
+    fn to_io(s: &Socket, c: &Context) -> [std::io::Result<()>; 3] {
+        [
+            (|| Ok(s.send(b"x")?))(),
+            (|| Ok(s.try_send(nng::Message::from("x"))?))(),
+            (|| Ok(c.try_send("x")?))(),
+        ]
+    }
+    type Boxed = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+    fn to_box(s: &Socket, c: &Context) -> [Boxed; 3] {
+        [
+            (|| Ok(s.send(b"x")?))(),
+            (|| Ok(s.try_send("x")?))(),
+            (|| Ok(c.try_send(vec![1u8])?))(),
+        ]
+    }
+    fn to_plain_box(s: &Socket) -> Result<(), Box<dyn std::error::Error>> {
+        s.try_send("x")?;
+        Ok(())
+    }
+
+    let [blocking, nonblocking, context, future] = to_nng(&push, &ctx);
+    assert_eq!(blocking, Err(Error::TimedOut));
+    assert_eq!(nonblocking, Err(Error::TryAgain));
+    assert_eq!(context, Err(Error::TryAgain));
+    assert_eq!(future, Err(Error::TimedOut));
+
+    let kinds = to_io(&push, &ctx).map(|r| r.unwrap_err().kind());
+    assert_eq!(
+        kinds,
+        [
+            ErrorKind::TimedOut,
+            ErrorKind::WouldBlock,
+            ErrorKind::WouldBlock
+        ]
+    );
+
+    for (r, want) in
+        to_box(&push, &ctx)
+            .into_iter()
+            .zip([Error::TimedOut, Error::TryAgain, Error::TryAgain])
+    {
+        let e = r.unwrap_err();
+        // The SendError itself is boxed: its cause and its message are there.
+        let send = e.downcast_ref::<nng::SendError>().expect("a SendError");
+        assert_eq!(send.error, want);
+        assert!(!send.message.is_empty());
+    }
+    let e = to_plain_box(&push).unwrap_err();
+    assert_eq!(e.to_string(), Error::TryAgain.to_string());
 }

@@ -78,7 +78,7 @@ fn rep_listens_req_dials(side: Side, transport: &str) {
     assert_eq!(m.as_slice(), b"ping");
     m.clear();
     m.push_back(b"pong");
-    rep.send_msg(m).unwrap();
+    rep.send(m).unwrap();
     expect_exit(p, b"\"pong\"\n");
 }
 
@@ -138,7 +138,7 @@ fn tls_rep_listens_with(side: Side, transport: &str, min: TlsVersion) {
     assert_eq!(m.as_slice(), b"ping");
     m.clear();
     m.push_back(b"pong");
-    rep.send_msg(m).unwrap();
+    rep.send(m).unwrap();
     expect_exit(p, b"\"pong\"\n");
 }
 
@@ -297,7 +297,7 @@ fn respondent_dials(side: Side) {
     assert_eq!(m.as_slice(), b"who?");
     m.clear();
     m.push_back(b"me");
-    resp.send_msg(m).unwrap();
+    resp.send(m).unwrap();
     expect_exit(p, b"\"me\"\n");
 }
 

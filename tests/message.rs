@@ -130,7 +130,7 @@ fn inproc_message_with_no_headroom_arrives_intact() {
         *byte = i as u8;
     }
     let sent = m.as_slice().to_vec();
-    b.send_msg(m).unwrap();
+    b.send(m).unwrap();
     assert_eq!(a.recv().unwrap().as_slice(), &sent[..]);
 }
 
@@ -181,7 +181,7 @@ fn received_messages_know_their_pipe_and_are_not_copied() {
     let m = Message::from(&b"zero copy"[..]);
     assert!(m.pipe().is_none(), "a new message has no pipe");
     let body = m.as_slice().as_ptr() as usize;
-    push.send_msg(m).unwrap();
+    push.send(m).unwrap();
     let got = pull.recv().unwrap();
     assert!(got.pipe().is_some());
     assert_eq!(got.as_slice(), b"zero copy");
@@ -200,4 +200,79 @@ fn messages_move_between_threads() {
     .join()
     .unwrap();
     assert_eq!(back.as_slice(), b"travels far");
+}
+
+/// `send` moves a `Message` with its header: what raw sockets (and devices)
+/// route by. A request id set by hand on a raw req0 socket reaches the raw
+/// rep0 peer, whose reply, sent back as received (by the blocking, async and
+/// callback sends in turn), carries the backtrace home: a reply without it
+/// would be dropped by nng. A raw pair1 message keeps its hop count through
+/// `try_send` (the raw reqrep sockets refuse every non-blocking send, see
+/// `protocols::nonblocking_calls_on_message_queue_protocols_always_refuse`).
+#[test]
+fn sending_a_message_keeps_its_header() {
+    let url = inproc("raw-header");
+    let rep = raw_socket(Protocol::Rep0);
+    rep.listen(&url).unwrap();
+    let req = raw_socket(Protocol::Req0);
+    req.dial(&url).unwrap();
+    let aio_result = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = aio_result.clone();
+    let aio = nng::Aio::new(move |_, r| {
+        if let nng::AioResult::Send(r) = r {
+            *slot.lock().unwrap() = Some(r.is_ok());
+        }
+    })
+    .unwrap();
+    for (round, how) in ["send", "send_async", "Aio::send"].into_iter().enumerate() {
+        let id = 0x8000_0000 | round as u32;
+        let mut request = Message::from("question");
+        request.header_push_back_u32(id).unwrap();
+        req.send(request).unwrap();
+        let got = rep.recv().unwrap();
+        // xrep0 puts the pipe id in front of the request id.
+        assert_eq!(got.header().len(), 8, "{how}");
+        assert_eq!(&got.header()[4..], id.to_be_bytes(), "{how}");
+        assert_eq!(got.as_slice(), b"question");
+        // The reply is the request as received: routed by its header.
+        match how {
+            "send" => rep.send(got).unwrap(),
+            "send_async" => futures::executor::block_on(rep.send_async(got)).unwrap(),
+            _ => {
+                aio.send(&rep, got).unwrap();
+                aio.wait().unwrap();
+                assert_eq!(aio_result.lock().unwrap().take(), Some(true));
+            }
+        }
+        let reply = req.recv().unwrap();
+        assert_eq!(reply.header(), id.to_be_bytes(), "{how}");
+        assert_eq!(reply.as_slice(), b"question");
+    }
+
+    let url = inproc("raw-hops");
+    let a = raw_socket(Protocol::Pair1);
+    a.listen(&url).unwrap();
+    let b = raw_socket(Protocol::Pair1);
+    b.dial(&url).unwrap();
+    let send_now = |mut m: Message| {
+        let deadline = std::time::Instant::now() + scaled(TIMEOUT);
+        loop {
+            match b.try_send(m) {
+                Err(e) if e.error == nng::Error::TryAgain => m = e.message,
+                r => return r,
+            }
+            assert!(std::time::Instant::now() < deadline, "never ready");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    };
+    let mut m = Message::from("hop");
+    m.header_push_back_u32(3).unwrap();
+    send_now(m).unwrap();
+    let got = a.recv().unwrap();
+    assert_eq!(got.header(), 4u32.to_be_bytes(), "one more hop");
+    assert_eq!(got.as_slice(), b"hop");
+    // Without the hop count xpair1 refuses it; the message comes back.
+    let err = send_now(Message::from("no header")).unwrap_err();
+    assert_eq!(err.error, nng::Error::Protocol);
+    assert_eq!(err.message.as_slice(), b"no header");
 }

@@ -540,7 +540,7 @@ fn pull_with(prog: PathBuf, opts: &[&str], msgs: &[Vec<u8>]) -> Output {
     let push = Socket::new(Protocol::Push0).unwrap();
     push.set_opt::<SendTimeout>(Some(Duration::from_secs(5)))
         .unwrap();
-    push.dial_async(&url).unwrap();
+    push.dial_background(&url).unwrap();
     for m in msgs {
         push.send(m).unwrap();
     }

@@ -84,7 +84,7 @@ fn closing_in_add_pre_refuses_an_address() {
         .unwrap();
 
     let bad = Socket::new(Protocol::Req0).unwrap();
-    bad.dial_async(&format!("tcp://127.0.0.1:{}", blocked.port().unwrap()))
+    bad.dial_background(&format!("tcp://127.0.0.1:{}", blocked.port().unwrap()))
         .unwrap();
     assert!(until(|| *refused.lock().unwrap() >= 1));
     bad.send(b"from bad").unwrap();

@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use nng::options::{Pair1Polyamorous, RecvTimeout, ReqResendTick, ReqResendTime, SurveyTime};
-use nng::{Device, Error, Flags, Message, Protocol, Socket};
+use nng::{Device, Error, Message, Protocol, Socket};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -63,13 +64,13 @@ fn pair1_poly_talks_to_each_peer_by_pipe() {
     // Address y only: x must not see it.
     let mut reply = Message::from(&b"only y"[..]);
     reply.set_pipe(py);
-    hub.send_msg(reply).unwrap();
+    hub.send(reply).unwrap();
     assert_eq!(y.recv().unwrap().as_slice(), b"only y");
     assert!(nothing_arrives(&x, Duration::from_millis(200)));
 
     let mut reply = Message::from(&b"only x"[..]);
     reply.set_pipe(px);
-    hub.send_msg(reply).unwrap();
+    hub.send(reply).unwrap();
     assert_eq!(x.recv().unwrap().as_slice(), b"only x");
     assert!(nothing_arrives(&y, Duration::from_millis(200)));
 }
@@ -84,11 +85,11 @@ fn req_rep_round_trip_with_header_routing() {
     for i in 0u32..5 {
         let mut m = Message::new();
         m.push_back_u32(i);
-        req.send_msg(m).unwrap();
+        req.send(m).unwrap();
         let mut got = rep.recv().unwrap();
         assert_eq!(got.pop_back_u32().unwrap(), i);
         got.push_back_u32(i * 10);
-        rep.send_msg(got).unwrap();
+        rep.send(got).unwrap();
         assert_eq!(req.recv().unwrap().pop_back_u32().unwrap(), i * 10);
     }
 }
@@ -96,7 +97,7 @@ fn req_rep_round_trip_with_header_routing() {
 #[test]
 fn rep_cannot_reply_before_a_request_and_req_cannot_recv_before_sending() {
     let rep = socket(Protocol::Rep0);
-    assert_eq!(rep.send(b"x").unwrap_err(), Error::IncorrectState);
+    assert_eq!(rep.send(b"x").unwrap_err().error, Error::IncorrectState);
     let req = socket(Protocol::Req0);
     assert_eq!(req.try_recv().unwrap_err(), Error::IncorrectState);
 }
@@ -131,7 +132,7 @@ fn req_resends_after_a_lost_reply() {
     let mut reply = again;
     reply.clear();
     reply.push_back(b"answer");
-    rep.send_msg(reply).unwrap();
+    rep.send(reply).unwrap();
     assert_eq!(req.recv().unwrap().as_slice(), b"answer");
 }
 
@@ -187,7 +188,7 @@ fn empty_subscription_matches_everything_and_sub_cannot_send() {
     sub.subscribe(b"").unwrap();
     publ.send(b"anything").unwrap();
     assert_eq!(sub.recv().unwrap().as_slice(), b"anything");
-    assert_eq!(sub.send(b"x").unwrap_err(), Error::NotSupported);
+    assert_eq!(sub.send(b"x").unwrap_err().error, Error::NotSupported);
     assert_eq!(publ.try_recv().unwrap_err(), Error::NotSupported);
     // Subscriptions are sub0 functions: other protocols refuse them.
     assert_eq!(publ.subscribe(b"x").unwrap_err(), Error::NotSupported);
@@ -227,7 +228,7 @@ fn push_spreads_across_pulls() {
         for i in 0..total {
             let mut m = Message::new();
             m.push_back_u32(i);
-            push.send_msg(m).unwrap();
+            push.send(m).unwrap();
         }
         readers.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -273,7 +274,7 @@ fn surveyor_collects_until_the_deadline() {
     assert_eq!(q.as_slice(), b"who?");
     q.clear();
     q.push_back(b"fast");
-    fast.send_msg(q).unwrap();
+    fast.send(q).unwrap();
 
     let late = slow.recv().unwrap(); // answered only after the deadline
 
@@ -288,7 +289,7 @@ fn surveyor_collects_until_the_deadline() {
     let mut late = late;
     late.clear();
     late.push_back(b"slow");
-    slow.send_msg(late).unwrap();
+    slow.send(late).unwrap();
     // The survey is over: the late answer is dropped, recv is a state error.
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(surveyor.try_recv().unwrap_err(), Error::IncorrectState);
@@ -373,11 +374,11 @@ fn device_forwards_between_raw_sockets_and_stops() {
     for i in 0..3u32 {
         let mut q = Message::new();
         q.push_back_u32(i);
-        client.send_msg(q).unwrap();
+        client.send(q).unwrap();
         let mut m = server.recv().unwrap();
         assert_eq!(m.pop_back_u32().unwrap(), i);
         m.push_back(b"answered");
-        server.send_msg(m).unwrap();
+        server.send(m).unwrap();
         assert_eq!(client.recv().unwrap().as_slice(), b"answered");
     }
     device.stop().unwrap();
@@ -435,10 +436,6 @@ fn nonblocking_and_timeouts() {
     let pull = socket(Protocol::Pull0);
     pull.listen(&url).unwrap();
     assert_eq!(pull.try_recv().unwrap_err(), Error::TryAgain);
-    assert_eq!(
-        pull.recv_flags(Flags::NONBLOCK).unwrap_err(),
-        Error::TryAgain
-    );
     pull.set_opt::<RecvTimeout>(Some(Duration::from_millis(50)))
         .unwrap();
     let start = Instant::now();
@@ -451,34 +448,21 @@ fn nonblocking_and_timeouts() {
     pull.set_opt::<RecvTimeout>(Some(TIMEOUT)).unwrap();
     assert_eq!(pull.recv().unwrap().as_slice(), b"one");
     // A non-blocking send succeeds once the pipe is ready again, and never
-    // blocks meanwhile.
+    // blocks meanwhile; each refusal hands the message back.
     let deadline = Instant::now() + TIMEOUT;
+    let mut msg = Message::from("two");
     loop {
-        match push.try_send(b"two") {
+        match push.try_send(msg) {
             Ok(()) => break,
-            Err(Error::TryAgain) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) if e.error == Error::TryAgain => {
+                msg = e.message;
+                std::thread::sleep(Duration::from_millis(10));
+            }
             Err(e) => panic!("{e}"),
         }
         assert!(Instant::now() < deadline, "push never became ready");
     }
     assert_eq!(pull.recv().unwrap().as_slice(), b"two");
-}
-
-#[test]
-fn recv_into_copies_and_reports_truncation() {
-    let url = inproc("recvinto");
-    let pull = socket(Protocol::Pull0);
-    pull.listen(&url).unwrap();
-    let push = socket(Protocol::Push0);
-    push.dial(&url).unwrap();
-    push.send(b"short").unwrap();
-    push.send(b"a much longer message").unwrap();
-    let mut buf = [0u8; 8];
-    assert_eq!(pull.recv_into(&mut buf, Flags::empty()).unwrap(), 5);
-    assert_eq!(&buf[..5], b"short");
-    let n = pull.recv_into(&mut buf, Flags::empty()).unwrap();
-    assert_eq!(n, 21);
-    assert_eq!(&buf, b"a much l");
 }
 
 #[test]
@@ -488,9 +472,9 @@ fn poll_fds_signal_readiness() {
     pull.listen(&url).unwrap();
     let push = socket(Protocol::Push0);
     let fd = pull.recv_poll_fd().unwrap();
-    let poll = |fd: i32, ms: i32| {
+    let poll = |fd: BorrowedFd<'_>, ms: i32| {
         let mut p = libc::pollfd {
-            fd,
+            fd: fd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -516,4 +500,115 @@ fn close_wakes_a_blocked_receiver() {
         s.close().unwrap();
         assert_eq!(h.join().unwrap().unwrap_err(), Error::Closed);
     });
+}
+
+/// The descriptors lent out are the socket's own duplicates: the same one
+/// on every call, still open after `close` (which closes nng's while the
+/// socket is borrowed), and asking again after the close is `Closed`.
+#[test]
+fn poll_fds_stay_valid_while_borrowed_across_a_close() {
+    let s = socket(Protocol::Pair1);
+    let (r1, r2) = (s.recv_poll_fd().unwrap(), s.recv_poll_fd().unwrap());
+    assert_eq!(r1.as_raw_fd(), r2.as_raw_fd());
+    let w = s.send_poll_fd().unwrap();
+    assert_ne!(w.as_raw_fd(), r1.as_raw_fd());
+    s.close().unwrap();
+    for fd in [r1, w] {
+        // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags.
+        let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+        assert!(flags >= 0, "the lent descriptor is still open");
+        assert!(flags & libc::FD_CLOEXEC != 0, "duplicated close-on-exec");
+    }
+    assert_eq!(s.recv_poll_fd().unwrap_err(), Error::Closed);
+    assert_eq!(s.send_poll_fd().unwrap_err(), Error::Closed);
+}
+
+/// Context sends and receives have the same two forms as the socket's.
+#[test]
+fn context_try_send_and_try_recv() {
+    let url = inproc("ctx-try");
+    let rep = socket(Protocol::Rep0);
+    rep.listen(&url).unwrap();
+    let req = socket(Protocol::Req0);
+    let (client, server) = (
+        nng::Context::new(&req).unwrap(),
+        nng::Context::new(&rep).unwrap(),
+    );
+    let err = client.try_send("early").unwrap_err();
+    assert_eq!(err.error, Error::TryAgain, "no peer yet");
+    assert_eq!(err.message.as_slice(), b"early");
+    assert_eq!(server.try_recv().unwrap_err(), Error::TryAgain);
+    req.dial(&url).unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    let mut m = err.message;
+    while let Err(e) = client.try_send(m) {
+        assert_eq!(e.error, Error::TryAgain);
+        assert!(Instant::now() < deadline, "req never ready");
+        m = e.message;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let request = loop {
+        match server.try_recv() {
+            Ok(m) => break m,
+            Err(e) => assert_eq!(e, Error::TryAgain),
+        }
+        assert!(Instant::now() < deadline, "the request never arrived");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert_eq!(request.as_slice(), b"early");
+    server.send(request).unwrap();
+    assert_eq!(client.recv().unwrap().as_slice(), b"early");
+}
+
+/// nng 2.0 refuses every non-blocking send and receive of the protocols
+/// built on its message queue, even with a message waiting: its
+/// `nni_msgq_aio_put`/`nni_msgq_aio_get` start the operation with the zero
+/// timeout (which fails at once) before looking at the queue. Documented on
+/// `Socket::try_send`/`try_recv`; this fails when nng changes it.
+#[test]
+fn nonblocking_calls_on_message_queue_protocols_always_refuse() {
+    // (protocol, raw, its peer, whether the protocol sends first)
+    let cases = [
+        (Protocol::Pair1Poly, false, Protocol::Pair1, false),
+        (Protocol::Rep0, true, Protocol::Req0, false),
+        (Protocol::Respondent0, true, Protocol::Surveyor0, false),
+        (Protocol::Req0, true, Protocol::Rep0, true),
+        (Protocol::Surveyor0, true, Protocol::Respondent0, true),
+    ];
+    // A request or survey id, or pair1's hop count.
+    let message = |first: u32| {
+        let mut m = Message::from("x");
+        m.header_push_back_u32(first).unwrap();
+        m
+    };
+    for (p, raw, peer, initiates) in cases {
+        let url = inproc("msgq-nonblock");
+        let s = if raw { raw_socket(p) } else { socket(p) };
+        s.listen(&url).unwrap();
+        let other = raw_socket(peer);
+        other.dial(&url).unwrap();
+        let first = if peer == Protocol::Pair1 {
+            1
+        } else {
+            0x8000_0001
+        };
+        if initiates {
+            s.send(message(first)).unwrap();
+            let m = other.recv().unwrap();
+            other.send(m).unwrap(); // routed back by its header
+        } else {
+            other.send(message(first)).unwrap();
+        }
+        // A message waiting (the readiness descriptor says so) and a
+        // connected peer: the non-blocking calls still refuse.
+        wait_readable(&s);
+        assert_eq!(s.try_recv().unwrap_err(), Error::TryAgain, "{p:?}");
+        let got = s.recv().unwrap();
+        let outgoing = if initiates { message(first + 1) } else { got };
+        let err = s.try_send(outgoing).unwrap_err();
+        assert_eq!(err.error, Error::TryAgain, "{p:?}");
+        // The blocking forms work.
+        s.send(err.message).unwrap();
+        assert_eq!(other.recv().unwrap().as_slice(), b"x", "{p:?}");
+    }
 }

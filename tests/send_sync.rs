@@ -4,9 +4,8 @@
 //! after it was sent (`nng::message` module), options cannot be misused
 //! (`nng::options` module).
 
-use nng::{
-    Device, DeviceError, Dialer, Error, Flags, Listener, Message, Protocol, SendError, Socket,
-};
+use nng::future::DialFuture;
+use nng::{Device, DeviceError, Dialer, Error, Listener, Message, Protocol, SendError, Socket};
 
 const fn send_sync<T: Send + Sync>() {}
 const fn send<T: Send>() {}
@@ -20,7 +19,7 @@ const _: () = {
     send_sync::<Error>();
     send_sync::<SendError>();
     send_sync::<DeviceError>();
-    send_sync::<Flags>();
+    send_sync::<DialFuture>();
     send_sync::<Protocol>();
     send::<Device>();
 };
@@ -41,7 +40,7 @@ fn one_socket_shared_by_many_threads() {
                 for i in 0..25u32 {
                     let mut m = Message::new();
                     m.push_back_u32(t * 100 + i);
-                    push.send_msg(m).unwrap();
+                    push.send(m).unwrap();
                 }
             });
         }

@@ -119,14 +119,14 @@ fn reconnect_storm(clients: usize, cycles: usize, resend: bool) -> Vec<ClientLog
                 dialer
                     .set_opt::<ReconnectMaxTime>(Some(Duration::from_millis(50)))
                     .unwrap();
-                dialer.start_async().unwrap();
+                dialer.start_background().unwrap();
                 start.wait();
                 let mut log = ClientLog::default();
                 let mut seq = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     seq += 1;
                     let body = format!("client {c} request {seq}");
-                    match req.send_msg(Message::from(body.as_bytes())) {
+                    match req.send(body.as_bytes()) {
                         Ok(()) => log.sent += 1,
                         Err(e) => {
                             assert_eq!(e.message.as_slice(), body.as_bytes(), "{}", e.error);
@@ -641,7 +641,7 @@ fn many_threads_on_contexts_of_one_socket() {
                     let mut n = 0u64;
                     while Instant::now() < deadline {
                         let body = format!("thread {t} request {n}");
-                        ctx.send(Message::from(body.as_bytes())).unwrap();
+                        ctx.send(body.as_bytes()).unwrap();
                         let reply = ctx.recv().unwrap();
                         assert_eq!(reply.as_slice(), body.as_bytes());
                         n += 1;
@@ -842,9 +842,7 @@ fn futures_under_tokio_with_abandoned_receives() {
                         while Instant::now() < deadline {
                             n += 1;
                             let body = format!("task {t} request {n}");
-                            ctx.send_async(Message::from(body.as_bytes()))
-                                .await
-                                .unwrap();
+                            ctx.send_async(body.as_bytes()).await.unwrap();
                             let reply = if n % 5 == 0 {
                                 let wait = Duration::from_micros(pseudo_random(&mut rng) % 2000);
                                 match tokio::time::timeout(wait, ctx.recv_async()).await {

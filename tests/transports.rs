@@ -71,7 +71,7 @@ fn req_rep_over_every_transport() {
             let pipe = m.pipe().expect("received on a pipe");
             assert!(pipe.id() > 0);
             m.push_back(b" -> reply");
-            rep.send_msg(m).unwrap();
+            rep.send(m).unwrap();
             assert_eq!(
                 req.recv().unwrap().as_slice(),
                 format!("{q} -> reply").as_bytes()
@@ -82,7 +82,7 @@ fn req_rep_over_every_transport() {
         req.send(&big).unwrap();
         let m = rep.recv().unwrap();
         assert_eq!(m.as_slice(), &big[..], "{name}");
-        rep.send_msg(m).unwrap();
+        rep.send(m).unwrap();
         assert_eq!(req.recv().unwrap().len(), big.len());
     }
 }
@@ -120,7 +120,7 @@ fn dialer_reconnects_after_the_listener_returns() {
     d.start().unwrap();
     req.send(b"one").unwrap();
     let m = rep.recv().unwrap();
-    rep.send_msg(m).unwrap();
+    rep.send(m).unwrap();
     assert_eq!(req.recv().unwrap().as_slice(), b"one");
 
     l.close().unwrap(); // drops the connection too
@@ -129,7 +129,7 @@ fn dialer_reconnects_after_the_listener_returns() {
     req.send(b"two").unwrap(); // queued until the dialer is back
     let m = rep.recv().unwrap();
     assert_eq!(m.as_slice(), b"two");
-    rep.send_msg(m).unwrap();
+    rep.send(m).unwrap();
     assert_eq!(req.recv().unwrap().as_slice(), b"two");
 }
 
@@ -138,7 +138,7 @@ fn nonblocking_dial_connects_once_a_listener_appears() {
     let url = inproc("late-listener");
     let pull = socket(Protocol::Pull0);
     let push = socket(Protocol::Push0);
-    push.dial_async(&url).unwrap(); // nothing there yet: retried in the background
+    push.dial_background(&url).unwrap(); // nothing there yet: retried in the background
     pull.listen(&url).unwrap();
     push.send(b"eventually").unwrap();
     assert_eq!(pull.recv().unwrap().as_slice(), b"eventually");
@@ -156,7 +156,7 @@ fn drops_never_block() {
         };
         let s = Socket::new(Protocol::Push0).unwrap();
         let d = s.dialer(&format!("tcp://127.0.0.1:{port}")).unwrap();
-        d.start_async().unwrap();
+        d.start_background().unwrap();
         drop(d);
         // A socket with a send blocked on another thread: closing wakes it,
         // then the socket drops.
@@ -164,7 +164,7 @@ fn drops_never_block() {
             let h = sc.spawn(|| s.send(b"nobody will take this"));
             std::thread::sleep(Duration::from_millis(50));
             s.close().unwrap();
-            assert_eq!(h.join().unwrap().unwrap_err(), nng::Error::Closed);
+            assert_eq!(h.join().unwrap().unwrap_err().error, nng::Error::Closed);
         });
         drop(s);
         // A connected pair over tcp with unread messages in flight.

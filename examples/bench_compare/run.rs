@@ -61,7 +61,6 @@ impl Kind {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Api {
     Msg,
-    Bytes,
     Aio,
     Async,
     Stream,
@@ -70,14 +69,13 @@ pub enum Api {
 
 impl Api {
     /// The paths whose instruction counts are measured.
-    pub const ALL: [Api; 5] = [Api::Msg, Api::Bytes, Api::Aio, Api::Async, Api::Stream];
+    pub const ALL: [Api; 4] = [Api::Msg, Api::Aio, Api::Async, Api::Stream];
     /// The paths besides `Message`, compared in their own section.
-    pub const OTHERS: [Api; 5] = [Api::Bytes, Api::Aio, Api::Async, Api::Stream, Api::AsyncTry];
+    pub const OTHERS: [Api; 4] = [Api::Aio, Api::Async, Api::Stream, Api::AsyncTry];
 
     pub fn flag(self) -> &'static str {
         match self {
             Api::Msg => "msg",
-            Api::Bytes => "bytes",
             Api::Aio => "aio",
             Api::Async => "async",
             Api::Stream => "stream",
@@ -89,7 +87,6 @@ impl Api {
     pub fn label(self) -> &'static str {
         match self {
             Api::Msg => "msg",
-            Api::Bytes => "bytes",
             Api::Aio => "aio (vs C aio)",
             Api::Async => "async",
             Api::Stream => "stream",
@@ -101,7 +98,6 @@ impl Api {
     pub fn tolerance(self) -> f64 {
         match self {
             Api::Msg | Api::Aio => 0.03,
-            Api::Bytes => 0.05,
             Api::Async | Api::Stream | Api::AsyncTry => 0.10,
         }
     }

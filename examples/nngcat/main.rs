@@ -564,7 +564,7 @@ fn open(c: &Cat, proto: Protocol) -> Socket {
                     });
                 c.tls.apply_dialer(&d, &shown);
                 let rv = if c.async_dial {
-                    d.start_async()
+                    d.start_background()
                 } else {
                     d.start()
                 };
@@ -631,7 +631,7 @@ impl Run<'_> {
     }
 
     fn send_data(&self) {
-        if let Err(e) = self.sock.send_msg(Message::from(self.data())) {
+        if let Err(e) = self.sock.send(self.data()) {
             fatal(format_args!("Send error: {}", e.error));
         }
     }
@@ -662,7 +662,7 @@ impl Run<'_> {
             self.print(&msg);
             msg.clear();
             msg.push_back(self.data());
-            if let Err(e) = self.sock.send_msg(msg) {
+            if let Err(e) = self.sock.send(msg) {
                 fatal(format_args!("Send error: {}", e.error));
             }
             iters += 1;

@@ -47,7 +47,7 @@ fn server() -> SocketAddr {
         std::thread::spawn(move || loop {
             match socket.recv() {
                 Ok(m) => {
-                    let _ = socket.send_msg(m);
+                    let _ = socket.send(m);
                 }
                 Err(Error::TimedOut) => {}
                 Err(e) => panic!("the rep0 socket stopped receiving: {e}"),

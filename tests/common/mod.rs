@@ -96,7 +96,7 @@ pub fn sync_pubsub(publ: &Socket, sub: &Socket) {
 /// taking it: polls the socket's receive-readiness descriptor.
 pub fn wait_readable(s: &Socket) {
     let mut pfd = libc::pollfd {
-        fd: s.recv_poll_fd().expect("recv poll fd"),
+        fd: std::os::fd::AsRawFd::as_raw_fd(&s.recv_poll_fd().expect("recv poll fd")),
         events: libc::POLLIN,
         revents: 0,
     };
