@@ -72,12 +72,13 @@
 //! use nng::tls::TlsConfig;
 //! use nng::options::RecvTimeout;
 //! use nng::{Protocol, Socket};
-//! use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+//! use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 //! use std::time::Duration;
 //!
 //! // A CA, and a certificate for "localhost" that it signs.
 //! let mut ca = CertificateParams::new(Vec::<String>::new())?;
 //! ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+//! ca.distinguished_name.push(DnType::CommonName, "Example CA"); // not the leaf's name
 //! let ca_key = KeyPair::generate()?;
 //! let ca = ca.self_signed(&ca_key)?;
 //! let key = KeyPair::generate()?;
@@ -101,7 +102,9 @@
 //!
 //! let pipe = reply.pipe().expect("a received message has a pipe");
 //! assert!(pipe.peer_verified()?);
-//! assert_eq!(pipe.peer_cert()?.alt_names(), ["localhost"]);
+//! let cert = pipe.peer_cert()?;
+//! assert_eq!(cert.alt_names(), ["localhost"]);
+//! assert!(cert.issuer().contains("CN=Example CA")); // "/CN=..." with OpenSSL
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -237,7 +240,7 @@ pub enum TlsVersion {
 /// A built configuration has no setters: what the builder made is what every
 /// endpoint that shares it uses.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0599
 /// let cfg = nng::tls::TlsConfig::client().build().unwrap();
 /// cfg.server_name("elsewhere"); // error: no method `server_name` on `TlsConfig`
 /// ```

@@ -232,6 +232,12 @@ impl TlsConfigBuilder {
         }
     }
 
+    /// The mode of the configuration this builds: [`TlsMode::Client`] from
+    /// [`TlsConfig::client`], [`TlsMode::Server`] from [`TlsConfig::server`].
+    pub fn mode(&self) -> TlsMode {
+        self.mode
+    }
+
     /// Trusts the certificate authorities in `pem` (one or more PEM
     /// certificates, concatenated) to vouch for the peer
     /// (`nng_tls_config_ca_chain`). May be given several times, and together
@@ -425,7 +431,6 @@ impl TlsConfigBuilder {
                 .set_server_name(&name)
                 .map_err(fail(TlsSetting::ServerName))?;
         }
-        self.apply_ca(&config)?;
         if let Some(own) = &self.cert_key {
             let error = |error| TlsConfigError {
                 setting: own.setting(),
@@ -447,6 +452,7 @@ impl TlsConfigBuilder {
                 .set_own_cert(&cert, key.as_deref().unwrap_or(&cert), password.as_deref())
                 .map_err(error)?;
         }
+        self.apply_ca(&config)?;
         if self.mode == TlsMode::Client && self.psks.len() > 1 {
             return Err(TlsConfigError::new(TlsSetting::Psk, Error::InvalidInput));
         }
@@ -472,10 +478,10 @@ impl TlsConfigBuilder {
             .map(|crl| cstring(crl).map_err(|e| TlsConfigError::new(TlsSetting::CrlPem, e)))
             .collect::<Result<Vec<_>, _>>()?;
         if self.ca.is_empty() {
-            return match crls.is_empty() {
-                true => Ok(()),
-                false => Err(TlsConfigError::new(TlsSetting::CrlPem, Error::InvalidInput)),
-            };
+            if crls.is_empty() {
+                return Ok(());
+            }
+            return Err(TlsConfigError::new(TlsSetting::CrlPem, Error::InvalidInput));
         }
         let texts = self
             .ca
@@ -500,9 +506,10 @@ impl TlsConfigBuilder {
         config.set_ca_chain(&chain, crl.as_deref()).map_err(|e| {
             // Every CA text is fine alone (or is the only part): what is
             // left is a revocation list.
-            match crls.is_empty() {
-                true => self.ca[0].error(e),
-                false => TlsConfigError::new(TlsSetting::CrlPem, e),
+            if crls.is_empty() {
+                self.ca[0].error(e)
+            } else {
+                TlsConfigError::new(TlsSetting::CrlPem, e)
             }
         })
     }
