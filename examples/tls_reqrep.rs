@@ -4,8 +4,8 @@
 //! `cargo run --example tls_reqrep` prints each step and exits 0 on success.
 
 use nng::options::RecvTimeout;
-use nng::tls::{TlsConfig, TlsMode};
-use nng::{Dialer, Listener, Protocol, Socket};
+use nng::tls::TlsConfig;
+use nng::{Protocol, Socket};
 use std::time::Duration;
 
 #[path = "common/certs.rs"]
@@ -23,24 +23,24 @@ fn main() -> Result<(), BoxError> {
     let (ca_pem, cert_pem, key_pem) = make_certificates()?;
     println!("generated a CA and a server certificate for \"localhost\"");
 
-    let server_tls = TlsConfig::new(TlsMode::Server)?;
-    server_tls.own_cert(&cert_pem, &key_pem, None)?;
+    let server_tls = TlsConfig::server()
+        .cert_key_pem(&cert_pem, &key_pem)
+        .build()?;
     let rep = Socket::new(Protocol::Rep0)?;
     rep.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
-    let listener = Listener::new(&rep, "tls+tcp://127.0.0.1:0")?;
-    listener.set_tls(&server_tls)?;
+    // Port 0: the system picks one; the listener tells which.
+    let listener = rep.listener_tls("tls+tcp://127.0.0.1:0", &server_tls)?;
     listener.start()?;
-    let url = format!("tls+tcp://127.0.0.1:{}", listener.port()?);
+    let url = listener.url()?;
     println!("server listening on {url}");
 
-    let client_tls = TlsConfig::new(TlsMode::Client)?;
-    client_tls.ca_chain(&ca_pem, None)?;
-    client_tls.server_name("localhost")?;
+    let client_tls = TlsConfig::client()
+        .ca_pem(&ca_pem)
+        .server_name("localhost")
+        .build()?;
     let req = Socket::new(Protocol::Req0)?;
     req.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
-    let dialer = Dialer::new(&req, &url)?;
-    dialer.set_tls(&client_tls)?;
-    dialer.start()?;
+    req.dial_tls(&url, &client_tls)?;
     println!("client connected; TLS handshake verified the server");
 
     req.send(b"ping")?;

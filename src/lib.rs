@@ -198,34 +198,26 @@
 //! # TLS
 //!
 //! With the `tls` feature (on by default) the same sockets speak
-//! `tls+tcp://` and `wss://`: give a [`TlsConfig`] to the dialer or the
-//! listener before starting it. nng is built with mbedTLS 3.6 LTS, which
-//! speaks TLS 1.3 (and 1.2). Here a server with a self-signed certificate (generated with the
-//! `rcgen` crate) and a client that trusts it, over WebSocket:
+//! `tls+tcp://` and `wss://`: build a [`TlsConfig`] and listen or dial with
+//! it. nng is built with mbedTLS 3.6 LTS, which speaks TLS 1.3 (and 1.2). Here
+//! a server with a self-signed certificate (generated with the `rcgen` crate)
+//! and a client that trusts it, over WebSocket:
 //!
 //! ```
 //! # #[cfg(nng_tls)]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use nng::tls::{TlsConfig, TlsMode};
-//! use nng::{Protocol, Socket};
-//!
-//! let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+//! use nng::{tls::TlsConfig, Protocol, Socket};
+//! let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
 //! let (cert, key) = (ck.cert.pem(), ck.key_pair.serialize_pem());
 //!
-//! let server_tls = TlsConfig::new(TlsMode::Server)?;
-//! server_tls.own_cert(&cert, &key, None)?;
 //! let server = Socket::new(Protocol::Rep0)?;
-//! let listener = server.listener("wss://127.0.0.1:0/api")?;
-//! listener.set_tls(&server_tls)?;
+//! let tls = TlsConfig::server().cert_key_pem(&cert, &key).build()?;
+//! let listener = server.listener_tls("wss://127.0.0.1:0/api", &tls)?;
 //! listener.start()?;
 //!
-//! let client_tls = TlsConfig::new(TlsMode::Client)?;
-//! client_tls.ca_chain(&cert, None)?; // self-signed: its own CA
-//! client_tls.server_name("localhost")?;
 //! let client = Socket::new(Protocol::Req0)?;
-//! let dialer = client.dialer(&format!("wss://127.0.0.1:{}/api", listener.port()?))?;
-//! dialer.set_tls(&client_tls)?;
-//! dialer.start()?; // returns once the TLS handshake has succeeded
+//! let tls = TlsConfig::client().ca_pem(&cert).server_name("localhost").build()?;
+//! client.dial_tls(&listener.url()?, &tls)?; // returns once the handshake has succeeded
 //!
 //! client.send(b"secret")?;
 //! assert_eq!(server.recv()?.as_slice(), b"secret");

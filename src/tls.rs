@@ -1,15 +1,127 @@
-//! TLS: [`TlsConfig`] for the `tls+tcp://` and `wss://` transports, and
-//! [`TlsCert`], a certificate as read back from a connection.
+//! TLS: [`TlsConfig`] for the `tls+tcp://` and `wss://` transports, made by a
+//! [`TlsConfigBuilder`], and [`TlsCert`], a certificate as read back from a
+//! connection.
 //!
-//! A [`TlsConfig`] (`nng_tls_config`) holds the policy and key material for TLS
-//! sessions: its mode (client or server), its own certificate chain and private
-//! key, the certificate authorities it trusts (with an optional revocation list),
-//! the server name a client expects, how the peer is authenticated
-//! ([`AuthMode`]), the protocol versions allowed and pre-shared keys. Give it to
-//! dialers with [`Dialer::set_tls`] and to listeners with [`Listener::set_tls`]
-//! **before** starting them. One configuration can be shared by many endpoints;
-//! once it has been used for a connection it is read-only and further changes
-//! fail with [`Error::Busy`].
+//! # A server and a client
+//!
+//! The server presents a certificate for `localhost` (here a throwaway
+//! self-signed one, made with the `rcgen` crate); the client trusts it and
+//! checks the name.
+//!
+//! ```
+//! use nng::{tls::TlsConfig, Protocol, Socket};
+//! let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()])?; // a test certificate
+//! let (cert, key) = (ck.cert.pem(), ck.key_pair.serialize_pem());
+//!
+//! let rep = Socket::new(Protocol::Rep0)?;
+//! let server = TlsConfig::server().cert_key_pem(&cert, &key).build()?;
+//! let listener = rep.listener_tls("tls+tcp://127.0.0.1:0", &server)?; // port 0: any free port
+//! listener.start()?;
+//!
+//! let req = Socket::new(Protocol::Req0)?;
+//! let client = TlsConfig::client().ca_pem(&cert).server_name("localhost").build()?;
+//! req.dial_tls(&listener.url()?, &client)?; // returns once the handshake has succeeded
+//!
+//! req.send(b"ping")?;
+//! assert_eq!(rep.recv()?.as_slice(), b"ping");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`TlsConfig::server`] and [`TlsConfig::client`] start a
+//! [`TlsConfigBuilder`]; its methods record settings, and
+//! [`build`](TlsConfigBuilder::build) applies them to a fresh nng
+//! configuration (`nng_tls_config`), reporting a setting nng refuses as a
+//! [`TlsConfigError`] that names it. The [`TlsConfig`] it returns cannot be
+//! changed: clone it (cheaply) and share it between endpoints, sockets and
+//! threads.
+//!
+//! [`Socket::listen_tls`] and [`Socket::dial_tls`] create an endpoint, give it
+//! the configuration and start it, for the socket's lifetime (like
+//! [`Socket::listen`] and [`Socket::dial`]). [`Socket::listener_tls`] and
+//! [`Socket::dialer_tls`] stop before starting and return the endpoint, for
+//! other options, the bound port or an early close; an endpoint made otherwise
+//! takes a configuration with [`Dialer::set_tls`] or [`Listener::set_tls`]
+//! before it starts.
+//!
+//! # Settings
+//!
+//! | builder method | nng | client | server |
+//! |---|---|---|---|
+//! | [`ca_pem`](TlsConfigBuilder::ca_pem), [`ca_file`](TlsConfigBuilder::ca_file) | `nng_tls_config_ca_chain`, `nng_tls_config_ca_file` | the CAs that vouch for servers (required unless [`AuthMode::None`] or a pre-shared key) | the CAs that vouch for clients (mutual TLS) |
+//! | [`crl_pem`](TlsConfigBuilder::crl_pem) | `nng_tls_config_ca_chain` | revoked server certificates | revoked client certificates |
+//! | [`server_name`](TlsConfigBuilder::server_name) | `nng_tls_config_server_name` | the name the server's certificate must carry; also sent as SNI | ignored |
+//! | [`cert_key_pem`](TlsConfigBuilder::cert_key_pem), [`cert_key_file`](TlsConfigBuilder::cert_key_file) (and `_encrypted`) | `nng_tls_config_own_cert`, `nng_tls_config_cert_key_file` | the client's certificate (mutual TLS) | the server's certificate (normally required) |
+//! | [`auth_mode`](TlsConfigBuilder::auth_mode) | `nng_tls_config_auth_mode` | default [`AuthMode::Required`] | default [`AuthMode::None`] |
+//! | [`versions`](TlsConfigBuilder::versions) | `nng_tls_config_version` | default TLS 1.2 to 1.3 | the same |
+//! | [`psk`](TlsConfigBuilder::psk) | `nng_tls_config_psk` | one identity and key | any number of identities |
+//!
+//! **Set the server name on clients.** nng checks a server's certificate
+//! against the CAs the client trusts, but against a name only when the
+//! configuration has one: a client configuration built without
+//! [`server_name`](TlsConfigBuilder::server_name) accepts any certificate its
+//! CAs signed, whatever the URL's host. (nng's own default configuration takes
+//! the name from the URL; a configuration given to a dialer is used as it is.)
+//!
+//! # Reading the peer's certificate
+//!
+//! A certificate authority signs the server's certificate; the client trusts
+//! the CA, and reads back what the server presented from the pipe of any
+//! message.
+//!
+//! ```
+//! use nng::tls::TlsConfig;
+//! use nng::options::RecvTimeout;
+//! use nng::{Protocol, Socket};
+//! use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+//! use std::time::Duration;
+//!
+//! // A CA, and a certificate for "localhost" that it signs.
+//! let mut ca = CertificateParams::new(Vec::<String>::new())?;
+//! ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+//! ca.distinguished_name.push(DnType::CommonName, "Example CA"); // not the leaf's name
+//! let ca_key = KeyPair::generate()?;
+//! let ca = ca.self_signed(&ca_key)?;
+//! let key = KeyPair::generate()?;
+//! let cert = CertificateParams::new(vec!["localhost".into()])?.signed_by(&key, &ca, &ca_key)?;
+//!
+//! let server = TlsConfig::server().cert_key_pem(&cert.pem(), &key.serialize_pem()).build()?;
+//! let rep = Socket::new(Protocol::Rep0)?;
+//! rep.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
+//! let listener = rep.listener_tls("wss://127.0.0.1:0/api", &server)?;
+//! listener.start()?;
+//!
+//! let client = TlsConfig::client().ca_pem(&ca.pem()).server_name("localhost").build()?;
+//! let req = Socket::new(Protocol::Req0)?;
+//! req.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
+//! req.dial_tls(&listener.url()?, &client)?;
+//!
+//! req.send(b"hello over TLS")?;
+//! assert_eq!(rep.recv()?.as_slice(), b"hello over TLS");
+//! rep.send(b"hello back")?;
+//! let reply = req.recv()?;
+//!
+//! let pipe = reply.pipe().expect("a received message has a pipe");
+//! assert!(pipe.peer_verified()?);
+//! let cert = pipe.peer_cert()?;
+//! assert_eq!(cert.alt_names(), ["localhost"]);
+//! assert!(cert.issuer().contains("CN=Example CA")); // "/CN=..." with OpenSSL
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Mutual TLS
+//!
+//! The server also trusts the CA that issued client certificates and
+//! requires one: `TlsConfig::server().cert_key_pem(..).ca_pem(&client_ca_pem)
+//! .auth_mode(AuthMode::Required)`; the client presents its own with
+//! `.cert_key_pem(&client_cert_pem, &client_key_pem)`. The server then reads
+//! the client's identity from any message's pipe with [`Pipe::peer_cert`]
+//! (e.g. its [`TlsCert::common_name`]). A client without an acceptable
+//! certificate cannot connect.
+//!
+//! # Pre-shared keys
+//!
+//! Instead of certificates, both sides can give the same identity and key to
+//! [`psk`](TlsConfigBuilder::psk) (a server may hold several identities).
 //!
 //! # Engines
 //!
@@ -21,7 +133,7 @@
 //! |---|---|---|---|
 //! | `tls` (default) | mbedTLS 3.6 LTS, built from source | 1.2, 1.3 | |
 //! | `tls-openssl` | OpenSSL 3.5 LTS, built from source (`openssl-src`) | 1.2, 1.3 | negotiates the post-quantum hybrid group X25519MLKEM768 with peers that offer it |
-//! | `tls-mbedtls-2` | mbedTLS 2.28 (`mbedtls-sys-auto`) | 1.2 only | end of life; for dependency graphs that already link it. A minimum of 1.3 is [`Error::NotSupported`] |
+//! | `tls-mbedtls-2` | mbedTLS 2.28 (`mbedtls-sys-auto`) | 1.2 only | end of life; for dependency graphs that already link it. A minimum of 1.3 is a [`TlsConfigError`] for [`TlsSetting::Versions`] with [`Error::NotSupported`] |
 //!
 //! [`engine_name`] and [`engine_description`] say which engine the linked nng
 //! runs; [`BUILT_ENGINE`] is what the build chose.
@@ -37,72 +149,6 @@
 //! ([`Error::ConnectionShutdown`]); a certificate the server cannot verify
 //! gives [`Error::Crypto`] too.
 //!
-//! # A complete server and client
-//!
-//! The server presents a certificate for `localhost`; the client trusts it
-//! (here it is self-signed, so it is its own CA) and checks the name. The
-//! certificate is generated at run time with the `rcgen` crate.
-//!
-//! ```
-//! use nng::tls::{TlsConfig, TlsMode};
-//! use nng::{Dialer, Listener, Protocol, Socket};
-//! use nng::options::RecvTimeout;
-//! use std::time::Duration;
-//!
-//! // A self-signed certificate for "localhost".
-//! let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
-//! let (cert_pem, key_pem) = (ck.cert.pem(), ck.key_pair.serialize_pem());
-//!
-//! // Server: presents its certificate and key.
-//! let server_tls = TlsConfig::new(TlsMode::Server)?;
-//! server_tls.own_cert(&cert_pem, &key_pem, None)?;
-//! let rep = Socket::new(Protocol::Rep0)?;
-//! rep.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
-//! let listener = Listener::new(&rep, "tls+tcp://127.0.0.1:0")?;
-//! listener.set_tls(&server_tls)?;
-//! listener.start()?;
-//! let port = listener.port()?;
-//!
-//! // Client: trusts the server's certificate and expects the name "localhost".
-//! let client_tls = TlsConfig::new(TlsMode::Client)?;
-//! client_tls.ca_chain(&cert_pem, None)?;
-//! client_tls.server_name("localhost")?;
-//! let req = Socket::new(Protocol::Req0)?;
-//! req.set_opt::<RecvTimeout>(Some(Duration::from_secs(5)))?;
-//! let dialer = Dialer::new(&req, &format!("tls+tcp://127.0.0.1:{port}"))?;
-//! dialer.set_tls(&client_tls)?;
-//! dialer.start()?; // the handshake succeeded
-//!
-//! req.send(b"hello over TLS")?;
-//! let request = rep.recv()?;
-//! assert_eq!(request.as_slice(), b"hello over TLS");
-//!
-//! rep.send(b"hello back")?;
-//! let reply = req.recv()?;
-//! assert_eq!(reply.as_slice(), b"hello back");
-//!
-//! // The client can inspect the certificate the server presented.
-//! let pipe = reply.pipe().expect("a received message has a pipe");
-//! assert!(pipe.peer_verified()?);
-//! assert_eq!(pipe.peer_cert()?.alt_names(), ["localhost"]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! # Mutual TLS
-//!
-//! The server also trusts the CA that issued client certificates and
-//! requires one: `server_tls.ca_chain(&client_ca_pem, None)` and
-//! `server_tls.auth_mode(AuthMode::Required)`; the client presents its own
-//! with `client_tls.own_cert(&client_cert_pem, &client_key_pem, None)`. The
-//! server then reads the client's identity from any message's pipe with
-//! [`Pipe::peer_cert`] (e.g. its [`TlsCert::common_name`]). A client without
-//! an acceptable certificate cannot connect.
-//!
-//! # Pre-shared keys
-//!
-//! Instead of certificates, both sides can call [`TlsConfig::psk`] with the
-//! same identity and key (a server may hold several identities).
-//!
 //! # Without the `tls` feature
 //!
 //! This module is compiled only with the crate's `tls` feature (on by
@@ -110,11 +156,14 @@
 //! URLs are refused with [`Error::NotSupported`] when a dialer or listener is
 //! created.
 
+mod builder;
+
+pub use builder::{TlsConfigBuilder, TlsConfigError, TlsSetting};
+
 use crate::error::{cvt, Error, Result};
 use crate::ffi;
-use crate::{Dialer, Listener, Pipe};
+use crate::{Dialer, Listener, Pipe, Socket};
 use std::ffi::{c_char, CStr, CString};
-use std::path::Path;
 use std::ptr::NonNull;
 use std::time::{Duration, SystemTime};
 
@@ -122,16 +171,18 @@ use std::time::{Duration, SystemTime};
 /// (`nng_tls_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TlsMode {
-    /// For dialers (`NNG_TLS_MODE_CLIENT`). Authenticates the server by default.
+    /// For dialers (`NNG_TLS_MODE_CLIENT`): [`TlsConfig::client`].
+    /// Authenticates the server by default.
     #[doc(alias = "NNG_TLS_MODE_CLIENT")]
     Client,
-    /// For listeners (`NNG_TLS_MODE_SERVER`). Does not ask for a client
-    /// certificate by default.
+    /// For listeners (`NNG_TLS_MODE_SERVER`): [`TlsConfig::server`]. Does not
+    /// ask for a client certificate by default.
     #[doc(alias = "NNG_TLS_MODE_SERVER")]
     Server,
 }
 
-/// How the peer is authenticated (`nng_tls_auth_mode`).
+/// How the peer is authenticated (`nng_tls_auth_mode`); see
+/// [`TlsConfigBuilder::auth_mode`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuthMode {
     /// No peer authentication (`NNG_TLS_AUTH_MODE_NONE`); the server default.
@@ -143,7 +194,8 @@ pub enum AuthMode {
     #[doc(alias = "NNG_TLS_AUTH_MODE_OPTIONAL")]
     Optional,
     /// The peer must present a valid certificate (`NNG_TLS_AUTH_MODE_REQUIRED`);
-    /// the client default. Needs CA material ([`TlsConfig::ca_chain`]).
+    /// the client default. Needs CA material
+    /// ([`TlsConfigBuilder::ca_pem`]).
     #[doc(alias = "NNG_TLS_AUTH_MODE_REQUIRED")]
     Required,
 }
@@ -161,72 +213,62 @@ pub enum TlsVersion {
     Tls13,
 }
 
-impl TlsVersion {
-    fn raw(self) -> ffi::nng_tls_version {
-        match self {
-            TlsVersion::Tls12 => ffi::NNG_TLS_1_2,
-            TlsVersion::Tls13 => ffi::NNG_TLS_1_3,
-        }
-    }
-}
-
-/// A TLS configuration (`nng_tls_config`): mode, own certificate and key,
-/// trusted CAs, expected server name, authentication mode, versions and
-/// pre-shared keys. See the [module documentation](self) for a complete
-/// example.
+/// An immutable TLS configuration (`nng_tls_config`): mode, own certificate
+/// and key, trusted CAs, expected server name, authentication mode, versions
+/// and pre-shared keys, as a [`TlsConfigBuilder`] set them. See the [module
+/// documentation](self) for complete examples.
+///
+/// ```
+/// use nng::tls::{AuthMode, TlsConfig, TlsSetting, TlsVersion};
+/// let client = TlsConfig::client()
+///     .server_name("example.com")
+///     .auth_mode(AuthMode::Required)
+///     .versions(TlsVersion::Tls13, TlsVersion::Tls13) // TLS 1.3 only
+///     .build()?;
+/// // A setting nng refuses is an error that names it.
+/// let err = TlsConfig::client().ca_pem("not a certificate").build().unwrap_err();
+/// assert_eq!(err.setting, TlsSetting::CaPem);
+/// assert_eq!(err.error, nng::Error::Crypto);
+/// # Ok::<(), nng::tls::TlsConfigError>(())
+/// ```
 ///
 /// Cloning is cheap: it takes another reference to the same configuration
 /// (`nng_tls_config_hold`), and dropping releases one (`nng_tls_config_free`).
 /// Dialers and listeners keep their own reference, so the `TlsConfig` may be
 /// dropped once it is set on them.
 ///
+/// A built configuration has no setters: what the builder made is what every
+/// endpoint that shares it uses.
+///
+/// ```compile_fail,E0599
+/// let cfg = nng::tls::TlsConfig::client().build().unwrap();
+/// cfg.server_name("elsewhere"); // error: no method `server_name` on `TlsConfig`
+/// ```
+///
 /// There is deliberately no getter for an endpoint's configuration
 /// (`nng_dialer_get_tls` returns it without a hold, so a socket closed on
 /// another thread could free it before a hold is taken): keep a clone of what
 /// you set instead.
-///
-/// ```
-/// use nng::tls::{AuthMode, TlsConfig, TlsMode, TlsVersion};
-/// let cfg = TlsConfig::new(TlsMode::Client)?;
-/// cfg.server_name("example.com")?;
-/// cfg.auth_mode(AuthMode::Required)?;
-/// // TLS 1.3 only (the default is 1.2 to 1.3).
-/// cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13)?;
-/// // An empty range is a typed error, not a silent change.
-/// assert_eq!(cfg.versions(TlsVersion::Tls13, TlsVersion::Tls12), Err(nng::Error::NotSupported));
-/// // Bad PEM is a typed error too.
-/// assert!(cfg.ca_chain("not a certificate", None).is_err());
-/// # Ok::<(), nng::Error>(())
-/// ```
 #[doc(alias = "nng_tls_config")]
 pub struct TlsConfig {
     raw: NonNull<ffi::nng_tls_config>,
     mode: TlsMode,
 }
 
-// SAFETY: an nng_tls_config is reference counted and every nng_tls_config_*
-// function takes the configuration's own mutex (cfg->lock) before touching it,
-// so the handle can move to and be used from any thread, and be shared between
-// threads. Pinned by `config_is_send_and_sync` in tests/tls.rs.
+// SAFETY: a TlsConfig is a counted reference to an nng_tls_config that nothing
+// changes after `TlsConfigBuilder::build` returns it: the type has no setters,
+// the pointer never leaves the crate, and the only calls made with it are
+// `nng_tls_config_hold` (Clone), `nng_tls_config_free` (Drop) and
+// `nng_dialer_set_tls`/`nng_listener_set_tls`, which take their own hold.
+// nng's reference count and its read-only flag are updated under the
+// configuration's own mutex (cfg->lock), and connections on any of nng's
+// threads only read the engine state. So the handle may move to another
+// thread and be used from several at once. Pinned by tests/send_sync.rs and
+// `one_config_used_by_two_sockets_at_once` in tests/tls.rs.
 unsafe impl Send for TlsConfig {}
-// SAFETY: see the Send impl: all access through &TlsConfig is locked by nng.
+// SAFETY: see the Send impl: a &TlsConfig reaches only hold and set_tls,
+// both locked by nng.
 unsafe impl Sync for TlsConfig {}
-
-/// Converts a path to a C string for nng's file-loading functions.
-fn path_to_cstring(path: &Path) -> Result<CString> {
-    #[cfg(unix)]
-    let bytes = {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
-    };
-    #[cfg(not(unix))]
-    let bytes = path
-        .to_str()
-        .ok_or(Error::InvalidInput)?
-        .as_bytes()
-        .to_vec();
-    CString::new(bytes).map_err(|_| Error::InvalidInput)
-}
 
 /// A string argument for nng: NUL bytes inside are [`Error::InvalidInput`].
 fn cstring(s: &str) -> Result<CString> {
@@ -234,10 +276,42 @@ fn cstring(s: &str) -> Result<CString> {
 }
 
 impl TlsConfig {
-    /// Allocates a configuration for `mode` with nng's defaults
-    /// (`nng_tls_config_alloc`).
-    #[doc(alias = "nng_tls_config_alloc")]
-    pub fn new(mode: TlsMode) -> Result<TlsConfig> {
+    /// Starts a configuration for dialers (`NNG_TLS_MODE_CLIENT`).
+    ///
+    /// ```
+    /// let client = nng::tls::TlsConfig::client().server_name("example.com").build()?;
+    /// assert_eq!(client.mode(), nng::tls::TlsMode::Client);
+    /// # Ok::<(), nng::tls::TlsConfigError>(())
+    /// ```
+    #[doc(alias = "NNG_TLS_MODE_CLIENT")]
+    pub fn client() -> TlsConfigBuilder {
+        TlsConfigBuilder::new(TlsMode::Client)
+    }
+
+    /// Starts a configuration for listeners (`NNG_TLS_MODE_SERVER`).
+    ///
+    /// ```
+    /// let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    /// let server = nng::tls::TlsConfig::server()
+    ///     .cert_key_pem(&ck.cert.pem(), &ck.key_pair.serialize_pem())
+    ///     .build()?;
+    /// assert_eq!(server.mode(), nng::tls::TlsMode::Server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "NNG_TLS_MODE_SERVER")]
+    pub fn server() -> TlsConfigBuilder {
+        TlsConfigBuilder::new(TlsMode::Server)
+    }
+
+    /// The mode the configuration was built for.
+    pub fn mode(&self) -> TlsMode {
+        self.mode
+    }
+
+    /// Allocates a configuration with nng's defaults for `mode`
+    /// (`nng_tls_config_alloc`); only the builder changes it, before handing
+    /// it out.
+    fn alloc(mode: TlsMode) -> Result<TlsConfig> {
         crate::init::ensure()?;
         let raw_mode = match mode {
             TlsMode::Client => ffi::NNG_TLS_MODE_CLIENT,
@@ -250,120 +324,8 @@ impl TlsConfig {
         Ok(TlsConfig { raw, mode })
     }
 
-    /// The mode the configuration was created with.
-    pub fn mode(&self) -> TlsMode {
-        self.mode
-    }
-
-    pub(crate) fn as_ptr(&self) -> *mut ffi::nng_tls_config {
+    fn as_ptr(&self) -> *mut ffi::nng_tls_config {
         self.raw.as_ptr()
-    }
-
-    /// Sets the local certificate chain and its private key from PEM text,
-    /// with `pass` to decrypt an encrypted key (`nng_tls_config_own_cert`).
-    /// Servers normally need one; clients need one for mutual TLS.
-    ///
-    /// A key that does not parse, or does not decrypt with `pass`, is
-    /// [`Error::Crypto`] (or [`Error::InvalidInput`]); a second certificate on
-    /// a client is [`Error::Busy`].
-    ///
-    /// Encrypted keys: PKCS#8 as OpenSSL 3 writes it by default (PBES2 with
-    /// AES-256-CBC, `openssl pkcs8 -topk8`) loads with the default engine and
-    /// with `tls-openssl`. With `tls-mbedtls-2` only triple DES works
-    /// (`openssl pkcs8 -topk8 -v2 des3`); AES-encrypted keys are refused with
-    /// [`Error::Crypto`] even with the right passphrase.
-    #[doc(alias = "nng_tls_config_own_cert")]
-    pub fn own_cert(&self, cert_pem: &str, key_pem: &str, pass: Option<&str>) -> Result<()> {
-        let cert = cstring(cert_pem)?;
-        let key = cstring(key_pem)?;
-        let pass = pass.map(cstring).transpose()?;
-        let pass_ptr = pass.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
-        // SAFETY: the config is live (we hold a reference); all strings are
-        // NUL-terminated (or pass is NULL, which nng accepts) and nng copies them.
-        cvt(unsafe {
-            ffi::nng_tls_config_own_cert(self.as_ptr(), cert.as_ptr(), key.as_ptr(), pass_ptr)
-        })
-    }
-
-    /// Loads the local certificate chain and private key from one PEM file
-    /// holding both (`nng_tls_config_cert_key_file`).
-    #[doc(alias = "nng_tls_config_cert_key_file")]
-    pub fn own_cert_file(&self, path: impl AsRef<Path>, pass: Option<&str>) -> Result<()> {
-        let path = path_to_cstring(path.as_ref())?;
-        let pass = pass.map(cstring).transpose()?;
-        let pass_ptr = pass.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
-        // SAFETY: the config is live; the strings are NUL-terminated or NULL.
-        cvt(unsafe { ffi::nng_tls_config_cert_key_file(self.as_ptr(), path.as_ptr(), pass_ptr) })
-    }
-
-    /// Adds trusted certificate authorities from PEM text (several may be
-    /// concatenated), with an optional PEM revocation list
-    /// (`nng_tls_config_ca_chain`). May be called more than once.
-    #[doc(alias = "nng_tls_config_ca_chain")]
-    pub fn ca_chain(&self, ca_pem: &str, crl_pem: Option<&str>) -> Result<()> {
-        let ca = cstring(ca_pem)?;
-        let crl = crl_pem.map(cstring).transpose()?;
-        let crl_ptr = crl.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-        // SAFETY: the config is live; the strings are NUL-terminated or NULL.
-        cvt(unsafe { ffi::nng_tls_config_ca_chain(self.as_ptr(), ca.as_ptr(), crl_ptr) })
-    }
-
-    /// Loads trusted certificate authorities (and any PEM revocation lists in
-    /// the same file) from a PEM file (`nng_tls_config_ca_file`).
-    #[doc(alias = "nng_tls_config_ca_file")]
-    pub fn ca_file(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path_to_cstring(path.as_ref())?;
-        // SAFETY: the config is live; the path is NUL-terminated.
-        cvt(unsafe { ffi::nng_tls_config_ca_file(self.as_ptr(), path.as_ptr()) })
-    }
-
-    /// Sets the name a client expects in the server's certificate; it is also
-    /// sent as SNI (`nng_tls_config_server_name`). Set it when dialing an IP
-    /// address: there is no name in the URL to check against.
-    #[doc(alias = "nng_tls_config_server_name")]
-    pub fn server_name(&self, name: &str) -> Result<()> {
-        let name = cstring(name)?;
-        // SAFETY: the config is live; the name is NUL-terminated and copied.
-        cvt(unsafe { ffi::nng_tls_config_server_name(self.as_ptr(), name.as_ptr()) })
-    }
-
-    /// Sets how the peer is authenticated (`nng_tls_config_auth_mode`).
-    #[doc(alias = "nng_tls_config_auth_mode")]
-    pub fn auth_mode(&self, mode: AuthMode) -> Result<()> {
-        let mode = match mode {
-            AuthMode::None => ffi::NNG_TLS_AUTH_MODE_NONE,
-            AuthMode::Optional => ffi::NNG_TLS_AUTH_MODE_OPTIONAL,
-            AuthMode::Required => ffi::NNG_TLS_AUTH_MODE_REQUIRED,
-        };
-        // SAFETY: the config is live; the mode is one of nng's values.
-        cvt(unsafe { ffi::nng_tls_config_auth_mode(self.as_ptr(), mode) })
-    }
-
-    /// Restricts the protocol versions to `min..=max` (`nng_tls_config_version`).
-    ///
-    /// Without a call, TLS 1.2 to 1.3 are allowed and 1.3 is negotiated with
-    /// any peer that has it. `min > max` is [`Error::NotSupported`]. With the
-    /// `tls-mbedtls-2` engine only TLS 1.2 exists: `min` =
-    /// [`TlsVersion::Tls13`] is [`Error::NotSupported`], and a `max` of 1.3 is
-    /// accepted but negotiates 1.2.
-    #[doc(alias = "nng_tls_config_version")]
-    pub fn versions(&self, min: TlsVersion, max: TlsVersion) -> Result<()> {
-        // SAFETY: the config is live; the versions are nng's values.
-        cvt(unsafe { ffi::nng_tls_config_version(self.as_ptr(), min.raw(), max.raw()) })
-    }
-
-    /// Adds a pre-shared key: `identity` and its secret `key`
-    /// (`nng_tls_config_psk`). A client has one; a server may have one per
-    /// client identity. Both sides need the same identity and key; no
-    /// certificates are involved.
-    #[doc(alias = "nng_tls_config_psk")]
-    pub fn psk(&self, identity: &str, key: &[u8]) -> Result<()> {
-        let identity = cstring(identity)?;
-        // SAFETY: the config is live; identity is NUL-terminated; key points to
-        // key.len() readable bytes; nng copies both.
-        cvt(unsafe {
-            ffi::nng_tls_config_psk(self.as_ptr(), identity.as_ptr(), key.as_ptr(), key.len())
-        })
     }
 }
 
@@ -397,13 +359,123 @@ impl std::fmt::Debug for TlsConfig {
 }
 
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+impl Socket {
+    /// Listens on `url` (`tls+tcp://` or `wss://`) with TLS `config`, for the
+    /// socket's lifetime: creates a listener, gives it `config` and starts it
+    /// ([`Listener::set_tls`], like [`listen`](Self::listen) otherwise). To
+    /// read the bound port or close it early, use
+    /// [`listener_tls`](Self::listener_tls).
+    ///
+    /// A URL without TLS (`tcp://`, `ipc://`, ...) is
+    /// [`Error::NotSupported`] and a client configuration
+    /// [`Error::InvalidInput`]; nothing is left listening.
+    ///
+    /// `wss://` listeners on one address share nng's HTTP server, and with it
+    /// the TLS configuration of the first one started: a second one there
+    /// (another path) is [`Error::Busy`] here; start it with
+    /// [`listen`](Self::listen) instead, and it uses the first one's.
+    ///
+    /// ```
+    /// use nng::{tls::TlsConfig, Error, Protocol, Socket};
+    /// let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    /// let server = TlsConfig::server()
+    ///     .cert_key_pem(&ck.cert.pem(), &ck.key_pair.serialize_pem())
+    ///     .build()?;
+    /// let rep = Socket::new(Protocol::Rep0)?;
+    /// rep.listen_tls("wss://127.0.0.1:0/api", &server)?;
+    /// assert_eq!(rep.listen_tls("tcp://127.0.0.1:0", &server), Err(Error::NotSupported));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "nng_listener_set_tls")]
+    pub fn listen_tls(&self, url: &str, config: &TlsConfig) -> Result<()> {
+        let listener = self.listener_tls(url, config)?;
+        listener.start()?;
+        listener.detach();
+        Ok(())
+    }
+
+    /// Dials `url` (`tls+tcp://` or `wss://`) with TLS `config` and keeps the
+    /// connection for the socket's lifetime: creates a dialer, gives it
+    /// `config` and starts it ([`Dialer::set_tls`], like
+    /// [`dial`](Self::dial) otherwise). The first attempt, handshake
+    /// included, is synchronous: a refused connection or certificate is an
+    /// error. For control over the dialer, use
+    /// [`dialer_tls`](Self::dialer_tls).
+    ///
+    /// A URL without TLS is [`Error::NotSupported`] and a server
+    /// configuration [`Error::InvalidInput`]; nothing is left dialing.
+    ///
+    /// ```
+    /// use nng::{tls::TlsConfig, Error, Protocol, Socket};
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    /// # let server = TlsConfig::server().cert_key_pem(&ck.cert.pem(), &ck.key_pair.serialize_pem()).build()?;
+    /// # let rep = Socket::new(Protocol::Rep0)?;
+    /// # let listener = rep.listener_tls("tls+tcp://127.0.0.1:0", &server)?;
+    /// # listener.start()?;
+    /// # let url = listener.url()?;
+    /// # let ca_pem = ck.cert.pem();
+    /// let client = TlsConfig::client().ca_pem(&ca_pem).server_name("localhost").build()?;
+    /// let req = Socket::new(Protocol::Req0)?;
+    /// req.dial_tls(&url, &client)?;
+    /// let wrong = TlsConfig::client().ca_pem(&ca_pem).server_name("elsewhere").build()?;
+    /// assert_eq!(req.dial_tls(&url, &wrong), Err(Error::Crypto)); // not the name it shows
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "nng_dialer_set_tls")]
+    pub fn dial_tls(&self, url: &str, config: &TlsConfig) -> Result<()> {
+        let dialer = self.dialer_tls(url, config)?;
+        dialer.start()?;
+        dialer.detach();
+        Ok(())
+    }
+
+    /// Creates a listener for `url` with TLS `config`, not yet started
+    /// ([`Listener::new`] then [`Listener::set_tls`]). Start it with
+    /// [`Listener::start`]; it closes when dropped.
+    ///
+    /// ```
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    /// # let server = nng::tls::TlsConfig::server().cert_key_pem(&ck.cert.pem(), &ck.key_pair.serialize_pem()).build()?;
+    /// let rep = nng::Socket::new(nng::Protocol::Rep0)?;
+    /// let listener = rep.listener_tls("tls+tcp://127.0.0.1:0", &server)?;
+    /// listener.start()?;
+    /// assert!(listener.port()? > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "nng_listener_set_tls")]
+    pub fn listener_tls(&self, url: &str, config: &TlsConfig) -> Result<Listener> {
+        let listener = Listener::new(self, url)?;
+        listener.set_tls(config)?;
+        Ok(listener)
+    }
+
+    /// Creates a dialer for `url` with TLS `config`, not yet started
+    /// ([`Dialer::new`] then [`Dialer::set_tls`]). Start it with
+    /// [`Dialer::start`] or [`Dialer::start_async`]; it closes when dropped.
+    ///
+    /// ```
+    /// let client = nng::tls::TlsConfig::client().server_name("localhost").build()?;
+    /// let req = nng::Socket::new(nng::Protocol::Req0)?;
+    /// let dialer = req.dialer_tls("tls+tcp://127.0.0.1:4433", &client)?;
+    /// dialer.start_async()?; // keeps trying in the background
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "nng_dialer_set_tls")]
+    pub fn dialer_tls(&self, url: &str, config: &TlsConfig) -> Result<Dialer> {
+        let dialer = Dialer::new(self, url)?;
+        dialer.set_tls(config)?;
+        Ok(dialer)
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl Dialer {
     /// Uses `config` for this dialer's TLS sessions (`nng_dialer_set_tls`).
     /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
     /// the dialer keeps its own reference. A transport without TLS (`tcp://`)
     /// gives [`Error::NotSupported`]; a [`TlsMode::Server`] configuration
     /// gives [`Error::InvalidInput`] (nng would accept it, and the handshake
-    /// could only stall).
+    /// could only stall). [`Socket::dialer_tls`] creates a dialer with it.
     #[doc(alias = "nng_dialer_set_tls")]
     pub fn set_tls(&self, config: &TlsConfig) -> Result<()> {
         if config.mode != TlsMode::Client {
@@ -421,7 +493,8 @@ impl Listener {
     /// Must be called before [`start`](Self::start) ([`Error::Busy`] after);
     /// the listener keeps its own reference. A transport without TLS gives
     /// [`Error::NotSupported`]; a [`TlsMode::Client`] configuration gives
-    /// [`Error::InvalidInput`].
+    /// [`Error::InvalidInput`]. [`Socket::listener_tls`] creates a listener
+    /// with it.
     #[doc(alias = "nng_listener_set_tls")]
     pub fn set_tls(&self, config: &TlsConfig) -> Result<()> {
         if config.mode != TlsMode::Server {

@@ -96,20 +96,16 @@ fn req_dials_rep_listens(side: Side, transport: &str) {
 }
 
 /// The TLS configuration a library user would build: a server certificate,
-/// or a client that trusts it.
-fn tls_config(server: bool) -> nng::tls::TlsConfig {
-    use nng::tls::{TlsConfig, TlsMode};
+/// or a client that trusts it; more settings may follow.
+fn tls_config(server: bool) -> nng::tls::TlsConfigBuilder {
+    use nng::tls::TlsConfig;
     let pem = |f: &str| std::fs::read_to_string(support::peer_file(f)).unwrap();
     if server {
-        let c = TlsConfig::new(TlsMode::Server).unwrap();
-        c.own_cert(&pem("test_cert.pem"), &pem("test_key.pem"), None)
-            .unwrap();
-        c
+        TlsConfig::server().cert_key_pem(&pem("test_cert.pem"), &pem("test_key.pem"))
     } else {
-        let c = TlsConfig::new(TlsMode::Client).unwrap();
-        c.ca_chain(&pem("test_cert.pem"), None).unwrap();
-        c.server_name("127.0.0.1").unwrap();
-        c
+        TlsConfig::client()
+            .ca_pem(&pem("test_cert.pem"))
+            .server_name("127.0.0.1")
     }
 }
 
@@ -121,10 +117,11 @@ fn tls_rep_listens(side: Side, transport: &str) {
 /// The same with the Rust side accepting nothing older than `min`.
 fn tls_rep_listens_with(side: Side, transport: &str, min: TlsVersion) {
     let rep = socket(Protocol::Rep0);
-    let l = rep.listener(&support::url(transport)).unwrap();
-    let cfg = tls_config(true);
-    cfg.versions(min, TlsVersion::Tls13).unwrap();
-    l.set_tls(&cfg).unwrap();
+    let cfg = tls_config(true)
+        .versions(min, TlsVersion::Tls13)
+        .build()
+        .unwrap();
+    let l = rep.listener_tls(&support::url(transport), &cfg).unwrap();
     l.start().unwrap();
     let url = l.url().unwrap();
     let cacert = support::peer_file("test_cert.pem");
@@ -161,11 +158,11 @@ fn tls_req_dials_with(side: Side, transport: &str, min: TlsVersion) {
         transport,
     );
     let req = socket(Protocol::Req0);
-    let d = req.dialer(&url).unwrap();
-    let cfg = tls_config(false);
-    cfg.versions(min, TlsVersion::Tls13).unwrap();
-    d.set_tls(&cfg).unwrap();
-    d.start().unwrap();
+    let cfg = tls_config(false)
+        .versions(min, TlsVersion::Tls13)
+        .build()
+        .unwrap();
+    req.dial_tls(&url, &cfg).unwrap();
     req.send(b"ping").unwrap();
     assert_eq!(body(&req), b"pong");
     expect_exit(p, b"\"ping\"\n");
@@ -421,11 +418,11 @@ fn has_tls13() -> bool {
 fn tls13_only(side: Side) {
     if !has_tls13() {
         // mbedTLS 2.28 (`tls-mbedtls-2`): no TLS 1.3 to ask for.
-        let cfg = tls_config(false);
-        assert_eq!(
-            cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13),
-            Err(Error::NotSupported)
-        );
+        let e = tls_config(false)
+            .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.error, Error::NotSupported);
         return;
     }
     for transport in ["tls+tcp", "wss"] {
@@ -455,10 +452,11 @@ fn debian_nngcat_speaks_tls12_only() {
     let rep = socket(Protocol::Rep0);
     rep.set_opt::<RecvTimeout>(Some(Duration::from_secs(3)))
         .unwrap();
-    let l = rep.listener(&support::url("tls+tcp")).unwrap();
-    let cfg = tls_config(true);
-    cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13).unwrap();
-    l.set_tls(&cfg).unwrap();
+    let cfg = tls_config(true)
+        .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .build()
+        .unwrap();
+    let l = rep.listener_tls(&support::url("tls+tcp"), &cfg).unwrap();
     l.start().unwrap();
     let url = l.url().unwrap();
     let cacert = support::peer_file("test_cert.pem");
@@ -487,7 +485,7 @@ fn openssl_s_client_negotiates_tls13() {
     for transport in ["tls+tcp", "wss"] {
         let rep = socket(Protocol::Rep0);
         let l = rep.listener(&support::url(transport)).unwrap();
-        l.set_tls(&tls_config(true)).unwrap();
+        l.set_tls(&tls_config(true).build().unwrap()).unwrap();
         l.start().unwrap();
         let url = l.url().unwrap();
         let port = url
@@ -553,7 +551,7 @@ fn openssl_3_5_client_negotiates_x25519mlkem768() {
     for transport in ["tls+tcp", "wss"] {
         let rep = socket(Protocol::Rep0);
         let l = rep.listener(&support::url(transport)).unwrap();
-        l.set_tls(&tls_config(true)).unwrap();
+        l.set_tls(&tls_config(true).build().unwrap()).unwrap();
         l.start().unwrap();
         let url = l.url().unwrap();
         let port = url.rsplit(':').next().unwrap().split('/').next().unwrap();

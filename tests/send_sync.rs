@@ -24,6 +24,17 @@ const _: () = {
     send::<Device>();
 };
 
+// A built TLS configuration is shared between endpoints, sockets and threads
+// (it has no setters: the `compile_fail` doctest on `TlsConfig` pins that).
+#[cfg(nng_tls)]
+const _: () = {
+    use nng::tls::{TlsCert, TlsConfig, TlsConfigBuilder, TlsConfigError};
+    send_sync::<TlsConfig>();
+    send_sync::<TlsConfigBuilder>();
+    send_sync::<TlsConfigError>();
+    send_sync::<TlsCert>();
+};
+
 #[test]
 fn one_socket_shared_by_many_threads() {
     let url = format!("inproc://send-sync-{}", std::process::id());

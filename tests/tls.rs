@@ -2,7 +2,7 @@
 #![cfg(nng_tls)]
 
 use nng::options::{RecvTimeout, SendTimeout};
-use nng::tls::{AuthMode, TlsCert, TlsConfig, TlsMode, TlsVersion};
+use nng::tls::{AuthMode, TlsCert, TlsConfig, TlsConfigBuilder, TlsSetting, TlsVersion};
 use nng::{Dialer, Error, Listener, Protocol, Socket};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use std::sync::mpsc;
@@ -67,17 +67,22 @@ impl Ca {
     }
 }
 
+/// A server presenting `cert` (cert PEM, key PEM), to add settings to.
+fn server_builder(cert: &(String, String)) -> TlsConfigBuilder {
+    TlsConfig::server().cert_key_pem(&cert.0, &cert.1)
+}
+
 fn server_config(cert: &(String, String)) -> TlsConfig {
-    let cfg = TlsConfig::new(TlsMode::Server).unwrap();
-    cfg.own_cert(&cert.0, &cert.1, None).unwrap();
-    cfg
+    server_builder(cert).build().unwrap()
+}
+
+/// A client trusting `ca_pem` and expecting `server_name`, to add settings to.
+fn client_builder(ca_pem: &str, server_name: &str) -> TlsConfigBuilder {
+    TlsConfig::client().ca_pem(ca_pem).server_name(server_name)
 }
 
 fn client_config(ca_pem: &str, server_name: &str) -> TlsConfig {
-    let cfg = TlsConfig::new(TlsMode::Client).unwrap();
-    cfg.ca_chain(ca_pem, None).unwrap();
-    cfg.server_name(server_name).unwrap();
-    cfg
+    client_builder(ca_pem, server_name).build().unwrap()
 }
 
 fn socket(p: Protocol) -> Socket {
@@ -91,16 +96,16 @@ fn socket(p: Protocol) -> Socket {
 /// returns it with the URL a dialer should use.
 fn listen(s: &Socket, scheme: &str, cfg: &TlsConfig) -> (Listener, String) {
     let path = if scheme == "wss" { "/nng" } else { "" };
-    let l = Listener::new(s, &format!("{scheme}://127.0.0.1:0{path}")).unwrap();
-    l.set_tls(cfg).unwrap();
+    let l = s
+        .listener_tls(&format!("{scheme}://127.0.0.1:0{path}"), cfg)
+        .unwrap();
     l.start().unwrap();
     let url = format!("{scheme}://127.0.0.1:{}{path}", l.port().unwrap());
     (l, url)
 }
 
 fn dial(s: &Socket, url: &str, cfg: &TlsConfig) -> nng::Result<Dialer> {
-    let d = Dialer::new(s, url)?;
-    d.set_tls(cfg)?;
+    let d = s.dialer_tls(url, cfg)?;
     d.start()?;
     Ok(d)
 }
@@ -335,17 +340,20 @@ fn mutual(scheme: &'static str) {
     let client_ca = Ca::new("client CA");
     let server_cert = server_ca.leaf("server", &["localhost"]);
     let server = || {
-        let cfg = server_config(&server_cert);
-        cfg.ca_chain(&client_ca.pem(), None).unwrap();
-        cfg.auth_mode(AuthMode::Required).unwrap();
-        cfg
+        server_builder(&server_cert)
+            .ca_pem(&client_ca.pem())
+            .auth_mode(AuthMode::Required)
+            .build()
+            .unwrap()
     };
 
     // A client with a certificate from the CA the server trusts gets in, and
     // the server sees who it is.
-    let client = client_config(&server_ca.pem(), "localhost");
     let (cert, key) = client_ca.leaf("alice", &["alice.example"]);
-    client.own_cert(&cert, &key, None).unwrap();
+    let client = client_builder(&server_ca.pem(), "localhost")
+        .cert_key_pem(&cert, &key)
+        .build()
+        .unwrap();
     let server_cfg = server();
     bounded(move || {
         let rep = socket(Protocol::Rep0);
@@ -369,9 +377,11 @@ fn mutual(scheme: &'static str) {
     assert_auth_error(e);
 
     // With a certificate from a CA the server does not trust: refused.
-    let client = client_config(&server_ca.pem(), "localhost");
     let (cert, key) = Ca::new("rogue CA").leaf("mallory", &[]);
-    client.own_cert(&cert, &key, None).unwrap();
+    let client = client_builder(&server_ca.pem(), "localhost")
+        .cert_key_pem(&cert, &key)
+        .build()
+        .unwrap();
     assert_auth_error(refused(scheme, server(), client));
 }
 
@@ -389,9 +399,11 @@ fn mutual_wss() {
 fn optional_client_auth_reports_unverified_peer() {
     bounded(|| {
         let ca = Ca::new("CA");
-        let server = server_config(&ca.leaf("server", &["localhost"]));
-        server.ca_chain(&ca.pem(), None).unwrap();
-        server.auth_mode(AuthMode::Optional).unwrap();
+        let server = server_builder(&ca.leaf("server", &["localhost"]))
+            .ca_pem(&ca.pem())
+            .auth_mode(AuthMode::Optional)
+            .build()
+            .unwrap();
         let rep = socket(Protocol::Rep0);
         let (_l, url) = listen(&rep, "tls+tcp", &server);
         let req = socket(Protocol::Req0);
@@ -417,9 +429,8 @@ fn one_config_shared_by_several_endpoints() {
             let _d = dial(&req, &url, &client).unwrap();
             round_trip(&req, &rep);
         }
-        // Once used, a configuration is read-only.
-        assert_eq!(client.server_name("elsewhere"), Err(Error::Busy));
-        assert_eq!(server.auth_mode(AuthMode::Required), Err(Error::Busy));
+        // A built configuration has no setters at all (a compile_fail
+        // doctest on TlsConfig pins it): nothing can change it while in use.
     })
 }
 
@@ -446,23 +457,26 @@ fn config_outlives_its_handle() {
 fn pre_shared_keys() {
     bounded(|| {
         let key = [7u8; 32];
-        let server = TlsConfig::new(TlsMode::Server).unwrap();
-        server.psk("other", &[1u8; 32]).unwrap();
-        server.psk("client-1", &key).unwrap();
-        let client = TlsConfig::new(TlsMode::Client).unwrap();
-        client.psk("client-1", &key).unwrap();
+        let server = TlsConfig::server()
+            .psk("other", &[1u8; 32])
+            .psk("client-1", &key)
+            .build()
+            .unwrap();
+        let client = TlsConfig::client().psk("client-1", &key).build().unwrap();
         let rep = socket(Protocol::Rep0);
         let (_l, url) = listen(&rep, "tls+tcp", &server);
         let req = socket(Protocol::Req0);
         let _d = dial(&req, &url, &client).unwrap();
         round_trip(&req, &rep);
 
-        // A wrong key is refused.
-        let wrong = TlsConfig::new(TlsMode::Client).unwrap();
-        wrong.psk("client-1", &[9u8; 32]).unwrap();
-        let server2 = TlsConfig::new(TlsMode::Server).unwrap();
-        server2.psk("client-1", &key).unwrap();
-        refused("tls+tcp", server2, wrong);
+        // A wrong key is refused, and so is an identity the server lacks.
+        let wrong = TlsConfig::client()
+            .psk("client-1", &[9u8; 32])
+            .build()
+            .unwrap();
+        refused("tls+tcp", server.clone(), wrong);
+        let stranger = TlsConfig::client().psk("client-2", &key).build().unwrap();
+        refused("tls+tcp", server, stranger);
     })
 }
 
@@ -485,14 +499,23 @@ fn versions_follow_the_engine() {
         "{} does not name {version}",
         nng::tls::engine_description()
     );
-    let cfg = TlsConfig::new(TlsMode::Client).unwrap();
+    let versions = |min, max| {
+        TlsConfig::client()
+            .versions(min, max)
+            .build()
+            .map(drop)
+            .map_err(|e| {
+                assert_eq!(e.setting, TlsSetting::Versions);
+                e.error
+            })
+    };
     assert_eq!(
-        cfg.versions(TlsVersion::Tls13, TlsVersion::Tls12),
+        versions(TlsVersion::Tls13, TlsVersion::Tls12),
         Err(Error::NotSupported)
     );
-    cfg.versions(TlsVersion::Tls12, TlsVersion::Tls13).unwrap();
-    cfg.versions(TlsVersion::Tls12, TlsVersion::Tls12).unwrap();
-    let tls13_only = cfg.versions(TlsVersion::Tls13, TlsVersion::Tls13);
+    versions(TlsVersion::Tls12, TlsVersion::Tls13).unwrap();
+    versions(TlsVersion::Tls12, TlsVersion::Tls12).unwrap();
+    let tls13_only = versions(TlsVersion::Tls13, TlsVersion::Tls13);
     if has_tls13() {
         tls13_only.unwrap();
     } else {
@@ -520,13 +543,13 @@ fn tls13_only_on_both_sides_talks() {
         return; // mbedTLS 2.28: versions_follow_the_engine pins NotSupported
     }
     let ca = Ca::new("CA");
-    let server = server_config(&ca.leaf("server", &["localhost"]));
-    server
+    let server = server_builder(&ca.leaf("server", &["localhost"]))
         .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .build()
         .unwrap();
-    let client = client_config(&ca.pem(), "localhost");
-    client
+    let client = client_builder(&ca.pem(), "localhost")
         .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .build()
         .unwrap();
     for scheme in ["tls+tcp", "wss"] {
         let (server, client) = (server.clone(), client.clone());
@@ -546,13 +569,13 @@ fn a_tls13_only_client_is_refused_by_a_tls12_only_server() {
         return;
     }
     let ca = Ca::new("CA");
-    let server = server_config(&ca.leaf("server", &["localhost"]));
-    server
+    let server = server_builder(&ca.leaf("server", &["localhost"]))
         .versions(TlsVersion::Tls12, TlsVersion::Tls12)
+        .build()
         .unwrap();
-    let client = client_config(&ca.pem(), "localhost");
-    client
+    let client = client_builder(&ca.pem(), "localhost")
         .versions(TlsVersion::Tls13, TlsVersion::Tls13)
+        .build()
         .unwrap();
     let e = refused("tls+tcp", server, client);
     assert!(
@@ -566,20 +589,45 @@ fn a_tls13_only_client_is_refused_by_a_tls12_only_server() {
 
 #[test]
 fn bad_key_material_is_a_typed_error() {
-    let cfg = TlsConfig::new(TlsMode::Server).unwrap();
     let ck = rcgen::generate_simple_self_signed(vec!["x".to_string()]).unwrap();
-    let e = cfg
-        .own_cert(
+    let e = TlsConfig::server()
+        .cert_key_pem(
             &ck.cert.pem(),
             "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-            None,
         )
+        .build()
         .unwrap_err();
-    assert!(matches!(e, Error::Crypto | Error::InvalidInput), "{e:?}");
-    assert!(cfg.ca_chain("garbage", None).is_err());
-    assert_eq!(cfg.ca_chain("nul\0inside", None), Err(Error::InvalidInput));
-    assert!(cfg.ca_file("/nonexistent/ca.pem").is_err());
-    assert!(cfg.own_cert_file("/nonexistent/cert.pem", None).is_err());
+    assert_eq!(e.setting, TlsSetting::CertKeyPem);
+    assert!(
+        matches!(e.error, Error::Crypto | Error::InvalidInput),
+        "{e}"
+    );
+    let e = TlsConfig::client().ca_pem("garbage").build().unwrap_err();
+    assert_eq!((e.setting, e.error), (TlsSetting::CaPem, Error::Crypto));
+    let e = TlsConfig::client()
+        .ca_pem("nul\0inside")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        (e.setting, e.error),
+        (TlsSetting::CaPem, Error::InvalidInput)
+    );
+    let e = TlsConfig::client()
+        .ca_file("/nonexistent/ca.pem")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        (e.setting, e.error),
+        (TlsSetting::CaFile, Error::EntryNotFound)
+    );
+    let e = TlsConfig::server()
+        .cert_key_file("/nonexistent/cert.pem")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        (e.setting, e.error),
+        (TlsSetting::CertKeyFile, Error::EntryNotFound)
+    );
     assert!(TlsCert::from_pem("garbage").is_err());
     assert!(TlsCert::from_der(&[1, 2, 3]).is_err());
 }
@@ -595,11 +643,12 @@ fn files_and_parsed_certificates() {
     let ca_file = dir.join("ca.pem");
     std::fs::write(&ca_file, ca.pem()).unwrap();
 
-    let server = TlsConfig::new(TlsMode::Server).unwrap();
-    server.own_cert_file(&both, None).unwrap();
-    let client = TlsConfig::new(TlsMode::Client).unwrap();
-    client.ca_file(&ca_file).unwrap();
-    client.server_name("localhost").unwrap();
+    let server = TlsConfig::server().cert_key_file(&both).build().unwrap();
+    let client = TlsConfig::client()
+        .ca_file(&ca_file)
+        .server_name("localhost")
+        .build()
+        .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 
     let parsed = TlsCert::from_pem(&cert).unwrap();
@@ -636,25 +685,34 @@ fn certificate_validity_dates() {
 fn tls_on_a_plain_transport_is_not_supported() {
     let s = Socket::new(Protocol::Req0).unwrap();
     let d = Dialer::new(&s, "tcp://127.0.0.1:1").unwrap();
-    let cfg = TlsConfig::new(TlsMode::Client).unwrap();
+    let cfg = TlsConfig::client().build().unwrap();
     assert_eq!(d.set_tls(&cfg), Err(Error::NotSupported));
     let l = Listener::new(&s, "ipc:///tmp/nng-tls-not-here.sock").unwrap();
-    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    let server = TlsConfig::server().build().unwrap();
     assert_eq!(l.set_tls(&server), Err(Error::NotSupported));
 }
 
 #[test]
-fn config_is_send_and_sync() {
+fn config_moves_to_and_is_used_from_another_thread() {
     fn check<T: Send + Sync>() {}
     check::<TlsConfig>();
     check::<TlsCert>();
-    let cfg = TlsConfig::new(TlsMode::Server).unwrap();
-    let clone = cfg.clone();
-    std::thread::spawn(move || clone.auth_mode(AuthMode::Optional))
-        .join()
-        .unwrap()
-        .unwrap();
-    drop(cfg);
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = ck.cert.pem();
+    let server = server_config(&(pem.clone(), ck.key_pair.serialize_pem()));
+    let client = client_config(&pem, "localhost");
+    let rep = socket(Protocol::Rep0);
+    let (_l, url) = listen(&rep, "tls+tcp", &server);
+    drop(server); // the listener keeps its own reference
+    let remote = client.clone();
+    let req = bounded(move || {
+        let req = socket(Protocol::Req0);
+        req.dial_tls(&url, &remote).unwrap();
+        drop(remote); // dropped on this thread, still held by the dialer
+        req
+    });
+    drop(client);
+    round_trip(&req, &rep);
 }
 
 #[test]
@@ -687,10 +745,10 @@ fn revoked_certificate_is_refused_with_a_crl() {
     .pem()
     .unwrap();
     let client_with_crl = || {
-        let cfg = TlsConfig::new(TlsMode::Client).unwrap();
-        cfg.ca_chain(&ca.pem(), Some(&crl)).unwrap();
-        cfg.server_name("localhost").unwrap();
-        cfg
+        client_builder(&ca.pem(), "localhost")
+            .crl_pem(&crl)
+            .build()
+            .unwrap()
     };
 
     // Serial 42 is revoked: refused.
@@ -754,17 +812,24 @@ fn encrypted_private_key_with_passphrase() {
     let encrypted = encrypt_key(&key, "correct horse", legacy);
     assert!(encrypted.contains("ENCRYPTED PRIVATE KEY"));
 
-    let wrong = TlsConfig::new(TlsMode::Server).unwrap();
-    let e = wrong
-        .own_cert(&cert, &encrypted, Some("wrong"))
+    let e = TlsConfig::server()
+        .cert_key_pem_encrypted(&cert, &encrypted, "wrong")
+        .build()
         .unwrap_err();
-    assert!(matches!(e, Error::Crypto | Error::InvalidInput), "{e:?}");
-    let none = TlsConfig::new(TlsMode::Server).unwrap();
-    assert!(none.own_cert(&cert, &encrypted, None).is_err());
+    assert_eq!(e.setting, TlsSetting::CertKeyPem);
+    assert!(
+        matches!(e.error, Error::Crypto | Error::InvalidInput),
+        "{e}"
+    );
+    let e = TlsConfig::server()
+        .cert_key_pem(&cert, &encrypted) // no password
+        .build()
+        .unwrap_err();
+    assert_eq!(e.setting, TlsSetting::CertKeyPem);
 
-    let server = TlsConfig::new(TlsMode::Server).unwrap();
-    server
-        .own_cert(&cert, &encrypted, Some("correct horse"))
+    let server = TlsConfig::server()
+        .cert_key_pem_encrypted(&cert, &encrypted, "correct horse")
+        .build()
         .unwrap();
     let client = client_config(&ca.pem(), "localhost");
     bounded(move || {
@@ -781,12 +846,24 @@ fn mode_must_match_the_endpoint() {
     let s = Socket::new(Protocol::Req0).unwrap();
     let d = Dialer::new(&s, "tls+tcp://127.0.0.1:1").unwrap();
     let l = Listener::new(&s, "tls+tcp://127.0.0.1:0").unwrap();
-    let client = TlsConfig::new(TlsMode::Client).unwrap();
-    let server = TlsConfig::new(TlsMode::Server).unwrap();
+    let client = TlsConfig::client().build().unwrap();
+    let server = TlsConfig::server().build().unwrap();
     assert_eq!(d.set_tls(&server), Err(Error::InvalidInput));
     assert_eq!(l.set_tls(&client), Err(Error::InvalidInput));
     d.set_tls(&client).unwrap();
     l.set_tls(&server).unwrap();
+    // The one-call forms check the same, before anything starts.
+    for url in ["tls+tcp://127.0.0.1:1", "wss://127.0.0.1:1/x"] {
+        assert_eq!(s.dial_tls(url, &server), Err(Error::InvalidInput));
+        assert_eq!(s.dialer_tls(url, &server).unwrap_err(), Error::InvalidInput);
+    }
+    for url in ["tls+tcp://127.0.0.1:0", "wss://127.0.0.1:0/x"] {
+        assert_eq!(s.listen_tls(url, &client), Err(Error::InvalidInput));
+        assert_eq!(
+            s.listener_tls(url, &client).unwrap_err(),
+            Error::InvalidInput
+        );
+    }
 }
 
 #[test]
@@ -823,4 +900,392 @@ fn certificate_without_subject_or_cn() {
     assert_eq!(c.common_name(), None);
     assert_eq!(c.alt_names(), ["only-a-san.example"]);
     assert!(c.issuer().contains("CN=CA"));
+}
+
+/// A TCP port that was free a moment ago (the system picked it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `listen_tls` on a fixed port: it has no port-0 answer. Another process
+/// may take a free port before it is bound, so a few are tried.
+fn listen_tls_somewhere(rep: &Socket, scheme: &str, server: &TlsConfig) -> String {
+    let path = if scheme == "wss" { "/nng" } else { "" };
+    for _ in 0..5 {
+        let url = format!("{scheme}://127.0.0.1:{}{path}", free_port());
+        match rep.listen_tls(&url, server) {
+            Ok(()) => return url,
+            Err(Error::AddressInUse) => continue,
+            Err(e) => panic!("listen_tls {url}: {e}"),
+        }
+    }
+    panic!("no free port for listen_tls");
+}
+
+#[test]
+fn listen_tls_and_dial_tls_round_trip() {
+    for scheme in ["tls+tcp", "wss"] {
+        bounded(move || {
+            let ca = Ca::new("CA");
+            let server = server_config(&ca.leaf("server", &["localhost"]));
+            let rep = socket(Protocol::Rep0);
+            let url = listen_tls_somewhere(&rep, scheme, &server);
+            let req = socket(Protocol::Req0);
+            req.dial_tls(&url, &client_config(&ca.pem(), "localhost"))
+                .unwrap();
+            let (_, reply) = round_trip(&req, &rep);
+            assert!(reply.pipe().unwrap().peer_verified().unwrap());
+            // Both endpoints live on with their sockets: a second exchange.
+            round_trip(&req, &rep);
+            // The listener is still bound: another listen on it is refused.
+            // (wss listeners on one address share nng's HTTP server, whose
+            // TLS cannot change once it runs: Busy.)
+            let in_use = if scheme == "wss" {
+                Error::Busy
+            } else {
+                Error::AddressInUse
+            };
+            assert_eq!(rep.listen_tls(&url, &server), Err(in_use));
+        })
+    }
+}
+
+#[test]
+fn listen_tls_and_dial_tls_refuse_urls_without_tls() {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let server = server_config(&(ck.cert.pem(), ck.key_pair.serialize_pem()));
+    let client = client_config(&ck.cert.pem(), "localhost");
+    let s = socket(Protocol::Pair1);
+    let plain = [
+        format!("tcp://127.0.0.1:{}", free_port()),
+        format!("ws://127.0.0.1:{}/x", free_port()),
+        format!("ipc:///tmp/{}.sock", common::unique("tls-plain")),
+        format!("inproc://{}", common::unique("tls-plain")),
+    ];
+    for url in &plain {
+        assert_eq!(
+            s.listen_tls(url, &server),
+            Err(Error::NotSupported),
+            "{url}"
+        );
+        assert_eq!(s.dial_tls(url, &client), Err(Error::NotSupported), "{url}");
+        assert_eq!(
+            s.listener_tls(url, &server).unwrap_err(),
+            Error::NotSupported
+        );
+        assert_eq!(s.dialer_tls(url, &client).unwrap_err(), Error::NotSupported);
+    }
+    // Nothing was left behind: the same URLs work without TLS.
+    for url in &plain[..2] {
+        s.listen(url).unwrap();
+    }
+    assert_eq!(
+        s.listen_tls("nonsense://x", &server),
+        Err(Error::NotSupported)
+    );
+    assert_eq!(
+        s.dial_tls("tls+tcp://[::1", &client),
+        Err(Error::InvalidInput)
+    );
+}
+
+#[test]
+fn listen_tls_on_a_port_in_use_leaves_nothing_behind() {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let server = server_config(&(ck.cert.pem(), ck.key_pair.serialize_pem()));
+    let a = socket(Protocol::Rep0);
+    let url = listen_tls_somewhere(&a, "tls+tcp", &server);
+    let b = socket(Protocol::Rep0);
+    assert_eq!(b.listen_tls(&url, &server), Err(Error::AddressInUse));
+    drop(a); // frees the port: b's failed listener is not holding anything
+    b.listen_tls(&url, &server).unwrap();
+}
+
+#[test]
+fn one_config_used_by_two_sockets_at_once() {
+    let ca = Ca::new("CA");
+    let server = server_config(&ca.leaf("server", &["localhost"]));
+    let client = client_config(&ca.pem(), "localhost");
+    let threads: Vec<_> = ["tls+tcp", "wss", "tls+tcp", "wss"]
+        .into_iter()
+        .map(|scheme| {
+            let (server, client) = (server.clone(), client.clone());
+            std::thread::spawn(move || {
+                let rep = socket(Protocol::Rep0);
+                let (_l, url) = listen(&rep, scheme, &server);
+                let req = socket(Protocol::Req0);
+                let _d = dial(&req, &url, &client).unwrap();
+                for _ in 0..20 {
+                    round_trip(&req, &rep);
+                }
+            })
+        })
+        .collect();
+    drop((server, client)); // the threads' clones keep the configurations
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+/// Whether a client built from `client` connects to a server presenting
+/// `cert` (a round trip then works); the dial's error otherwise.
+fn handshake(cert: &(String, String), client: TlsConfigBuilder) -> Result<(), Error> {
+    handshake_with(server_config(cert), client.build().unwrap()).map(drop)
+}
+
+/// The same with built configurations; gives the certificate the server
+/// presented.
+fn handshake_with(server: TlsConfig, client: TlsConfig) -> Result<TlsCert, Error> {
+    bounded(move || {
+        let rep = socket(Protocol::Rep0);
+        let (_l, url) = listen(&rep, "tls+tcp", &server);
+        let req = socket(Protocol::Req0);
+        let _d = dial(&req, &url, &client)?;
+        let (_, reply) = round_trip(&req, &rep);
+        reply.pipe().unwrap().peer_cert()
+    })
+}
+
+#[test]
+fn several_ca_sources_are_all_trusted() {
+    let (one, two) = (Ca::new("CA one"), Ca::new("CA two"));
+    let leaf_one = one.leaf("one", &["localhost"]);
+    let leaf_two = two.leaf("two", &["localhost"]);
+    let dir = std::env::temp_dir().join(common::unique("tls-ca"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let one_file = dir.join("one.pem");
+    std::fs::write(&one_file, one.pem()).unwrap();
+
+    // Two ca_pem calls, a file and a text, and one text holding both: each
+    // way, servers from either CA are accepted (the OpenSSL engine keeps
+    // only the last CA chain nng is given, so the builder gives one).
+    let ways = [
+        TlsConfig::client().ca_pem(&one.pem()).ca_pem(&two.pem()),
+        TlsConfig::client().ca_file(&one_file).ca_pem(&two.pem()),
+        TlsConfig::client().ca_pem(&format!("{}{}", one.pem(), two.pem())),
+    ];
+    for client in ways {
+        let client = client.server_name("localhost");
+        handshake(&leaf_one, client.clone()).unwrap();
+        handshake(&leaf_two, client).unwrap();
+    }
+    // Trusting only one of them: the other is refused.
+    let only_two = client_builder(&two.pem(), "localhost");
+    assert_eq!(handshake(&leaf_one, only_two).unwrap_err(), Error::Crypto);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn server_name_is_checked_only_when_set() {
+    let ca = Ca::new("CA");
+    let leaf = ca.leaf("server", &["localhost"]);
+    let chain_only = TlsConfig::client().ca_pem(&ca.pem());
+    // No name: dialing 127.0.0.1, the certificate for "localhost" passes on
+    // its CA alone...
+    handshake(&leaf, chain_only.clone()).unwrap();
+    // ...but its CA is still checked.
+    let other = Ca::new("other CA").leaf("server", &["localhost"]);
+    assert_eq!(handshake(&other, chain_only).unwrap_err(), Error::Crypto);
+    // A name is checked; the last one given counts.
+    let named = |name: &str| client_builder(&ca.pem(), "first.example").server_name(name);
+    handshake(&leaf, named("localhost")).unwrap();
+    assert_eq!(
+        handshake(&leaf, named("elsewhere.example")).unwrap_err(),
+        Error::Crypto
+    );
+}
+
+#[test]
+fn client_auth_none_accepts_an_unknown_server() {
+    let stranger = Ca::new("unknown CA").leaf("server", &["localhost"]);
+    // No CA at all: with AuthMode::None the client connects anyway...
+    handshake(&stranger, TlsConfig::client().auth_mode(AuthMode::None)).unwrap();
+    // ...and with the default (Required) it cannot.
+    assert_eq!(
+        handshake(&stranger, client_builder(&Ca::new("CA").pem(), "localhost")).unwrap_err(),
+        Error::Crypto
+    );
+}
+
+#[test]
+fn the_last_certificate_given_is_presented() {
+    let ca = Ca::new("CA");
+    let first = ca.leaf("first", &["localhost"]);
+    let second = ca.leaf("second", &["localhost"]);
+    let server = server_builder(&first)
+        .cert_key_pem(&second.0, &second.1)
+        .build()
+        .unwrap();
+    let peer = handshake_with(server, client_config(&ca.pem(), "localhost")).unwrap();
+    assert_eq!(peer.common_name(), Some("second"));
+}
+
+#[test]
+fn encrypted_key_file_with_password() {
+    let ca = Ca::new("CA");
+    let (cert, key) = ca.leaf("filed", &["localhost"]);
+    let encrypted = encrypt_key(&key, "s3cret", !has_tls13());
+    let dir = std::env::temp_dir().join(common::unique("tls-key"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("server.pem");
+    std::fs::write(&file, format!("{cert}{encrypted}")).unwrap();
+
+    let e = TlsConfig::server()
+        .cert_key_file_encrypted(&file, "wrong")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.setting, TlsSetting::CertKeyFile);
+    assert_eq!(e.path.as_deref(), Some(file.as_path()));
+    assert!(
+        matches!(e.error, Error::Crypto | Error::InvalidInput),
+        "{e}"
+    );
+    let server = TlsConfig::server()
+        .cert_key_file_encrypted(&file, "s3cret")
+        .build()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let peer = handshake_with(server, client_config(&ca.pem(), "localhost")).unwrap();
+    assert_eq!(peer.common_name(), Some("filed"));
+}
+
+#[test]
+fn builder_errors_name_the_setting() {
+    let ca = Ca::new("CA");
+    let (cert, key) = ca.leaf("server", &["localhost"]);
+    let dir = std::env::temp_dir().join(common::unique("tls-blame"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let missing = dir.join("missing.pem");
+    let fails = |b: TlsConfigBuilder| {
+        let e = b.build().unwrap_err();
+        eprintln!("{e}");
+        (e.setting, e.error)
+    };
+    use TlsSetting::*;
+    let client = TlsConfig::client;
+    let server = TlsConfig::server;
+
+    // Each setting, alone or beside good ones, is named when it fails.
+    assert_eq!(fails(client().ca_pem("garbage")), (CaPem, Error::Crypto));
+    assert_eq!(
+        fails(client().ca_file(&ca_file).ca_pem("garbage")),
+        (CaPem, Error::Crypto)
+    );
+    assert_eq!(
+        fails(client().ca_pem(&ca.pem()).ca_file(&missing)),
+        (CaFile, Error::EntryNotFound)
+    );
+    let e = client().ca_file(&missing).build().unwrap_err();
+    assert_eq!(e.path.as_deref(), Some(missing.as_path()));
+    assert!(e.to_string().starts_with("TLS ca_file \""), "{e}");
+    assert!(e.to_string().contains("missing.pem"), "{e}");
+    assert_eq!(fails(client().ca_file(&dir)).0, CaFile); // a directory
+    assert_eq!(
+        fails(client().crl_pem("garbage")),
+        (CrlPem, Error::InvalidInput)
+    );
+    assert_eq!(
+        fails(client().ca_pem(&ca.pem()).crl_pem("garbage")),
+        (CrlPem, Error::Crypto)
+    );
+    assert_eq!(
+        fails(client().server_name("nul\0name")),
+        (ServerName, Error::InvalidInput)
+    );
+    assert_eq!(fails(server().cert_key_pem(&cert, "garbage")).0, CertKeyPem);
+    assert_eq!(fails(server().cert_key_pem("garbage", &key)).0, CertKeyPem);
+    // A key that is not the certificate's: OpenSSL checks the pair;
+    // mbedTLS does not, and the handshake fails.
+    let other_key = ca.leaf("other", &[]).1;
+    let mismatched = server().cert_key_pem(&cert, &other_key);
+    if cfg!(nng_tls_engine = "openssl") {
+        assert_eq!(fails(mismatched), (CertKeyPem, Error::Crypto));
+    } else {
+        let client = client_config(&ca.pem(), "localhost");
+        let e = handshake_with(mismatched.build().unwrap(), client).unwrap_err();
+        eprintln!("a mismatched key fails the handshake with {e:?}");
+        assert_auth_error(e);
+    }
+    assert_eq!(
+        fails(server().cert_key_file(&missing)),
+        (CertKeyFile, Error::EntryNotFound)
+    );
+    assert_eq!(
+        fails(client().versions(TlsVersion::Tls13, TlsVersion::Tls12)),
+        (Versions, Error::NotSupported)
+    );
+    assert_eq!(
+        fails(client().psk("a", &[1; 32]).psk("b", &[2; 32])),
+        (Psk, Error::InvalidInput),
+        "a client presents one identity"
+    );
+    assert_eq!(fails(server().psk("a", &[])), (Psk, Error::InvalidInput));
+    assert_eq!(
+        fails(server().psk("nul\0id", &[1; 32])),
+        (Psk, Error::InvalidInput)
+    );
+    // The same identity twice is one (the last key), on either side.
+    client()
+        .psk("a", &[1; 32])
+        .psk("a", &[2; 32])
+        .build()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // `?` into nng::Error and io::Error keeps the error.
+    let e = client().ca_pem("garbage").build().unwrap_err();
+    assert_eq!(Error::from(e.clone()), Error::Crypto);
+    assert_eq!(
+        std::io::Error::from(e).kind(),
+        std::io::ErrorKind::InvalidData
+    );
+}
+
+#[test]
+fn a_builder_makes_several_configs_and_hides_its_secrets() {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = ck.key_pair.serialize_pem();
+    let builder = TlsConfig::server()
+        .cert_key_pem_encrypted(&ck.cert.pem(), &key, "hunter2")
+        .psk("client-1", b"0123456789abcdef");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("client-1"), "{shown}");
+    for secret in ["PRIVATE KEY", "hunter2", "0123456789abcdef", "48, 49"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    // build() leaves the builder as it was: two configurations, both usable.
+    let builder = TlsConfig::server().cert_key_pem(&ck.cert.pem(), &key);
+    let (a, b) = (builder.build().unwrap(), builder.build().unwrap());
+    let client = client_config(&ck.cert.pem(), "localhost");
+    handshake_with(a, client.clone()).unwrap();
+    handshake_with(b, client).unwrap();
+}
+
+#[test]
+fn a_second_wss_path_shares_the_first_ones_tls() {
+    bounded(|| {
+        let ca = Ca::new("CA");
+        let server = server_config(&ca.leaf("server", &["localhost"]));
+        let a = socket(Protocol::Rep0);
+        let (_l, url_a) = listen(&a, "wss", &server);
+        let url_b = url_a.replace("/nng", "/other");
+        let b = socket(Protocol::Rep0);
+        // nng's HTTP server for the address already runs with TLS...
+        assert_eq!(b.listen_tls(&url_b, &server), Err(Error::Busy));
+        // ...and a plain listen on another path uses it.
+        b.listen(&url_b).unwrap();
+        let client = client_config(&ca.pem(), "localhost");
+        for (url, rep) in [(&url_a, &a), (&url_b, &b)] {
+            let req = socket(Protocol::Req0);
+            req.dial_tls(url, &client).unwrap();
+            let (_, reply) = round_trip(&req, rep);
+            assert!(reply.pipe().unwrap().peer_verified().unwrap());
+        }
+    })
 }

@@ -3,7 +3,7 @@
 
 use crate::{fatal, loadfile, once, Opt};
 #[cfg(nng_tls)]
-use nng::tls::{AuthMode, TlsConfig, TlsMode};
+use nng::tls::{AuthMode, TlsConfig, TlsConfigBuilder, TlsMode};
 use nng::{Dialer, Listener};
 #[cfg(nng_tls)]
 use nng::{Error, Url};
@@ -82,49 +82,53 @@ impl TlsArgs {
         }
     }
 
-    /// C nngcat's `configtls`: applies the options to an endpoint's own TLS
-    /// configuration, in C's order.
+    /// C nngcat's `configtls`: the options, as settings of an endpoint's
+    /// TLS configuration (nng applies them in C's order).
     #[cfg(nng_tls)]
-    fn configure(&self, tls: &TlsConfig) -> nng::Result<()> {
+    fn configure(&self, mut tls: TlsConfigBuilder) -> nng::Result<TlsConfigBuilder> {
         if self.insecure {
-            tls.auth_mode(AuthMode::None)?;
+            tls = tls.auth_mode(AuthMode::None);
         }
         if let Some(cert) = &self.cert {
             let key = self.key.as_ref().unwrap_or(cert);
-            let pass = self.pass.as_deref().map(text).transpose()?;
-            tls.own_cert(text(cert)?, text(key)?, pass)?;
+            tls = match self.pass.as_deref().map(text).transpose()? {
+                Some(pass) => tls.cert_key_pem_encrypted(text(cert)?, text(key)?, pass),
+                None => tls.cert_key_pem(text(cert)?, text(key)?),
+            };
         }
         if let Some(ca) = &self.cacert {
-            tls.ca_chain(text(ca)?, None)?;
+            tls = tls.ca_pem(text(ca)?);
         }
         if let (Some(psk), Some(id)) = (&self.psk, &self.psk_identity) {
-            tls.psk(text(id)?, psk)?;
+            tls = tls.psk(text(id)?, psk);
         }
-        Ok(())
+        Ok(tls)
     }
 
     /// C nngcat configures the endpoint's own TLS configuration, which the
     /// safe API does not hand out; a fresh one with the same defaults is
-    /// configured and installed instead. A default configuration installed
-    /// first tells whether the transport has TLS at all (as `nng_*_get_tls`
-    /// does in C), so TLS options are ignored for other transports just like
-    /// there. `set` installs a configuration on the endpoint.
+    /// built and installed instead. A default configuration installed first
+    /// tells whether the transport has TLS at all (as `nng_*_get_tls` does in
+    /// C), so TLS options are ignored for other transports just like there.
+    /// `set` installs a configuration on the endpoint.
     #[cfg(nng_tls)]
     fn apply(&self, mode: TlsMode, url: &str, set: impl Fn(&TlsConfig) -> nng::Result<()>) {
-        let fresh = || {
-            TlsConfig::new(mode)
-                .unwrap_or_else(|e| fatal(format_args!("Unable to get TLS config: {e}")))
+        let fresh = match mode {
+            TlsMode::Client => TlsConfig::client(),
+            TlsMode::Server => TlsConfig::server(),
         };
-        match set(&fresh()) {
+        let default = fresh
+            .build()
+            .unwrap_or_else(|e| fatal(format_args!("Unable to get TLS config: {}", e.error)));
+        match set(&default) {
             Ok(()) => {}
             Err(Error::NotSupported) => return,
             Err(e) => fatal(format_args!("Unable to get TLS config: {e}")),
         }
-        let tls = fresh();
         let configured = self
-            .server_name(mode, url, &tls)
-            .and_then(|()| self.configure(&tls))
-            .and_then(|()| set(&tls));
+            .configure(Self::server_name(url, fresh))
+            .and_then(|tls| Ok(tls.build()?))
+            .and_then(|tls| set(&tls));
         if let Err(e) = configured {
             fatal(format_args!("Unable to configure TLS: {e}"));
         }
@@ -133,13 +137,13 @@ impl TlsArgs {
     /// A dialer's default configuration verifies the server against the URL's
     /// host name (nng's `tls_dialer` sets it); do the same.
     #[cfg(nng_tls)]
-    fn server_name(&self, mode: TlsMode, url: &str, tls: &TlsConfig) -> nng::Result<()> {
+    fn server_name(url: &str, tls: TlsConfigBuilder) -> TlsConfigBuilder {
         match Url::parse(url) {
-            Ok(u) if mode == TlsMode::Client => match u.host() {
+            Ok(u) if tls.mode() == TlsMode::Client => match u.host() {
                 Some(host) if !host.is_empty() => tls.server_name(host),
-                _ => Ok(()),
+                _ => tls,
             },
-            _ => Ok(()),
+            _ => tls,
         }
     }
 
