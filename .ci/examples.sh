@@ -70,3 +70,4 @@ grep -qx '"ping"' "$logs/nngcat-rep.log" || { echo "nngcat --rep did not print \
 echo "building bench_compare (--features tools)"
 cargo build -q "${features[@]}" --features tools --example bench_compare
 run bench_compare --quick --scale 0.02 --sections main --out "$logs/bench_compare"
+run bench_compare --plot-only --out "$logs/bench_compare"

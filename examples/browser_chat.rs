@@ -38,8 +38,7 @@
 
 use nng::options::{RecvMaxSize, RecvTimeout, SendTimeout, WsProtocol, WsRecvMaxFrame};
 use nng::{Listener, Protocol, Socket};
-use std::io::{BufRead, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -234,64 +233,48 @@ fn publish_stdin(news: &Socket) {
     }
 }
 
-/// Serves the page until `stop` is set (and a connection wakes the accept).
-fn http_loop(http: &TcpListener, page: &str, stop: &AtomicBool) {
-    for conn in http.incoming() {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        let Ok(conn) = conn else { continue };
-        let page = page.to_string();
-        thread::spawn(move || {
-            if let Err(e) = serve_http(conn, &page) {
-                eprintln!("browser_chat: http: {e}");
-            }
-        });
-    }
-}
-
-/// Answers one HTTP/1.1 request: `GET /` is the page, anything else a 404.
-fn serve_http(mut conn: TcpStream, page: &str) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    conn.set_write_timeout(Some(Duration::from_secs(5)))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = conn.read(&mut buf)?;
-        if n == 0 || head.len() > 16 * 1024 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    let mut words = head.split_whitespace();
-    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    let (status, kind, body) = match (method, path) {
-        ("GET" | "HEAD", "/" | "/index.html") => ("200 OK", "text/html; charset=utf-8", page),
-        ("GET" | "HEAD", _) => ("404 Not Found", "text/plain", "not found\n"),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            "method not allowed\n",
-        ),
+/// Serves the page (tiny_http) until `stop` is set and the server unblocked:
+/// `GET /` (or `HEAD /`) is the page, other paths a 404, other methods a 405.
+fn http_loop(http: &tiny_http::Server, page: &str, stop: &AtomicBool) {
+    use tiny_http::{Header, Method, Response};
+    let header = |name: &str, value: &str| {
+        Header::from_bytes(name, value).expect("a valid header (a constant)")
     };
-    write!(
-        conn,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    if method != "HEAD" {
-        conn.write_all(body.as_bytes())?;
+    loop {
+        let request = match http.recv() {
+            Ok(request) => request,
+            Err(_) if stop.load(Ordering::Relaxed) => return,
+            Err(e) => {
+                eprintln!("browser_chat: http: {e}");
+                continue;
+            }
+        };
+        let (status, kind, body) = match (request.method(), request.url()) {
+            (Method::Get | Method::Head, "/" | "/index.html") => {
+                (200, "text/html; charset=utf-8", page)
+            }
+            (Method::Get | Method::Head, _) => (404, "text/plain", "not found\n"),
+            _ => (405, "text/plain", "method not allowed\n"),
+        };
+        // tiny_http leaves the body out of an answer to HEAD itself.
+        let response = Response::from_string(body)
+            .with_status_code(status)
+            .with_header(header("Content-Type", kind))
+            .with_header(header("Cache-Control", "no-store"));
+        if let Err(e) = request.respond(response) {
+            eprintln!("browser_chat: http: {e}");
+        }
     }
-    conn.flush()
 }
 
 fn run() -> Result<(), BoxError> {
     let cfg = Config::from_args()?;
     let service = Arc::new(Service::start(&cfg)?);
-    let http = TcpListener::bind((cfg.host.as_str(), cfg.http_port))?;
-    let http_addr = http.local_addr()?;
+    let http = Arc::new(tiny_http::Server::http((cfg.host.as_str(), cfg.http_port))?);
+    let http_addr = http
+        .server_addr()
+        .to_ip()
+        .ok_or("the HTTP server has no IP address")?;
     let host = url_host(&cfg.host);
     let page = PAGE.replace(
         "__BROWSER_CHAT_CONFIG__",
@@ -332,7 +315,7 @@ fn run() -> Result<(), BoxError> {
         workers.push(thread::spawn(move || ask_loop(&s.ask, &stop)));
     }
     {
-        let stop = stop.clone();
+        let (http, stop) = (http.clone(), stop.clone());
         workers.push(thread::spawn(move || http_loop(&http, &page, &stop)));
     }
     {
@@ -349,7 +332,7 @@ fn run() -> Result<(), BoxError> {
     }
     println!("browser_chat: exiting");
     stop.store(true, Ordering::Relaxed);
-    let _ = TcpStream::connect(http_addr); // wakes the accept loop
+    http.unblock(); // wakes the HTTP loop
     for w in workers {
         let _ = w.join();
     }

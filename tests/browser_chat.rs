@@ -1,6 +1,6 @@
 //! The `ws://` transport against a real browser: examples/browser_chat.rs is
 //! started on loopback and its page is driven in headless Chromium through
-//! chromedriver (W3C WebDriver over HTTP).
+//! chromedriver (W3C WebDriver, with fantoccini).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/install-browser.sh`);
 //! without them the test fails, naming that script. `CHROMIUM` and
@@ -8,7 +8,9 @@
 //! `target/test-artifacts/browser_chat.png`; with `NNG_UPDATE_SCREENSHOT=1` it
 //! is also copied to `docs/browser_chat.png`.
 
-use base64::Engine as _;
+use fantoccini::error::CmdError;
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::Locator;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,9 +24,6 @@ const WAIT: Duration = Duration::from_secs(60);
 
 const INSTALL_HINT: &str =
     "run .ci/install-browser.sh (installs Debian's chromium and chromium-driver)";
-
-/// The W3C WebDriver key of an element reference.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Polls `f` every 100 ms until it gives a value, failing after [`WAIT`].
 fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -259,76 +258,14 @@ impl Drop for Example {
     }
 }
 
-/// One HTTP/1.1 request to `addr` (chromedriver on loopback), with a JSON
-/// body if given; gives the status code and the body.
-fn http_request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> std::io::Result<(u16, String)> {
-    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
-    let mut conn = std::net::TcpStream::connect(addr)?;
-    conn.set_read_timeout(Some(WAIT))?;
-    conn.set_write_timeout(Some(WAIT))?;
-    let body = body.map_or(String::new(), Value::to_string);
-    write!(
-        conn,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut conn = BufReader::new(conn);
-    let mut line = String::new();
-    conn.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
-    let (mut length, mut chunked) = (None, false);
-    loop {
-        line.clear();
-        conn.read_line(&mut line)?;
-        let header = line.trim_end().to_ascii_lowercase();
-        if header.is_empty() {
-            break;
-        }
-        if let Some(v) = header.strip_prefix("content-length:") {
-            length = Some(v.trim().parse().map_err(|_| bad(header.clone()))?);
-        }
-        chunked |= header.starts_with("transfer-encoding:") && header.contains("chunked");
-    }
-    let mut payload = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            conn.read_line(&mut line)?;
-            let size = line.trim_end().split(';').next().unwrap_or_default();
-            let size = usize::from_str_radix(size, 16).map_err(|_| bad(line.clone()))?;
-            let mut chunk = vec![0; size + 2]; // the data and its CRLF
-            conn.read_exact(&mut chunk)?;
-            if size == 0 {
-                break;
-            }
-            payload.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(n) = length {
-        payload.resize(n, 0);
-        conn.read_exact(&mut payload)?;
-    } else {
-        conn.read_to_end(&mut payload)?;
-    }
-    let text = String::from_utf8(payload).map_err(|_| bad("body is not UTF-8".into()))?;
-    Ok((status, text))
-}
-
 /// chromedriver (in its own process group, with the Chromium it starts) and
-/// one WebDriver session; everything is stopped and removed on drop.
+/// one WebDriver session driven by fantoccini; everything is stopped and
+/// removed on drop.
 struct Browser {
     driver: Child,
-    base: String,
-    session: Option<String>,
+    /// Runs fantoccini's futures (and its session task) on this thread.
+    rt: tokio::runtime::Runtime,
+    client: Option<fantoccini::Client>,
     profile: PathBuf,
 }
 
@@ -359,10 +296,14 @@ impl Browser {
             )
         });
         let lines = line_reader(driver.stdout.take().expect("piped"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
         let mut browser = Browser {
             driver,
-            base: String::new(),
-            session: None,
+            rt,
+            client: None,
             profile,
         };
         let mut seen = Vec::new();
@@ -375,13 +316,13 @@ impl Browser {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {line:?}"));
-        browser.base = format!("127.0.0.1:{port}");
         thread::spawn(move || lines.into_iter().for_each(drop)); // keep draining
 
         let args = [
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-quic",
             "--no-first-run",
             "--disable-background-networking",
             "--disable-component-update",
@@ -392,92 +333,93 @@ impl Browser {
         .map(String::from)
         .chain([format!("--user-data-dir={}", browser.profile.display())])
         .collect::<Vec<_>>();
-        let caps = json!({ "capabilities": { "alwaysMatch": {
+        let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": chromium, "args": args },
-        }}});
-        let created = browser
-            .http("POST", "/session", Some(caps))
-            .expect("create a WebDriver session");
-        let id = created["sessionId"]
-            .as_str()
-            .expect("sessionId")
-            .to_string();
-        browser.session = Some(id);
-        let ms = WAIT.as_millis() as u64;
-        browser.cmd("POST", "/timeouts", json!({ "script": ms, "pageLoad": ms }));
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!("an object")
+        };
+        // chromedriver on loopback: plain HTTP, no TLS connector.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = browser.run(
+            "create a WebDriver session",
+            fantoccini::ClientBuilder::new(connector)
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}")),
+        );
+        browser.client = Some(client);
+        let timeouts = TimeoutConfiguration::new(Some(WAIT), Some(WAIT), Some(Duration::ZERO));
+        browser.cmd("set timeouts", |c| async move {
+            c.update_timeouts(timeouts).await
+        });
         browser
     }
 
-    /// One WebDriver request; gives the response's `value`, or the error text.
-    fn http(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let (status, text) = http_request(&self.base, method, path, body.as_ref())
-            .map_err(|e| format!("{method} {path}: {e}"))?;
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{method} {path}: {e}: {text}"))?;
-        if status == 200 {
-            Ok(v["value"].clone())
-        } else {
-            Err(format!("{method} {path}: {}", v["value"]))
+    /// Runs one WebDriver exchange to completion, failing on its error or
+    /// after twice [`WAIT`] (the browser's own script and page-load timeouts
+    /// are [`WAIT`]: theirs come first).
+    fn run<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = Result<T, E>>,
+    ) -> T {
+        // The timer is made inside the runtime (it needs its time driver).
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(WAIT * 2, f).await })
+        {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => panic!("WebDriver: {what}: {e}"),
+            Err(_) => panic!("WebDriver: {what}: no answer within {:?}", WAIT * 2),
         }
     }
 
-    /// A session command that must succeed.
-    fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
-        let session = self.session.as_deref().expect("session");
-        let body = (method == "POST").then_some(body);
-        self.http(method, &format!("/session/{session}{path}"), body)
-            .unwrap_or_else(|e| panic!("WebDriver: {e}"))
+    /// A command of the session that must succeed.
+    fn cmd<T, F>(&self, what: &str, f: impl FnOnce(fantoccini::Client) -> F) -> T
+    where
+        F: std::future::Future<Output = Result<T, CmdError>>,
+    {
+        let client = self.client.clone().expect("session");
+        self.run(what, f(client))
     }
 
     fn goto(&self, url: &str) {
-        self.cmd("POST", "/url", json!({ "url": url }));
+        self.cmd(
+            &format!("go to {url}"),
+            |c| async move { c.goto(url).await },
+        );
     }
 
     fn js(&self, script: &str) -> Value {
-        self.cmd(
-            "POST",
-            "/execute/sync",
-            json!({ "script": script, "args": [] }),
-        )
+        self.cmd(script, |c| async move { c.execute(script, vec![]).await })
     }
 
     /// Runs `script` as an async script: it finishes by calling its last
     /// argument, whose value is returned.
     fn js_async(&self, script: &str, args: Value) -> Value {
+        let Value::Array(args) = args else {
+            panic!("script arguments are an array: {args}")
+        };
         self.cmd(
-            "POST",
-            "/execute/async",
-            json!({ "script": script, "args": args }),
+            script,
+            |c| async move { c.execute_async(script, args).await },
         )
-    }
-
-    fn element(&self, css: &str) -> String {
-        let v = self.cmd(
-            "POST",
-            "/element",
-            json!({ "using": "css selector", "value": css }),
-        );
-        v[ELEMENT_KEY]
-            .as_str()
-            .expect("element reference")
-            .to_string()
     }
 
     /// Types `text` into the input `css`, as a user would.
     fn type_into(&self, css: &str, text: &str) {
-        let el = self.element(css);
-        self.cmd("POST", &format!("/element/{el}/clear"), json!({}));
-        self.cmd(
-            "POST",
-            &format!("/element/{el}/value"),
-            json!({ "text": text }),
-        );
+        self.cmd(&format!("type into {css}"), |c| async move {
+            let el = c.find(Locator::Css(css)).await?;
+            el.clear().await?;
+            el.send_keys(text).await
+        });
     }
 
     fn click(&self, css: &str) {
-        let el = self.element(css);
-        self.cmd("POST", &format!("/element/{el}/click"), json!({}));
+        self.cmd(&format!("click {css}"), |c| async move {
+            c.find(Locator::Css(css)).await?.click().await
+        });
     }
 
     /// The text of the page's element `id`.
@@ -505,29 +447,31 @@ impl Browser {
 
     /// Opens a new tab and switches to it.
     fn new_tab(&self) {
-        let v = self.cmd("POST", "/window/new", json!({ "type": "tab" }));
-        let handle = v["handle"].as_str().expect("window handle").to_string();
-        self.cmd("POST", "/window", json!({ "handle": handle }));
+        self.cmd("open a tab", |c| async move {
+            let tab = c.new_window(true).await?;
+            c.switch_to_window(tab.handle).await
+        });
     }
 
     fn switch_to_first_tab(&self) {
-        let handles = self.cmd("GET", "/window/handles", Value::Null);
-        let first = handles[0].as_str().expect("window handle").to_string();
-        self.cmd("POST", "/window", json!({ "handle": first }));
+        self.cmd("switch to the first tab", |c| async move {
+            let first = c.windows().await?.into_iter().next();
+            c.switch_to_window(first.expect("a window")).await
+        });
     }
 
+    /// A PNG of the current tab.
     fn screenshot(&self) -> Vec<u8> {
-        let v = self.cmd("GET", "/screenshot", Value::Null);
-        base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().expect("base64 PNG"))
-            .expect("valid base64")
+        self.cmd("take a screenshot", |c| async move { c.screenshot().await })
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        if let Some(session) = self.session.take() {
-            let _ = self.http("DELETE", &format!("/session/{session}"), None);
+        if let Some(client) = self.client.take() {
+            let close =
+                async { tokio::time::timeout(Duration::from_secs(10), client.close()).await };
+            let _ = self.rt.block_on(close);
         }
         // chromedriver leads its own process group: stop it and any Chromium
         // process left behind, then reap chromedriver.
@@ -659,25 +603,34 @@ fn browser_page_talks_to_nng_sockets_over_ws() {
     save_screenshot(&browser.screenshot());
 }
 
-/// The status line nng's WebSocket listener answers a handshake for `path`
-/// with, offering `protocol` (none when `None`).
-fn handshake_status(ws_addr: &str, path: &str, protocol: Option<&str>) -> String {
-    let mut conn = std::net::TcpStream::connect(ws_addr).expect("connect to the ws port");
+/// The HTTP status nng's WebSocket listener answers a handshake (tungstenite's
+/// client) for `path` with, offering `protocol` (none when `None`). A
+/// handshake it accepts (101) must also name the offered subprotocol:
+/// tungstenite checks that.
+fn handshake_status(ws_addr: &str, path: &str, protocol: Option<&str>) -> u16 {
+    use tungstenite::client::IntoClientRequest as _;
+    use tungstenite::handshake::HandshakeError;
+    let mut request = format!("ws://{ws_addr}{path}")
+        .into_client_request()
+        .expect("a WebSocket request");
+    if let Some(p) = protocol {
+        let value = p.parse().expect("a header value");
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", value);
+    }
+    let conn = std::net::TcpStream::connect(ws_addr).expect("connect to the ws port");
     conn.set_read_timeout(Some(WAIT)).expect("read timeout");
-    let offer = protocol.map_or(String::new(), |p| {
-        format!("Sec-WebSocket-Protocol: {p}\r\n")
-    });
-    write!(
-        conn,
-        "GET {path} HTTP/1.1\r\nHost: {ws_addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
-    )
-    .expect("send the handshake");
-    let mut status = String::new();
-    BufReader::new(conn)
-        .read_line(&mut status)
-        .expect("read the status line");
-    status.trim_end().to_string()
+    match tungstenite::client(request, conn) {
+        Ok((mut ws, response)) => {
+            let _ = ws.close(None);
+            response.status().as_u16()
+        }
+        Err(HandshakeError::Failure(tungstenite::Error::Http(response))) => {
+            response.status().as_u16()
+        }
+        Err(e) => panic!("{path} offering {protocol:?}: handshake failed: {e}"),
+    }
 }
 
 /// What the browser's handshakes meet, seen without a browser: the listener
@@ -698,20 +651,17 @@ fn ws_handshake_accepts_only_the_listeners_subprotocol() {
         .expect("host:port in the chat URL line")
         .to_string();
     let cases = [
-        ("/chat", Some("bus.sp.nanomsg.org"), "101"),
-        ("/news", Some("pub.sp.nanomsg.org"), "101"),
-        ("/ask", Some("rep.sp.nanomsg.org"), "101"),
-        ("/chat", Some("pair1.sp.nanomsg.org"), "400"),
-        ("/ask", Some("req.sp.nanomsg.org"), "400"),
-        ("/chat", None, "400"),
-        ("/nowhere", Some("bus.sp.nanomsg.org"), "404"),
+        ("/chat", Some("bus.sp.nanomsg.org"), 101),
+        ("/news", Some("pub.sp.nanomsg.org"), 101),
+        ("/ask", Some("rep.sp.nanomsg.org"), 101),
+        ("/chat", Some("pair1.sp.nanomsg.org"), 400),
+        ("/ask", Some("req.sp.nanomsg.org"), 400),
+        ("/chat", None, 400),
+        ("/nowhere", Some("bus.sp.nanomsg.org"), 404),
     ];
     for (path, protocol, want) in cases {
         let status = handshake_status(&addr, path, protocol);
-        assert!(
-            status.starts_with(&format!("HTTP/1.1 {want} ")),
-            "{path} offering {protocol:?}: got {status:?}, want {want}"
-        );
+        assert_eq!(status, want, "{path} offering {protocol:?}");
     }
     // The refused handshakes did not disturb the service.
     service.publish("still serving");

@@ -6,12 +6,14 @@
 //! cargo run --release --features tools --example bench_compare -- --quick # < 60 s, writes target/bench_compare/
 //! ```
 //!
-//! Options: `--quick` (1 round, a fifth of the messages, no callgrind, output
-//! to target/bench_compare/), `--rounds N`, `--scale F` (multiplies message
-//! counts), `--out DIR`, `--sections LIST` (comma-separated, from `main`,
-//! `api`, `instructions`, `memory`; default all), `--keep` (keep the other
-//! sections' rows of an earlier `results.csv` in the output folder, so that
-//! sections can be measured at different times).
+//! Options (`--help` lists them): `--quick` (1 round, a fifth of the
+//! messages, no callgrind, output to target/bench_compare/), `--rounds N`,
+//! `--scale F` (multiplies message counts), `--out DIR`, `--sections LIST`
+//! (comma-separated, from `main`, `api`, `instructions`, `memory`; default
+//! all), `--keep` (keep the other sections' rows of an earlier `results.csv`
+//! in the output folder, so that sections can be measured at different times),
+//! `--plot-only` (measure nothing: draw `ratios.svg` again from the output
+//! folder's `results.csv`).
 //!
 //! It builds the Rust port (`cargo build --release --example perf`), then for
 //! every row runs the C tool and the Rust port alternately, several rounds,
@@ -24,6 +26,7 @@ mod mem;
 mod report;
 mod run;
 
+use clap::{Parser, ValueEnum};
 use report::{Row, Section};
 use run::{Imp, Kind, Runner, Transport};
 use std::path::PathBuf;
@@ -32,7 +35,52 @@ use std::time::Instant;
 /// Message sizes of the main table.
 const SIZES: [usize; 4] = [64, 1024, 64 * 1024, 1024 * 1024];
 
-/// Command-line settings.
+/// The command line (clap); `Config` is what the run uses.
+#[derive(Parser)]
+#[command(
+    about = "The Rust perf tools (safe API) against nng's C perf tools, side by side",
+    after_help = "Without --out, a full run writes docs/perf/ and a --quick run target/bench_compare/."
+)]
+struct Args {
+    /// 1 round, a fifth of the messages, no callgrind, output to target/bench_compare/
+    #[arg(long)]
+    quick: bool,
+    /// Rounds per row, C and Rust alternating [default: 5, with --quick 1]
+    #[arg(long, value_name = "N")]
+    rounds: Option<usize>,
+    /// Multiplies the message counts [default: 1, with --quick 0.2]
+    #[arg(long, value_name = "F")]
+    scale: Option<f64>,
+    /// The folder for results.csv, results.md and ratios.svg
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The sections to measure [default: all]
+    #[arg(long, value_name = "LIST", value_enum, value_delimiter = ',')]
+    sections: Option<Vec<SectionArg>>,
+    /// Keep the other sections' rows of an earlier results.csv in the output folder
+    #[arg(long)]
+    keep: bool,
+    /// Measure nothing: draw ratios.svg again from the output folder's results.csv
+    #[arg(long, conflicts_with_all = ["rounds", "scale", "sections", "keep"])]
+    plot_only: bool,
+    /// Internal: the raw-C-API aio baseline (see ffi_aio.rs): MODE [URL] SIZE COUNT
+    #[arg(long, hide = true, num_args = 1.., allow_hyphen_values = true)]
+    ffi_aio: Option<Vec<String>>,
+    /// Internal: a child process measuring resident memory (see mem.rs)
+    #[arg(long, hide = true, value_name = "MODE")]
+    mem_child: Option<String>,
+}
+
+/// A name of `--sections`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SectionArg {
+    Main,
+    Api,
+    Instructions,
+    Memory,
+}
+
+/// Settings of a run.
 pub struct Config {
     quick: bool,
     rounds: usize,
@@ -45,78 +93,51 @@ pub struct Config {
     keep: bool,
 }
 
-fn parse_args() -> Config {
-    let mut args = std::env::args().skip(1);
-    let mut cfg = Config {
-        quick: false,
-        rounds: 5,
-        scale: 1.0,
-        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/perf"),
-        main: true,
-        callgrind: true,
-        api: true,
-        memory: true,
-        keep: false,
-    };
-    let mut sections: Option<String> = None;
-    let mut rounds = None;
-    let mut scale = None;
-    let mut out = None;
-    while let Some(a) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .unwrap_or_else(|| panic!("{name} needs a value"))
+impl Config {
+    fn new(args: &Args) -> Config {
+        let dir = if args.quick {
+            "target/bench_compare"
+        } else {
+            "docs/perf"
         };
-        match a.as_str() {
-            "--quick" => cfg.quick = true,
-            "--rounds" => rounds = Some(value("--rounds").parse().expect("--rounds N")),
-            "--scale" => scale = Some(value("--scale").parse().expect("--scale F")),
-            "--out" => out = Some(PathBuf::from(value("--out"))),
-            "--sections" => sections = Some(value("--sections")),
-            "--keep" => cfg.keep = true,
-            "--ffi-aio" => {
-                // Internal: the raw-C-API aio baseline (see ffi_aio.rs).
-                ffi_aio::child(&args.collect::<Vec<_>>());
-                std::process::exit(0);
-            }
-            "--mem-child" => {
-                // Internal: a child process measuring resident memory.
-                mem::child(&value("--mem-child"));
-                std::process::exit(0);
-            }
-            "-h" | "--help" => {
-                println!(
-                    "usage: bench_compare [--quick] [--rounds N] [--scale F] [--out DIR] \
-                     [--sections main,api,instructions,memory] [--keep]"
-                );
-                std::process::exit(0);
-            }
-            other => panic!("unknown argument {other} (try --help)"),
+        let on = |s: SectionArg| args.sections.as_ref().is_none_or(|l| l.contains(&s));
+        Config {
+            quick: args.quick,
+            rounds: args.rounds.unwrap_or(if args.quick { 1 } else { 5 }).max(1),
+            scale: args.scale.unwrap_or(if args.quick { 0.2 } else { 1.0 }),
+            out: args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)),
+            main: on(SectionArg::Main),
+            // --quick leaves callgrind out, unless --sections names it.
+            callgrind: match args.sections {
+                Some(_) => on(SectionArg::Instructions),
+                None => !args.quick,
+            },
+            api: on(SectionArg::Api),
+            memory: on(SectionArg::Memory),
+            keep: args.keep,
         }
     }
-    if cfg.quick {
-        cfg.rounds = 1;
-        cfg.scale = 0.2;
-        cfg.callgrind = false;
-        cfg.out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench_compare");
-    }
-    cfg.rounds = rounds.unwrap_or(cfg.rounds).max(1);
-    cfg.scale = scale.unwrap_or(cfg.scale);
-    if let Some(o) = out {
-        cfg.out = o;
-    }
-    if let Some(list) = sections {
-        let has = |name: &str| list.split(',').any(|s| s.trim() == name);
-        cfg.main = has("main");
-        cfg.api = has("api");
-        cfg.callgrind = has("instructions");
-        cfg.memory = has("memory");
-    }
-    cfg
 }
 
 fn main() {
-    let cfg = parse_args();
+    let args = Args::parse();
+    if let Some(args) = &args.ffi_aio {
+        ffi_aio::child(args);
+        return;
+    }
+    if let Some(mode) = &args.mem_child {
+        mem::child(mode);
+        return;
+    }
+    let cfg = Config::new(&args);
+    if args.plot_only {
+        let written = report::replot(&cfg.out);
+        println!("wrote {written}");
+        return;
+    }
     if cfg!(debug_assertions) {
         eprintln!("warning: built without --release; the Rust side is unoptimised");
     }

@@ -2,7 +2,7 @@
 
 use crate::Config;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Which table a row belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -350,14 +350,7 @@ impl Report {
     /// Writes results.csv, ratios.svg and results.md into the output folder.
     pub fn finish(&mut self, secs: f64) {
         std::fs::create_dir_all(&self.out).expect("creating the output folder");
-        let order = [
-            Section::Main,
-            Section::Api,
-            Section::Instructions,
-            Section::Memory,
-        ];
-        self.rows
-            .sort_by_key(|r| order.iter().position(|s| *s == r.section));
+        sort(&mut self.rows);
         let mut csv = String::from(
             "section,what,size_bytes,metric,api,c_median,c_min,c_max,c_runs,\
              rust_median,rust_min,rust_max,rust_runs,rust_over_c,tolerance,target_met,\
@@ -368,7 +361,8 @@ impl Report {
             csv.push('\n');
         }
         self.write("results.csv", &csv);
-        let svg = svg(&self.rows, &self.header);
+        let svg =
+            svg(&self.rows, &self.header).unwrap_or_else(|e| panic!("drawing ratios.svg: {e}"));
         self.write("ratios.svg", &svg);
 
         let mut md = String::new();
@@ -446,121 +440,183 @@ fn utc_now() -> String {
         .unwrap_or_default()
 }
 
+/// The plot's x axis: Rust's speed relative to C on a log scale (2x faster
+/// and 2x slower are equally far from parity), its grid lines, and the band
+/// drawn around parity (the 3 % target).
+const LO: f64 = 1.0 / 16.0;
+const HI: f64 = 4.0;
+const GRID: [f64; 9] = [1.0 / 16.0, 0.125, 0.25, 0.5, 0.75, 1.0, 1.333, 2.0, 4.0];
+const BAND: f64 = 1.03;
+
 /// A dot plot of Rust's speed relative to C (1 = parity, right = faster),
 /// one line per row, with whiskers over the per-round paired ratios and the
-/// target band shaded. Dependency-free SVG.
-fn svg(rows: &[Row], caption: &str) -> String {
+/// target band shaded; an SVG drawn with plotters.
+fn svg(rows: &[Row], caption: &str) -> Result<String, Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+
     let rows: Vec<&Row> = rows.iter().filter(|r| r.ratio.is_finite()).collect();
-    // Log scale: 2x faster and 2x slower are equally far from parity.
-    let (lo, hi) = (1.0_f64 / 16.0, 4.0_f64);
-    let (left, plot_w, line_h, top) = (300.0, 560.0, 18.0, 70.0);
-    let mut sections = rows.iter().map(|r| r.section).collect::<Vec<_>>();
-    sections.dedup();
-    let height = top + line_h * (rows.len() + sections.len() * 2) as f64 + 60.0;
-    let width = left + plot_w + 150.0;
-    let x = |v: f64| left + (v.clamp(lo, hi) / lo).ln() / (hi / lo).ln() * plot_w;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="20" font-size="15" font-weight="bold">nng safe Rust layer vs C: Rust speed relative to C (1 = same; right = Rust faster; log scale)</text>"#
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="38" font-size="11">{}</text>"#,
-        escape(caption)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="54" font-size="11">dot: ratio of medians; whisker: range of per-round paired ratios; green band: within 3 %; plotted as Rust/C for throughput, C/Rust for latency, instructions, memory</text>"#
-    );
-    let bottom = height - 40.0;
-    for g in [1.0 / 16.0, 0.125, 0.25, 0.5, 0.75, 1.0, 1.333, 2.0, 4.0] {
-        let gx = x(g);
-        let stroke = if g == 1.0 { "#333" } else { "#ddd" };
-        let label = if g < 0.2 {
-            format!("1/{:.0}", 1.0 / g)
-        } else {
-            format!("{g:.2}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-        };
-        let _ = writeln!(
-            s,
-            r#"<line x1="{gx:.1}" y1="{top}" x2="{gx:.1}" y2="{bottom}" stroke="{stroke}"/><text x="{gx:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#,
-            bottom + 15.0
-        );
+    // The vertical layout in lines, from the top: each section's heading, then
+    // its rows. `at` is the centre of a row's line.
+    let mut headings = Vec::new();
+    let mut at = Vec::new();
+    let mut y = 0.0;
+    for (i, r) in rows.iter().enumerate() {
+        if i == 0 || rows[i - 1].section != r.section {
+            headings.push((y + 1.25, r.section.name()));
+            y += 2.0;
+        }
+        at.push(y + 0.5);
+        y += 1.0;
     }
-    let (b0, b1) = (x(1.0 / 1.03), x(1.03));
-    let _ = writeln!(
-        s,
-        r##"<rect x="{b0:.1}" y="{top}" width="{:.1}" height="{:.1}" fill="#2a2" fill-opacity="0.12"/>"##,
-        b1 - b0,
-        bottom - top
+    let lines = y + 0.5;
+    // Plotters' y axis points up: line `l` from the top is at `lines - l`.
+    let up = |l: f64| lines - l;
+
+    let (line_h, top, bottom, left, right) = (18.0, 62u32, 40u32, 300u32, 150u32);
+    let size = (
+        left + 560 + right,
+        top + bottom + (lines * line_h).ceil() as u32,
     );
-    let mut y = top;
-    let mut current = None;
-    for r in rows {
-        if current != Some(r.section) {
-            current = Some(r.section);
-            y += line_h * 1.5;
-            let _ = writeln!(
-                s,
-                r#"<text x="10" y="{y:.1}" font-weight="bold">{}</text>"#,
-                escape(r.section.name())
-            );
-            y += line_h * 0.5;
+    let colour = |r: &Row| match r.meets() {
+        Some(true) => RGBColor(0x1a, 0x7f, 0x1a),
+        Some(false) => RGBColor(0xc0, 0x39, 0x2b),
+        None => RGBColor(0x2c, 0x5a, 0xa0),
+    };
+    // plotters writes a font size of `size / 1.24` into the SVG: these are pixels.
+    let font = |px: u32| ("sans-serif", f64::from(px) * 1.24).into_font();
+    let left_middle = Pos::new(HPos::Left, VPos::Center);
+    let right_middle = Pos::new(HPos::Right, VPos::Center);
+
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        let heading = [
+            (
+                "nng safe Rust layer vs C: Rust speed relative to C (1 = same; right = Rust faster; log scale)",
+                font(15).style(FontStyle::Bold),
+            ),
+            (caption, font(11)),
+            (
+                "dot: ratio of medians; whisker: range of per-round paired ratios; green band: within 3 %; \
+                 plotted as Rust/C for throughput, C/Rust for latency, instructions, memory",
+                font(11),
+            ),
+        ];
+        for (line, (text, style)) in (0i32..).zip(heading) {
+            root.draw(&Text::new(text, (10, 8 + 17 * line), style))?;
         }
-        y += line_h;
-        let speed = r.speed(r.ratio);
-        let (w0, w1) = {
-            let (a, b) = (r.speed(r.ratio_lo), r.speed(r.ratio_hi));
-            (a.min(b), a.max(b))
-        };
-        let colour = match r.meets() {
-            Some(true) => "#1a7f1a",
-            Some(false) => "#c0392b",
-            None => "#2c5aa0",
-        };
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            left - 8.0,
-            y + 4.0,
-            escape(&r.label())
-        );
-        if w0.is_finite() && w1.is_finite() {
-            let _ = writeln!(
-                s,
-                r#"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="2" stroke-opacity="0.5"/>"#,
-                x(w0),
-                x(w1)
-            );
-        }
-        let _ = writeln!(
-            s,
-            r#"<circle cx="{:.1}" cy="{y:.1}" r="4.5" fill="{colour}"/><text x="{:.1}" y="{:.1}" fill="{colour}">{speed:.3}{}</text>"#,
-            x(speed),
-            left + plot_w + 8.0,
-            y + 4.0,
-            if speed < lo || speed > hi {
-                " (off scale)"
+
+        let grid_label = |g: &f64| {
+            if *g < 0.2 {
+                format!("1/{:.0}", 1.0 / g)
             } else {
-                ""
+                format!("{g:.2}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string()
             }
-        );
+        };
+        let mut chart = ChartBuilder::on(&root)
+            .margin_top(top)
+            .margin_right(right)
+            .margin_bottom(bottom - 25)
+            .x_label_area_size(25)
+            .y_label_area_size(left)
+            .build_cartesian_2d(
+                (LO..HI).log_scale().with_key_points(GRID.to_vec()),
+                0.0..lines,
+            )?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .light_line_style(TRANSPARENT)
+            .axis_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .label_style(font(12))
+            .x_label_formatter(&grid_label)
+            .draw()?;
+        chart.draw_series([Rectangle::new(
+            [(1.0 / BAND, 0.0), (BAND, lines)],
+            RGBColor(0x22, 0xaa, 0x22).mix(0.12).filled(),
+        )])?;
+        chart.draw_series([PathElement::new(
+            [(1.0, 0.0), (1.0, lines)],
+            RGBColor(0x33, 0x33, 0x33),
+        )])?;
+
+        for (y, name) in &headings {
+            let (_, py) = chart.backend_coord(&(LO, up(*y)));
+            let style = font(12).style(FontStyle::Bold).into_text_style(&root);
+            root.draw(&Text::new(*name, (10, py), style.pos(left_middle)))?;
+        }
+        for (r, y) in rows.iter().zip(at.iter().map(|&l| up(l))) {
+            let c = colour(r);
+            let (px, py) = chart.backend_coord(&(LO, y));
+            root.draw(&Text::new(
+                r.label(),
+                (px - 8, py),
+                font(12).into_text_style(&root).pos(right_middle),
+            ))?;
+            let speed = r.speed(r.ratio);
+            let (a, b) = (r.speed(r.ratio_lo), r.speed(r.ratio_hi));
+            if a.is_finite() && b.is_finite() {
+                let whisker = [(a.min(b).clamp(LO, HI), y), (a.max(b).clamp(LO, HI), y)];
+                chart.draw_series([PathElement::new(whisker, c.mix(0.5).stroke_width(2))])?;
+            }
+            chart.draw_series([Circle::new((speed.clamp(LO, HI), y), 4.5, c.filled())])?;
+            let (px, py) = chart.backend_coord(&(HI, y));
+            let off_scale = if (LO..=HI).contains(&speed) {
+                ""
+            } else {
+                " (off scale)"
+            };
+            root.draw(&Text::new(
+                format!("{speed:.3}{off_scale}"),
+                (px + 8, py),
+                font(12).color(&c).pos(left_middle),
+            ))?;
+        }
+        root.present()?;
     }
-    s.push_str("</svg>\n");
-    s
+    Ok(out)
 }
 
-fn escape(t: &str) -> String {
-    t.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Draws `ratios.svg` again from the `results.csv` in `out` (`--plot-only`),
+/// with the machine description of `results.md` there as its caption; gives
+/// the path written.
+pub fn replot(out: &Path) -> String {
+    let csv = out.join("results.csv");
+    let text =
+        std::fs::read_to_string(&csv).unwrap_or_else(|e| panic!("reading {}: {e}", csv.display()));
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        match Row::from_csv(line) {
+            Some(row) => rows.push(row),
+            None => panic!("{}:{}: not a row: {line:?}", csv.display(), n + 1),
+        }
+    }
+    sort(&mut rows);
+    let caption = std::fs::read_to_string(out.join("results.md"))
+        .ok()
+        .and_then(|md| md.lines().next().map(str::to_string))
+        .filter(|l| l.starts_with("Run "))
+        .unwrap_or_else(|| format!("From {}.", csv.display()));
+    let svg = svg(&rows, &caption).unwrap_or_else(|e| panic!("drawing ratios.svg: {e}"));
+    let path = out.join("ratios.svg");
+    std::fs::write(&path, svg).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    path.display().to_string()
+}
+
+/// Puts rows in the report's order of sections (stable within one).
+fn sort(rows: &mut [Row]) {
+    let order = [
+        Section::Main,
+        Section::Api,
+        Section::Instructions,
+        Section::Memory,
+    ];
+    rows.sort_by_key(|r| order.iter().position(|s| *s == r.section));
 }
