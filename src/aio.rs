@@ -76,6 +76,13 @@
 //!    once, so a loop of immediate completions still gives its task thread
 //!    back to nng now and then.
 //!
+//! 5. **An owner may take a direct completion itself.** The future layer
+//!    (not the closure's handle) may ask the same of nng when it starts an
+//!    operation; if nng finished it inside the start call and will call back
+//!    never, the start still holds `BUSY`, no runner touches that outcome,
+//!    and the start takes it off the `nng_aio` and returns it. A closure
+//!    still returning from an earlier completion is not involved.
+//!
 //! Every transition of the state word lives in `src/aio/state.rs`, with the
 //! `loom` model test that covers it.
 //!
@@ -400,9 +407,10 @@ impl Aio {
         msg: impl Into<Message>,
     ) -> std::result::Result<(), SendError> {
         // SAFETY: start hands us its live, idle aio.
-        self.start(Op::Send, Some(msg.into()), |raw| unsafe {
+        self.start(Op::Send, Some(msg.into()), false, |raw| unsafe {
             target.start_send(raw)
         })
+        .map(drop)
         .map_err(|(error, message)| SendError {
             error,
             message: message.expect("send keeps its message"),
@@ -415,8 +423,11 @@ impl Aio {
     #[doc(alias = "nng_ctx_recv")]
     pub fn recv<T: AsyncTarget>(&self, target: &T) -> Result<()> {
         // SAFETY: start hands us its live, idle aio.
-        self.start(Op::Recv, None, |raw| unsafe { target.start_recv(raw) })
-            .map_err(|(e, _)| e)
+        self.start(Op::Recv, None, false, |raw| unsafe {
+            target.start_recv(raw)
+        })
+        .map(drop)
+        .map_err(|(e, _)| e)
     }
 
     /// Completes with [`AioResult::Sleep`]`(Ok(()))` after `duration`
@@ -426,10 +437,11 @@ impl Aio {
     #[doc(alias = "nng_sleep_aio")]
     pub fn sleep(&self, duration: Duration) -> Result<()> {
         let ms = duration_to_ms(Some(duration));
-        self.start(Op::Sleep, None, |raw| {
+        self.start(Op::Sleep, None, false, |raw| {
             // SAFETY: raw is a live idle aio (claimed by start).
             unsafe { ffi::nng_sleep_aio(ms, raw) }
         })
+        .map(drop)
         .map_err(|(e, _)| e)
     }
 
@@ -449,20 +461,25 @@ impl Aio {
     /// [`dial`](Self::dial) by the dialer's id (which nng validates), for
     /// the futures that keep an id rather than a borrow.
     pub(crate) fn dial_id(&self, d: ffi::nng_dialer) -> Result<()> {
-        self.start(Op::Dial, None, |raw| {
+        self.start(Op::Dial, None, false, |raw| {
             // SAFETY: raw is a live idle aio; the dialer is an id nng validates.
             unsafe { ffi::nng_dialer_start_aio(d, ffi::NNG_FLAG_NONBLOCK as i32, raw) }
         })
+        .map(drop)
         .map_err(|(e, _)| e)
     }
 
-    /// Claims the aio for one operation and starts it with `f`.
+    /// Claims the aio for one operation and starts it with `f`. With
+    /// `direct`, an owner (not the runner's handle) asks nng to report a
+    /// completion that happens inside `f` and gets its outcome back at once
+    /// (rule 5); otherwise the outcome always comes through the closure.
     fn start(
         &self,
         op: Op,
         msg: Option<Message>,
+        direct: bool,
         f: impl FnOnce(*mut ffi::nng_aio),
-    ) -> std::result::Result<(), (Error, Option<Message>)> {
+    ) -> std::result::Result<Option<AioResult>, (Error, Option<Message>)> {
         let inner = self.inner();
         // A stored panic resumes here, outside callbacks (the bit is read
         // first: the thread-local marker costs more than the load).
@@ -499,7 +516,12 @@ impl Aio {
         // Rule 4: the runner asks nng to report a direct completion here
         // instead of dispatching its callback to another thread, and hands
         // it to itself, as if nng had called back while the closure runs.
-        let skip = self.runner && inner.streak.load(Ordering::Relaxed) < DIRECT_STREAK;
+        // Rule 5: an owner that asked for it takes such a completion itself.
+        let skip = if self.runner {
+            inner.streak.load(Ordering::Relaxed) < DIRECT_STREAK
+        } else {
+            direct
+        };
         if skip {
             // SAFETY: raw is live and ours to prepare (BUSY); the flag lives
             // in the Inner, which outlives any write nng makes to it.
@@ -509,15 +531,54 @@ impl Aio {
         // nng writes the flag inside the call above when the provider
         // finished the operation without starting it (nni_aio_finish_impl),
         // and then schedules no callback.
-        if skip && inner.skipped.load(Ordering::Relaxed) {
+        if !(skip && inner.skipped.load(Ordering::Relaxed)) {
+            return Ok(None);
+        }
+        if self.runner {
             inner.streak.fetch_add(1, Ordering::Relaxed);
             // The runner holds RUNNING (it is inside the closure that lent
             // this handle), so the completion is handed to it (NOTIFIED) and
             // delivered when the closure returns.
             let handed = inner.state.complete();
             debug_assert_eq!(handed, Completion::Handed);
+            return Ok(None);
         }
-        Ok(())
+        // SAFETY: BUSY is still ours (claimed above) and nng will not call
+        // back for this operation, so no runner touches its outcome: it is
+        // the owner's to take, before BUSY is released (rule 3).
+        let result = unsafe { collect(raw, op) };
+        inner.state.taken_direct();
+        Ok(Some(result))
+    }
+
+    /// [`send`](Self::send) for the future layer: the outcome of a send that
+    /// nng finished inside the start comes back here, not through the
+    /// closure (rule 5). Not for the runner's handle.
+    pub(crate) fn send_direct<T: AsyncTarget>(
+        &self,
+        target: &T,
+        msg: Message,
+    ) -> std::result::Result<Option<AioResult>, SendError> {
+        debug_assert!(!self.runner);
+        // SAFETY: start hands us its live, idle aio.
+        self.start(Op::Send, Some(msg), true, |raw| unsafe {
+            target.start_send(raw)
+        })
+        .map_err(|(error, message)| SendError {
+            error,
+            message: message.expect("send keeps its message"),
+        })
+    }
+
+    /// [`recv`](Self::recv) for the future layer, as
+    /// [`send_direct`](Self::send_direct).
+    pub(crate) fn recv_direct<T: AsyncTarget>(&self, target: &T) -> Result<Option<AioResult>> {
+        debug_assert!(!self.runner);
+        // SAFETY: start hands us its live, idle aio.
+        self.start(Op::Recv, None, true, |raw| unsafe {
+            target.start_recv(raw)
+        })
+        .map_err(|(e, _)| e)
     }
 
     /// Asks nng to cancel the operation in flight (`nng_aio_cancel`). The

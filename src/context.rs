@@ -53,9 +53,6 @@ use crate::Socket;
 #[doc(alias = "nng_ctx")]
 pub struct Context {
     raw: ffi::nng_ctx,
-    /// Inherited from the socket: which async operations may first be tried
-    /// without blocking.
-    pub(crate) fast: crate::protocol::FastPath,
 }
 
 // Context is Send + Sync without an unsafe impl: nng_ctx is a plain u32 id and
@@ -69,10 +66,7 @@ impl Context {
         let mut raw = ffi::nng_ctx::default();
         // SAFETY: `raw` is a valid out-pointer; the socket is an id nng validates.
         cvt(unsafe { ffi::nng_ctx_open(&mut raw, socket.raw()) })?;
-        Ok(Context {
-            raw,
-            fast: socket.fast,
-        })
+        Ok(Context { raw })
     }
 
     pub(crate) fn raw(&self) -> ffi::nng_ctx {

@@ -25,17 +25,13 @@
 //! ```
 //!
 //! **Starting and cancelling.** A future does nothing until first polled; the
-//! first poll starts the operation. It first tries the non-blocking call
-//! (`nng_sendmsg`/`nng_recvmsg`, or `nng_ctx_sendmsg`/`nng_ctx_recvmsg`, with
-//! `NNG_FLAG_NONBLOCK`): when the message can go or is already waiting, the
-//! future is ready at once, with no `nng_aio`, no allocation and no hand-off
-//! to an nng thread, the same cost as the synchronous call. Only when that
-//! would block ([`Error::TryAgain`]) does it start an [`Aio`]. This is done
-//! only where nng fails such an attempt without changing the protocol's
-//! state, so the outcome is the one the `Aio` alone would give, only sooner:
-//! every cooked protocol except `rep0` and `respondent0` sends and
-//! `surveyor0` receives (whose non-blocking calls have side effects in
-//! nng 2.0), and no raw socket. Dropping it before completion drops its
+//! first poll starts the operation on an [`Aio`] (from a small pool, see
+//! below) and asks nng to report a completion that happens inside that
+//! start (`nng_aio_skip_callback`): when the message can go or is already
+//! waiting, the future is ready on that first poll, with no callback, no
+//! waker and no hand-off to an nng thread. Otherwise the operation waits in
+//! nng as any `Aio` operation does, for every protocol and raw sockets
+//! alike, and the callback wakes the task. Dropping it before completion drops its
 //! `Aio`, which stops the operation and waits for its callback (see
 //! [`crate::aio`]): a message not yet sent is freed with the future, never
 //! leaked nor sent later; a message received but not yet returned is freed.
@@ -77,7 +73,6 @@
 use crate::aio::{Aio, AioResult, AsyncTarget};
 use crate::error::{Error, Result};
 use crate::message::{Message, SendError};
-use crate::protocol::FastPath;
 use crate::{Context, Socket};
 use futures_core::Stream;
 use futures_sink::Sink;
@@ -90,12 +85,10 @@ use std::time::Duration;
 mod dial;
 pub use dial::DialFuture;
 
-/// A socket or context id the futures can operate on without a borrow,
-/// with what its protocol allows them to try without blocking.
+/// A socket or context id the futures can operate on without a borrow.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Target {
     id: Id,
-    fast: FastPath,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -108,53 +101,12 @@ impl Target {
     pub(crate) fn socket(s: &Socket) -> Target {
         Target {
             id: Id::Socket(s.raw()),
-            fast: s.fast,
         }
     }
 
     pub(crate) fn context(c: &Context) -> Target {
         Target {
             id: Id::Context(c.raw()),
-            fast: c.fast,
-        }
-    }
-
-    /// Sends without blocking (`nng_sendmsg`/`nng_ctx_sendmsg` with
-    /// `NNG_FLAG_NONBLOCK`) where the protocol allows it; [`Error::TryAgain`]
-    /// hands the message back for the `Aio`.
-    fn try_send(self, msg: Message) -> std::result::Result<(), SendError> {
-        if !self.fast.send {
-            return Err(SendError {
-                error: Error::TryAgain,
-                message: msg,
-            });
-        }
-        let nonblock = crate::socket::NONBLOCK;
-        // SAFETY: both calls take the message exactly when they return 0;
-        // the ids are plain integers that nng validates.
-        unsafe {
-            msg.send_with(|p| match self.id {
-                Id::Socket(s) => crate::ffi::nng_sendmsg(s, p, nonblock),
-                Id::Context(c) => crate::ffi::nng_ctx_sendmsg(c, p, nonblock),
-            })
-        }
-    }
-
-    /// Receives without blocking (`nng_recvmsg`/`nng_ctx_recvmsg` with
-    /// `NNG_FLAG_NONBLOCK`) where the protocol allows it; [`Error::TryAgain`]
-    /// when nothing is waiting.
-    fn try_recv(self) -> Result<Message> {
-        if !self.fast.recv {
-            return Err(Error::TryAgain);
-        }
-        let nonblock = crate::socket::NONBLOCK;
-        // SAFETY: both calls store a message they give up whenever they
-        // return 0; the ids are plain integers that nng validates.
-        unsafe {
-            Message::recv_with(|p| match self.id {
-                Id::Socket(s) => crate::ffi::nng_recvmsg(s, p, nonblock),
-                Id::Context(c) => crate::ffi::nng_ctx_recvmsg(c, p, nonblock),
-            })
         }
     }
 }
@@ -363,25 +315,27 @@ impl Future for SendFuture {
             let Some(msg) = this.msg.take() else {
                 panic!("SendFuture polled after completion");
             };
-            let msg = match this.target.try_send(msg) {
-                Err(SendError {
-                    error: Error::TryAgain,
-                    message,
-                }) => message,
-                done => return Poll::Ready(done),
-            };
             let target = this.target;
-            let aio = match this.op.aio() {
-                Ok(aio) => aio,
+            match this.op.aio() {
+                Ok(aio) => match aio.send_direct(&target, msg) {
+                    Ok(None) => this.started = true,
+                    Ok(Some(AioResult::Send(r))) => {
+                        this.op.awaiting = false;
+                        return Poll::Ready(r);
+                    }
+                    Ok(Some(_)) => unreachable!("a send aio reports a send"),
+                    Err(e) => {
+                        this.op.awaiting = false;
+                        return Poll::Ready(Err(e));
+                    }
+                },
                 Err(error) => {
                     return Poll::Ready(Err(SendError {
                         error,
                         message: msg,
                     }))
                 }
-            };
-            aio.send(&target, msg)?;
-            this.started = true;
+            }
         }
         match this.op.poll(cx) {
             Some(AioResult::Send(r)) => {
@@ -431,13 +385,19 @@ fn poll_recv(
     cx: &TaskContext<'_>,
 ) -> Poll<Result<Message>> {
     if !*started {
-        match target.try_recv() {
-            Err(Error::TryAgain) => {}
-            done => return Poll::Ready(done),
+        let direct = op.aio()?.recv_direct(&target);
+        match direct {
+            Ok(None) => *started = true,
+            Ok(Some(AioResult::Recv(r))) => {
+                op.awaiting = false;
+                return Poll::Ready(r);
+            }
+            Ok(Some(_)) => unreachable!("a recv aio reports a recv"),
+            Err(e) => {
+                op.awaiting = false;
+                return Poll::Ready(Err(e));
+            }
         }
-        let aio = op.aio()?;
-        aio.recv(&target)?;
-        *started = true;
     }
     match op.poll(cx) {
         Some(AioResult::Recv(r)) => {
@@ -531,18 +491,23 @@ impl<M: Into<Message>> Sink<M> for SendSink {
         if this.in_flight {
             return Err(Error::Busy); // poll_ready was not awaited
         }
-        let msg = match this.target.try_send(item.into()) {
-            Err(SendError {
-                error: Error::TryAgain,
-                message,
-            }) => message,
-            done => return done.map_err(Error::from),
-        };
         let target = this.target;
-        let aio = this.op.aio()?;
-        aio.send(&target, msg)?;
-        this.in_flight = true;
-        Ok(())
+        let direct = this.op.aio()?.send_direct(&target, item.into());
+        match direct {
+            Ok(None) => {
+                this.in_flight = true;
+                Ok(())
+            }
+            Ok(Some(AioResult::Send(r))) => {
+                this.op.awaiting = false;
+                r.map_err(Error::from)
+            }
+            Ok(Some(_)) => unreachable!("a send aio reports a send"),
+            Err(e) => {
+                this.op.awaiting = false;
+                Err(e.into())
+            }
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<()>> {

@@ -42,8 +42,6 @@ pub struct Socket {
     /// of this socket still to run: freed after `nng_socket_close` returned
     /// (see [`crate::pipe`]).
     pub(crate) notify: std::sync::Arc<crate::pipe::NotifyState>,
-    /// Which async operations may first be tried without blocking.
-    pub(crate) fast: crate::protocol::FastPath,
     /// The poll descriptors lent out, and the lock that orders their
     /// duplication before a close.
     poll_fds: PollFds,
@@ -103,7 +101,7 @@ impl Socket {
     #[doc(alias = "nng_rep0_open", alias = "nng_surveyor0_open")]
     #[doc(alias = "nng_respondent0_open")]
     pub fn new(p: Protocol) -> Result<Socket> {
-        Socket::open(p.openers().0, crate::protocol::FastPath::of(p))
+        Socket::open(p.openers().0)
     }
 
     /// Opens a socket of protocol `p` in raw mode (`nng_<proto>_open_raw`), as
@@ -123,13 +121,10 @@ impl Socket {
     #[doc(alias = "nng_respondent0_open_raw")]
     pub fn new_raw(p: Protocol) -> Result<Socket> {
         let opener = p.openers().1.ok_or(Error::NotSupported)?;
-        Socket::open(opener, crate::protocol::FastPath::NONE)
+        Socket::open(opener)
     }
 
-    fn open(
-        opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32,
-        fast: crate::protocol::FastPath,
-    ) -> Result<Socket> {
+    fn open(opener: unsafe extern "C" fn(*mut ffi::nng_socket) -> i32) -> Result<Socket> {
         crate::init::ensure()?;
         let mut raw = ffi::nng_socket::default();
         // SAFETY: `raw` is a valid out-pointer; nng is initialised.
@@ -138,7 +133,6 @@ impl Socket {
             raw,
             closed: AtomicBool::new(false),
             notify: Default::default(),
-            fast,
             poll_fds: PollFds::default(),
         })
     }

@@ -161,6 +161,16 @@ impl State {
         prev & DROPPED == 0
     }
 
+    /// Taken directly: an owner's start found its operation finished inside
+    /// the nng call, with no callback to come (aio.rs rule 5), and took the
+    /// outcome off the `nng_aio` itself; a new operation may start.
+    /// Model: `owner_takes_direct_completion`.
+    #[inline]
+    pub(crate) fn taken_direct(&self) {
+        let prev = self.0.fetch_and(!(BUSY | OP_MASK), Ordering::AcqRel);
+        debug_assert!(prev & BUSY != 0);
+    }
+
     /// Finish: the runner's closure returned. `Some(op)`: a completion was
     /// handed to it meanwhile; it keeps the closure and delivers `op` next
     /// (collect, [`collected`](Self::collected), ...). `None`: `RUNNING` is
@@ -523,6 +533,25 @@ mod loom_model {
             }
             assert_eq!(self.state.complete(), Completion::Handed);
             true
+        }
+
+        /// Aio::start_direct by the owner (aio.rs rule 5): as
+        /// `start_skipped`, but the owner takes the outcome itself.
+        fn start_owner_direct(&self, op: Op, msg: Option<u32>) -> Option<Out> {
+            if self.state.start(op).is_err() {
+                return None;
+            }
+            let out = {
+                let mut n = self.nng.lock().unwrap();
+                n.msg = msg;
+                n.ok = !n.stop;
+                Out {
+                    msg: n.msg.take(),
+                    ok: n.ok,
+                }
+            };
+            self.state.taken_direct();
+            Some(out)
         }
 
         /// nng_aio_cancel: the cancel function finishes with an error.
@@ -935,6 +964,36 @@ mod loom_model {
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
             m.quit();
             tq.join().unwrap();
+        });
+    }
+
+    /// The owner starts operations that nng finishes inside the start and
+    /// takes their outcomes itself (aio.rs rule 5) while the closure of an
+    /// earlier completion may still be running on the task thread: the
+    /// closure never sees them, and every message ends once.
+    #[test]
+    fn owner_takes_direct_completion() {
+        model(|| {
+            let m = Model::new(counting);
+            let q = m.clone();
+            let tq = thread::spawn(move || q.taskq());
+            assert!(m.start(Op::Recv, Some(1)));
+            m.finish(false, false);
+            // Refused (Busy) until the runner collected the first outcome.
+            let out = loop {
+                if let Some(out) = m.start_owner_direct(Op::Recv, Some(2)) {
+                    break out;
+                }
+                thread::yield_now();
+            };
+            assert!(out.ok);
+            m.end(&out);
+            m.wait();
+            assert_eq!(m.calls.load(Ordering::SeqCst), 1);
+            assert_eq!(m.ended.load(Ordering::SeqCst), 2);
+            m.quit();
+            tq.join().unwrap();
+            m.drop_outside();
         });
     }
 
