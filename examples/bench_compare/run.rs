@@ -94,10 +94,21 @@ impl Api {
         }
     }
 
-    /// The target for Rust/C, as the largest allowed cost fraction.
-    pub fn tolerance(self) -> f64 {
+    /// The wall-clock target for Rust/C, as the largest allowed cost
+    /// fraction (issue 17: the callback `Aio` within 0.9x of the raw C loop).
+    pub fn wall_tolerance(self) -> f64 {
         match self {
-            Api::Msg | Api::Aio => 0.03,
+            Api::Msg => 0.03,
+            Api::Aio | Api::Async | Api::Stream | Api::AsyncTry => 0.10,
+        }
+    }
+
+    /// The instructions target for Rust/C, as the largest allowed extra
+    /// fraction (issue 17: `Message` 1.03, `Aio` 1.05, async 1.10).
+    pub fn instruction_tolerance(self) -> f64 {
+        match self {
+            Api::Msg => 0.03,
+            Api::Aio => 0.05,
             Api::Async | Api::Stream | Api::AsyncTry => 0.10,
         }
     }
@@ -333,7 +344,7 @@ impl Runner {
             metric,
             api.label(),
             higher_better,
-            Some(api.tolerance()),
+            Some(api.wall_tolerance()),
             &c,
             &r,
         )
@@ -440,7 +451,7 @@ impl Runner {
             "instructions/msg",
             api.label(),
             false,
-            Some(api.tolerance()),
+            Some(api.instruction_tolerance()),
             &c,
             &r,
         )
