@@ -865,6 +865,58 @@ const FIXES: &[Fix] = &[
             \t\t*v = s;\n\
             \t}\n",
     },
+    // nni_aio_abort on an aio whose operation has completed, with its
+    // callback not run yet, stored the abort's code in a_result (meant for a
+    // start that had not happened), which the callback reads without a lock:
+    // a data race, and a completed operation reported as aborted (the ws
+    // transport then lost the message it had sent). The code now waits in
+    // a_abort_result for nni_aio_start; a_abort, which nni_aio_reset clears
+    // without the lock (a callback starting its next operation while another
+    // thread aborts the last one), is atomic (nng-sys/tests/aio_abort_result.rs).
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.h",
+        from: "\tbool         a_abort;      // Task was aborted\n",
+        to: "\tnni_atomic_bool a_abort;   // Task was aborted (reset clears it unlocked)\n\
+            \tnng_err      a_abort_result; // Result for a start after an abort\n",
+    },
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.c",
+        from: "\taio->a_abort            = false;\n",
+        to: "\tnni_atomic_set_bool(&aio->a_abort, false);\n",
+    },
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.c",
+        from: "\tif (aio->a_abort) {\n\
+              \t\taio->a_sleep     = false;\n\
+              \t\taio->a_abort     = false;\n\
+              \t\taio->a_expire_ok = false;\n\
+              \t\taio->a_count     = 0;\n\
+              \t\tNNI_ASSERT(aio->a_result != NNG_OK);\n",
+        to: "\tif (nni_atomic_get_bool(&aio->a_abort)) {\n\
+            \t\taio->a_sleep     = false;\n\
+            \t\taio->a_expire_ok = false;\n\
+            \t\taio->a_count     = 0;\n\
+            \t\taio->a_result    = aio->a_abort_result;\n\
+            \t\tnni_atomic_set_bool(&aio->a_abort, false);\n",
+    },
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.c",
+        from: "\t\t\t// We haven't been scheduled yet,\n\
+              \t\t\t// so make sure that schedule will abort.\n\
+              \t\t\taio->a_abort  = true;\n\
+              \t\t\taio->a_result = rv;\n",
+        to: "\t\t\t// We haven't been scheduled yet,\n\
+            \t\t\t// so make sure that schedule will abort.\n\
+            \t\t\t// Or the operation has completed already, and its\n\
+            \t\t\t// callback reads a_result without our lock: leave\n\
+            \t\t\t// that alone, the start takes the code from here.\n\
+            \t\t\taio->a_abort_result = rv;\n\
+            \t\t\tnni_atomic_set_bool(&aio->a_abort, true);\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
