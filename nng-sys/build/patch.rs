@@ -917,6 +917,69 @@ const FIXES: &[Fix] = &[
             \t\t\taio->a_abort_result = rv;\n\
             \t\t\tnni_atomic_set_bool(&aio->a_abort, true);\n",
     },
+    // The ws transport moves the message from the protocol's aio to its own
+    // for the websocket stream, which frees it only when the write succeeds;
+    // on a failed write (the pipe closed mid-write, the peer gone) nothing
+    // freed it. It now goes back to the sender, as with the other transports,
+    // or is freed when the send was already cancelled
+    // (nng-sys/tests/ws_send_msg_leak.rs).
+    Fix {
+        name: "ws-send-msg-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tnni_aio *taio = &p->txaio;\n\
+              \tnni_aio *uaio;\n\
+              \n\
+              \tnni_mtx_lock(&p->mtx);\n\
+              \tuaio          = p->user_txaio;\n\
+              \tp->user_txaio = NULL;\n\
+              \n\
+              \tif (uaio != NULL) {\n\
+              \t\tnng_err rv;\n\
+              \t\tif ((rv = nni_aio_result(taio)) != NNG_OK) {\n\
+              \t\t\tnni_aio_finish_error(uaio, rv);\n\
+              \t\t} else {\n\
+              \t\t\tnni_aio_finish(uaio, 0, 0);\n\
+              \t\t}\n\
+              \t}\n",
+        to: "\tnni_aio *taio = &p->txaio;\n\
+            \tnni_aio *uaio;\n\
+            \tnng_err  rv;\n\
+            \n\
+            \tnni_mtx_lock(&p->mtx);\n\
+            \tuaio          = p->user_txaio;\n\
+            \tp->user_txaio = NULL;\n\
+            \n\
+            \tif ((rv = nni_aio_result(taio)) != NNG_OK) {\n\
+            \t\t// The stream frees the message only once it is sent, so\n\
+            \t\t// it is still ours: a failed send gives it back to the\n\
+            \t\t// sender (as the other transports do), and a cancelled\n\
+            \t\t// send (no sender any more) frees it.\n\
+            \t\tnni_msg *msg = nni_aio_get_msg(taio);\n\
+            \t\tnni_aio_set_msg(taio, NULL);\n\
+            \t\tif (uaio != NULL) {\n\
+            \t\t\tnni_aio_set_msg(uaio, msg);\n\
+            \t\t\tnni_aio_finish_error(uaio, rv);\n\
+            \t\t} else {\n\
+            \t\t\tnni_msg_free(msg);\n\
+            \t\t}\n\
+            \t} else if (uaio != NULL) {\n\
+            \t\tnni_aio_finish(uaio, 0, 0);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-send-msg-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tnng_stream_free(p->ws);\n\
+              \tnni_aio_fini(&p->rxaio);\n\
+              \tnni_aio_fini(&p->txaio);\n",
+        to: "\tnng_stream_free(p->ws);\n\
+            \tnni_aio_fini(&p->rxaio);\n\
+            \tnni_aio_fini(&p->txaio);\n\
+            \t// A send the stream failed without starting it, on an aio that\n\
+            \t// was already stopped, skipped wstran_pipe_send_cb and left its\n\
+            \t// message here.\n\
+            \tnni_msg_free(nni_aio_get_msg(&p->txaio));\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
