@@ -980,6 +980,48 @@ const FIXES: &[Fix] = &[
             \t// message here.\n\
             \tnni_msg_free(nni_aio_get_msg(&p->txaio));\n",
     },
+    // A push0 send that completes just before its pipe is closed puts the
+    // pipe back on the socket's ready list from its callback, after
+    // push0_pipe_close took it off: the freed pipe stays listed, and a later
+    // send or pipe close writes to it (ThreadSanitizer: heap-use-after-free in
+    // push0_pipe_close <- pipe_reap). A closed pipe is no longer listed
+    // (nng-sys/tests/push_pipe_close_race.rs).
+    Fix {
+        name: "push-pipe-close-race",
+        file: "src/sp/protocol/pipeline0/push.c",
+        from: "\tpush0_sock   *push;\n\
+              \tnni_list_node node;\n",
+        to: "\tpush0_sock   *push;\n\
+            \tnni_list_node node;\n\
+            \tbool          closed; // under push->m: never listed again\n",
+    },
+    Fix {
+        name: "push-pipe-close-race",
+        file: "src/sp/protocol/pipeline0/push.c",
+        from: "\tnni_mtx_lock(&s->m);\n\
+              \tif (nni_list_node_active(&p->node)) {\n",
+        to: "\tnni_mtx_lock(&s->m);\n\
+            \tp->closed = true;\n\
+            \tif (nni_list_node_active(&p->node)) {\n",
+    },
+    Fix {
+        name: "push-pipe-close-race",
+        file: "src/sp/protocol/pipeline0/push.c",
+        from: "\tnni_mtx_lock(&s->m);\n\
+              \n\
+              \tblocked = nni_lmq_full(&s->wq) && nni_list_empty(&s->pl);\n",
+        to: "\tnni_mtx_lock(&s->m);\n\
+            \n\
+            \tif (p->closed) {\n\
+            \t\t// A send that completed just before the pipe was closed:\n\
+            \t\t// the pipe is going away, listing it again would leave it\n\
+            \t\t// on s->pl after it is freed.\n\
+            \t\tnni_mtx_unlock(&s->m);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \n\
+            \tblocked = nni_lmq_full(&s->wq) && nni_list_empty(&s->pl);\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
