@@ -608,9 +608,9 @@ impl Socket {
     /// the close is handed to a short-lived helper thread and happens as soon
     /// as the callback returns; dropping the socket there does the same. If
     /// that thread cannot be started, the close returns the spawn error and
-    /// the socket stays open (a later close or the drop tries again); a close
-    /// from another thread at that very moment may meanwhile have been told
-    /// [`Error::Closed`] (a known gap, `tests/adversarial2.rs`).
+    /// the socket stays open (a later close or the drop tries again): the
+    /// thread is started before the socket is marked closed, so no other
+    /// close is told [`Error::Closed`] about a close that did not happen.
     ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
@@ -621,19 +621,35 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_socket_close")]
     pub fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        if !crate::callback::inside() {
+            if self.closed.swap(true, Ordering::AcqRel) {
+                return Err(Error::Closed);
+            }
+            // The flag makes this the only close of this id, so a later id
+            // reuse by nng cannot be hit.
+            return close_socket(self.raw, self.notify.clone());
+        }
+        if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        // The flag makes this the only close of this id, so a later id reuse
-        // by nng cannot be hit.
-        let r = close_socket(self.raw, self.notify.clone());
-        if r.is_err() && crate::callback::inside() {
-            // Deferred, but no helper thread could start: the job (and its
-            // share of the closures) was leaked unrun, the socket is still
-            // open. Let a later close or the drop try again.
-            self.closed.store(false, Ordering::Release);
+        // Inside a callback the close runs on a helper thread. It is started
+        // first: the flag is taken only once the close can no longer fail,
+        // so a close on another thread never sees it set for a close that
+        // then does not happen. An uncommitted or unstarted job is dropped
+        // unrun, with its share of the closures; the socket keeps its own.
+        let (raw, keep) = (self.raw, self.notify.clone());
+        let pending = crate::callback::start_close(move || {
+            // SAFETY: closing an id is always safe; the flag, taken before
+            // this job was committed, makes this the only close of it.
+            unsafe { ffi::nng_socket_close(raw) };
+            // nng calls no pipe-notify closure of this socket any more.
+            drop(keep);
+        })?;
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(Error::Closed); // closed meanwhile; the job is dropped
         }
-        r
+        pending.commit();
+        Ok(())
     }
 }
 
