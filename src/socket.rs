@@ -637,13 +637,9 @@ impl Socket {
         // so a close on another thread never sees it set for a close that
         // then does not happen. An uncommitted or unstarted job is dropped
         // unrun, with its share of the closures; the socket keeps its own.
-        let (raw, keep) = (self.raw, self.notify.clone());
+        let close = close_job(self.raw, self.notify.clone());
         let pending = crate::callback::start_close(move || {
-            // SAFETY: closing an id is always safe; the flag, taken before
-            // this job was committed, makes this the only close of it.
-            unsafe { ffi::nng_socket_close(raw) };
-            // nng calls no pipe-notify closure of this socket any more.
-            drop(keep);
+            close();
         })?;
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(Error::Closed); // closed meanwhile; the job is dropped
@@ -664,20 +660,29 @@ fn close_socket(
     raw: ffi::nng_socket,
     keep: std::sync::Arc<crate::pipe::NotifyState>,
 ) -> Result<()> {
-    let close = move || {
-        // SAFETY: closing an id is always safe; the caller's `closed` flag
-        // makes this the only close of it.
-        let rv = unsafe { ffi::nng_socket_close(raw) };
-        // nng calls no pipe-notify closure of this socket any more.
-        drop(keep);
-        rv
-    };
+    let close = close_job(raw, keep);
     if !crate::callback::inside() {
         return cvt(close());
     }
     crate::callback::close_outside(move || {
         close();
     })
+}
+
+/// `nng_socket_close(raw)`, then the drop of `keep` (nng calls no
+/// pipe-notify closure of the socket any more); nng's result. The caller's
+/// `closed` flag makes it the only close of `raw`.
+fn close_job(
+    raw: ffi::nng_socket,
+    keep: std::sync::Arc<crate::pipe::NotifyState>,
+) -> impl FnOnce() -> i32 + Send + 'static {
+    move || {
+        // SAFETY: closing an id is always safe; the caller's `closed` flag
+        // makes this the only close of it.
+        let rv = unsafe { ffi::nng_socket_close(raw) };
+        drop(keep);
+        rv
+    }
 }
 
 impl Drop for Socket {
