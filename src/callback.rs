@@ -95,11 +95,51 @@ pub(crate) fn close_outside(work: impl FnOnce() + Send + 'static) -> crate::Resu
         work();
         return Ok(());
     }
-    on_helper_thread(work).map_err(|e| {
-        ::log::warn!(target: "nng", "could not start a thread to close an nng handle dropped in a callback: {e}; it stays open (leaked)");
-        e.raw_os_error()
-            .map_or(crate::Error::Internal, crate::Error::System)
-    })
+    on_helper_thread(work).map_err(|e| spawn_error(e, "it stays open (leaked)"))
+}
+
+/// Logs a failed helper-thread start and turns it into the crate's error.
+fn spawn_error(e: std::io::Error, outcome: &str) -> crate::Error {
+    ::log::warn!(target: "nng", "could not start a thread to close an nng handle in a callback: {e}; {outcome}");
+    e.raw_os_error()
+        .map_or(crate::Error::Internal, crate::Error::System)
+}
+
+/// A helper thread holding a close that is not decided yet (see
+/// [`start_close`]): [`commit`](Self::commit) runs it; dropping this instead
+/// has the thread drop the job unrun.
+pub(crate) struct PendingClose(std::sync::mpsc::Sender<()>);
+
+impl PendingClose {
+    /// Lets the helper thread run the close (it waits for nothing else).
+    pub(crate) fn commit(self) {
+        // The thread holds the receiver until it has been told; a send can
+        // only fail if it is gone, which it is not before this.
+        let _ = self.0.send(());
+    }
+}
+
+/// Starts the helper thread for a close from inside a callback before the
+/// close is decided on: the caller marks its handle closed only once the
+/// thread exists, then commits, so that no other thread is ever told
+/// "already closed" about a close that then could not happen (the spawn was
+/// the only step that can fail).
+///
+/// `work` is dropped unrun if the thread cannot start (the error is
+/// returned and logged) or if the [`PendingClose`] is dropped uncommitted, so
+/// it must own nothing whose drop nng may still need: for a socket, a share
+/// of its pipe-notify closures while the socket keeps its own.
+pub(crate) fn start_close(work: impl FnOnce() + Send + 'static) -> crate::Result<PendingClose> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("nng-deferred".into())
+        .spawn(move || {
+            if rx.recv().is_ok() {
+                work();
+            }
+        })
+        .map(|_| PendingClose(tx))
+        .map_err(|e| spawn_error(e, "it stays open"))
 }
 
 /// Runs `work` on a short-lived helper thread (one per job, so deferred

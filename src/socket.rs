@@ -602,9 +602,9 @@ impl Socket {
     /// the close is handed to a short-lived helper thread and happens as soon
     /// as the callback returns; dropping the socket there does the same. If
     /// that thread cannot be started, the close returns the spawn error and
-    /// the socket stays open (a later close or the drop tries again); a close
-    /// from another thread at that very moment may meanwhile have been told
-    /// [`Error::Closed`] (a known gap, `tests/adversarial2.rs`).
+    /// the socket stays open (a later close or the drop tries again): the
+    /// thread is started before the socket is marked closed, so no other
+    /// close is told [`Error::Closed`] about a close that did not happen.
     ///
     /// ```
     /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
@@ -615,24 +615,39 @@ impl Socket {
     /// ```
     #[doc(alias = "nng_socket_close")]
     pub fn close(&self) -> Result<()> {
-        let was_closed = {
-            // No poll descriptor of nng's is being duplicated (`poll_fd`).
-            let _held = self.poll_fds.lock();
-            self.closed.swap(true, Ordering::AcqRel)
-        };
-        if was_closed {
+        if !crate::callback::inside() {
+            if self.mark_closed() {
+                return Err(Error::Closed);
+            }
+            // The flag makes this the only close of this id, so a later id
+            // reuse by nng cannot be hit.
+            return close_socket(self.raw, self.notify.clone());
+        }
+        if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        // The flag makes this the only close of this id, so a later id reuse
-        // by nng cannot be hit.
-        let r = close_socket(self.raw, self.notify.clone());
-        if r.is_err() && crate::callback::inside() {
-            // Deferred, but no helper thread could start: the job (and its
-            // share of the closures) was leaked unrun, the socket is still
-            // open. Let a later close or the drop try again.
-            self.closed.store(false, Ordering::Release);
+        // Inside a callback the close runs on a helper thread. It is started
+        // first: the flag is taken only once the close can no longer fail,
+        // so a close on another thread never sees it set for a close that
+        // then does not happen. An uncommitted or unstarted job is dropped
+        // unrun, with its share of the closures; the socket keeps its own.
+        let close = close_job(self.raw, self.notify.clone());
+        let pending = crate::callback::start_close(move || {
+            close();
+        })?;
+        if self.mark_closed() {
+            return Err(Error::Closed); // closed meanwhile; the job is dropped
         }
-        r
+        pending.commit();
+        Ok(())
+    }
+
+    /// Sets the closed flag; whether it was set already. Taken while no
+    /// poll descriptor of nng's is being duplicated (`poll_fd`), so none is
+    /// read while nng closes it.
+    fn mark_closed(&self) -> bool {
+        let _held = self.poll_fds.lock();
+        self.closed.swap(true, Ordering::AcqRel)
     }
 }
 
@@ -647,20 +662,29 @@ fn close_socket(
     raw: ffi::nng_socket,
     keep: std::sync::Arc<crate::pipe::NotifyState>,
 ) -> Result<()> {
-    let close = move || {
-        // SAFETY: closing an id is always safe; the caller's `closed` flag
-        // makes this the only close of it.
-        let rv = unsafe { ffi::nng_socket_close(raw) };
-        // nng calls no pipe-notify closure of this socket any more.
-        drop(keep);
-        rv
-    };
+    let close = close_job(raw, keep);
     if !crate::callback::inside() {
         return cvt(close());
     }
     crate::callback::close_outside(move || {
         close();
     })
+}
+
+/// `nng_socket_close(raw)`, then the drop of `keep` (nng calls no
+/// pipe-notify closure of the socket any more); nng's result. The caller's
+/// `closed` flag makes it the only close of `raw`.
+fn close_job(
+    raw: ffi::nng_socket,
+    keep: std::sync::Arc<crate::pipe::NotifyState>,
+) -> impl FnOnce() -> i32 + Send + 'static {
+    move || {
+        // SAFETY: closing an id is always safe; the caller's `closed` flag
+        // makes this the only close of it.
+        let rv = unsafe { ffi::nng_socket_close(raw) };
+        drop(keep);
+        rv
+    }
 }
 
 impl Drop for Socket {

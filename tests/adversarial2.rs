@@ -74,23 +74,16 @@ fn silent_tcp_peer() -> (std::net::SocketAddr, Arc<AtomicBool>) {
 // start) and a plain thread.
 // ---------------------------------------------------------------------------
 
-/// BREAKS (wrong result; 7 runs of 7, in 1 to 35 of 200 rounds each):
-/// `Socket::close` inside an aio callback when no helper thread can
-/// start sets the closed flag, fails the spawn, then clears the flag again.
-/// Another thread's `close()` landing in that window sees the flag set and
-/// returns `Err(Closed)` ("a second close is Closed") although nothing ever
-/// closed the socket: the caller is told the socket is closed while it stays
-/// open (receives keep working), and no later close by that caller is
-/// tried: the socket stays open until its drop. Defeats `Socket::close`'s
-/// doc ("A second close is [`Error::Closed`]", "blocking calls in other
-/// threads then return Closed"): the flag is cleared after another caller
-/// was already answered from it. Counts such wrong answers
-/// (`ADV_CB_CLOSES=n`: failing closes per callback, default 1).
-///
-/// Still open: no memory error, only a wrong `Closed` answer when a thread
-/// cannot be started (see the `Socket::close` docs).
+/// HOLDS (was BREAKS, wrong result in 7 runs of 7, 1 to 35 of 200 rounds
+/// each): `Socket::close` inside an aio callback when no helper thread can
+/// start used to set the closed flag, fail the spawn, then clear the flag
+/// again; another thread's `close()` landing in that window saw the flag set
+/// and returned `Err(Closed)` although nothing ever closed the socket (it
+/// stayed open, receives kept working, and that caller tried no later
+/// close). The close now starts its helper thread before it takes the flag,
+/// so a failed spawn leaves the flag untouched. Counts wrong `Closed`
+/// answers (`ADV_CB_CLOSES=n`: failing closes per callback, default 1).
 #[test]
-#[ignore = "known issue, not fixed: a wrong Closed from close() while a callback's close cannot start its helper thread"]
 fn close_in_callback_without_threads_races_close_on_thread() {
     const NAME: &str = "close_in_callback_without_threads_races_close_on_thread";
     if let Some((status, err)) = in_child_without_threads(NAME) {

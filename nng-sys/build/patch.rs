@@ -908,6 +908,163 @@ const FIXES: &[Fix] = &[
             \t\treturn;\n\
             \t} else if (!started && stopped) {\n",
     },
+    // nni_aio_abort on an aio whose operation has completed, with its
+    // callback not run yet, stored the abort's code in a_result (meant for a
+    // start that had not happened), which the callback reads without a lock:
+    // a data race, and a completed operation reported as aborted (the ws
+    // transport then lost the message it had sent). The code now waits in
+    // a_abort_result for nni_aio_start; a_abort, which nni_aio_reset clears
+    // without the lock (a callback starting its next operation while another
+    // thread aborts the last one), is atomic (nng-sys/tests/aio_abort_result.rs).
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.h",
+        from: "\tbool         a_abort;      // Task was aborted\n",
+        to: "\tnni_atomic_bool a_abort;   // Task was aborted (reset clears it unlocked)\n\
+            \tnng_err      a_abort_result; // Result for a start after an abort\n",
+    },
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.c",
+        from: "\taio->a_abort            = false;\n",
+        to: "\tnni_atomic_set_bool(&aio->a_abort, false);\n",
+    },
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.c",
+        from: "\tif (aio->a_abort) {\n\
+              \t\taio->a_sleep     = false;\n\
+              \t\taio->a_abort     = false;\n\
+              \t\taio->a_expire_ok = false;\n\
+              \t\taio->a_count     = 0;\n\
+              \t\tNNI_ASSERT(aio->a_result != NNG_OK);\n",
+        to: "\tif (nni_atomic_get_bool(&aio->a_abort)) {\n\
+            \t\taio->a_sleep     = false;\n\
+            \t\taio->a_expire_ok = false;\n\
+            \t\taio->a_count     = 0;\n\
+            \t\taio->a_result    = aio->a_abort_result;\n\
+            \t\tnni_atomic_set_bool(&aio->a_abort, false);\n",
+    },
+    Fix {
+        name: "aio-abort-result",
+        file: "src/core/aio.c",
+        from: "\t\t\t// We haven't been scheduled yet,\n\
+              \t\t\t// so make sure that schedule will abort.\n\
+              \t\t\taio->a_abort  = true;\n\
+              \t\t\taio->a_result = rv;\n",
+        to: "\t\t\t// We haven't been scheduled yet,\n\
+            \t\t\t// so make sure that schedule will abort.\n\
+            \t\t\t// Or the operation has completed already, and its\n\
+            \t\t\t// callback reads a_result without our lock: leave\n\
+            \t\t\t// that alone, the start takes the code from here.\n\
+            \t\t\taio->a_abort_result = rv;\n\
+            \t\t\tnni_atomic_set_bool(&aio->a_abort, true);\n",
+    },
+    // The ws transport moves the message from the protocol's aio to its own
+    // for the websocket stream, which frees it only when the write succeeds;
+    // on a failed write (the pipe closed mid-write, the peer gone) nothing
+    // freed it. It now goes back to the sender, as with the other transports,
+    // or is freed when the send was already cancelled
+    // (nng-sys/tests/ws_send_msg_leak.rs).
+    Fix {
+        name: "ws-send-msg-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tnni_aio *taio = &p->txaio;\n\
+              \tnni_aio *uaio;\n\
+              \n\
+              \tnni_mtx_lock(&p->mtx);\n\
+              \tuaio          = p->user_txaio;\n\
+              \tp->user_txaio = NULL;\n\
+              \n\
+              \tif (uaio != NULL) {\n\
+              \t\tnng_err rv;\n\
+              \t\tif ((rv = nni_aio_result(taio)) != NNG_OK) {\n\
+              \t\t\tnni_aio_finish_error(uaio, rv);\n\
+              \t\t} else {\n\
+              \t\t\tnni_aio_finish(uaio, 0, 0);\n\
+              \t\t}\n\
+              \t}\n",
+        to: "\tnni_aio *taio = &p->txaio;\n\
+            \tnni_aio *uaio;\n\
+            \tnng_err  rv;\n\
+            \n\
+            \tnni_mtx_lock(&p->mtx);\n\
+            \tuaio          = p->user_txaio;\n\
+            \tp->user_txaio = NULL;\n\
+            \n\
+            \tif ((rv = nni_aio_result(taio)) != NNG_OK) {\n\
+            \t\t// The stream frees the message only once it is sent, so\n\
+            \t\t// it is still ours: a failed send gives it back to the\n\
+            \t\t// sender (as the other transports do), and a cancelled\n\
+            \t\t// send (no sender any more) frees it.\n\
+            \t\tnni_msg *msg = nni_aio_get_msg(taio);\n\
+            \t\tnni_aio_set_msg(taio, NULL);\n\
+            \t\tif (uaio != NULL) {\n\
+            \t\t\tnni_aio_set_msg(uaio, msg);\n\
+            \t\t\tnni_aio_finish_error(uaio, rv);\n\
+            \t\t} else {\n\
+            \t\t\tnni_msg_free(msg);\n\
+            \t\t}\n\
+            \t} else if (uaio != NULL) {\n\
+            \t\tnni_aio_finish(uaio, 0, 0);\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-send-msg-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tnng_stream_free(p->ws);\n\
+              \tnni_aio_fini(&p->rxaio);\n\
+              \tnni_aio_fini(&p->txaio);\n",
+        to: "\tnng_stream_free(p->ws);\n\
+            \tnni_aio_fini(&p->rxaio);\n\
+            \tnni_aio_fini(&p->txaio);\n\
+            \t// A send the stream failed without starting it, on an aio that\n\
+            \t// was already stopped, skipped wstran_pipe_send_cb and left its\n\
+            \t// message here.\n\
+            \tnni_msg_free(nni_aio_get_msg(&p->txaio));\n",
+    },
+    // A push0 send that completes just before its pipe is closed puts the
+    // pipe back on the socket's ready list from its callback, after
+    // push0_pipe_close took it off: the freed pipe stays listed, and a later
+    // send or pipe close writes to it (ThreadSanitizer: heap-use-after-free in
+    // push0_pipe_close <- pipe_reap). A closed pipe is no longer listed
+    // (nng-sys/tests/push_pipe_close_race.rs).
+    Fix {
+        name: "push-pipe-close-race",
+        file: "src/sp/protocol/pipeline0/push.c",
+        from: "\tpush0_sock   *push;\n\
+              \tnni_list_node node;\n",
+        to: "\tpush0_sock   *push;\n\
+            \tnni_list_node node;\n\
+            \tbool          closed; // under push->m: never listed again\n",
+    },
+    Fix {
+        name: "push-pipe-close-race",
+        file: "src/sp/protocol/pipeline0/push.c",
+        from: "\tnni_mtx_lock(&s->m);\n\
+              \tif (nni_list_node_active(&p->node)) {\n",
+        to: "\tnni_mtx_lock(&s->m);\n\
+            \tp->closed = true;\n\
+            \tif (nni_list_node_active(&p->node)) {\n",
+    },
+    Fix {
+        name: "push-pipe-close-race",
+        file: "src/sp/protocol/pipeline0/push.c",
+        from: "\tnni_mtx_lock(&s->m);\n\
+              \n\
+              \tblocked = nni_lmq_full(&s->wq) && nni_list_empty(&s->pl);\n",
+        to: "\tnni_mtx_lock(&s->m);\n\
+            \n\
+            \tif (p->closed) {\n\
+            \t\t// A send that completed just before the pipe was closed:\n\
+            \t\t// the pipe is going away, listing it again would leave it\n\
+            \t\t// on s->pl after it is freed.\n\
+            \t\tnni_mtx_unlock(&s->m);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \n\
+            \tblocked = nni_lmq_full(&s->wq) && nni_list_empty(&s->pl);\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it

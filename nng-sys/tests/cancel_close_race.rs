@@ -23,27 +23,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{check, init};
+use common::{check, init, perturb_freed_memory, race_budget};
 
 /// Contexts per socket, each with a pending send (a req socket without peers
 /// keeps its sends pending, cancellable, with the context as the cancel
 /// function's argument).
 const CONTEXTS: usize = 6;
-
-/// Makes glibc fill freed blocks, so that reads of freed nng objects see
-/// garbage instead of the old values.
-fn perturb_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        const M_PERTURB: std::ffi::c_int = -6;
-        // SAFETY: mallopt only changes glibc's allocator settings; M_PERTURB
-        // takes any byte value.
-        unsafe { mallopt(M_PERTURB, 0xa5) };
-    }
-}
 
 /// Aborts the process if `done` is not set within `limit`: the unpatched
 /// race can leave a cancel function waiting forever on a freed mutex.
@@ -66,11 +51,7 @@ fn watchdog(done: Arc<AtomicBool>, limit: Duration, rounds: Arc<AtomicU64>) {
 
 /// How long each test hammers: `NNG_RACE_SECS`, default 4.
 fn budget() -> Duration {
-    let secs = std::env::var("NNG_RACE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(4.0);
-    Duration::from_secs_f64(secs)
+    race_budget(4.0)
 }
 
 /// One socket with pending sends: on the socket itself and on [`CONTEXTS`]

@@ -16,15 +16,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{check, init};
+use common::{check, init, race_budget};
 
 /// How long each test hammers: `NNG_RACE_SECS`, default 3.
 fn budget() -> Duration {
-    let secs = std::env::var("NNG_RACE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
-    Duration::from_secs_f64(secs)
+    race_budget(3.0)
 }
 
 /// Runs `close_endpoint` and `nng_socket_close` on two threads at once, for
