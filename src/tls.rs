@@ -451,13 +451,13 @@ impl Socket {
 
     /// Creates a dialer for `url` with TLS `config`, not yet started
     /// ([`Dialer::new`] then [`Dialer::set_tls`]). Start it with
-    /// [`Dialer::start`] or [`Dialer::start_async`]; it closes when dropped.
+    /// [`Dialer::start`] or [`Dialer::start_background`]; it closes when dropped.
     ///
     /// ```
     /// let client = nng::tls::TlsConfig::client().server_name("localhost").build()?;
     /// let req = nng::Socket::new(nng::Protocol::Req0)?;
     /// let dialer = req.dialer_tls("tls+tcp://127.0.0.1:4433", &client)?;
-    /// dialer.start_async()?; // keeps trying in the background
+    /// dialer.start_background()?; // keeps trying in the background
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "nng_dialer_set_tls")]
