@@ -303,3 +303,14 @@ pub use stats::Statistics;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::{TlsCert, TlsConfig};
 pub use url::Url;
+
+// The Rust blocks of README.md and docs/MIGRATING.md run as doctests
+// (`cargo test --doc`), so every example there compiles and passes. Their TLS
+// examples need the `tls` feature; the packaged crate ships both files.
+#[cfg(all(doctest, nng_tls))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(all(doctest, nng_tls))]
+#[doc = include_str!("../docs/MIGRATING.md")]
+pub struct MigratingDoctests;
