@@ -12,11 +12,12 @@
 //!
 //! # First steps: a request and its reply
 //!
-//! Add `nng` to the `[dependencies]` of `Cargo.toml`. The C library (nng
-//! 2.0.0) and mbedTLS 3.6 are compiled from the source `nng-sys` carries the
-//! first time (about a minute), which needs CMake, make and a C compiler (no
-//! libclang: the bindings ship with `nng-sys`). See
-//! [Crate features](#crate-features) for the options.
+//! Add `nng2 = "0.1"` to the `[dependencies]` of `Cargo.toml` (the package is
+//! `nng2`, the library is imported as `nng`). The C library (nng 2.0.0) and
+//! mbedTLS 3.6 are compiled from the source `nng2-sys` carries the first time
+//! (about a minute), which needs CMake, make and a C compiler (no libclang:
+//! the bindings ship with `nng2-sys`). See [Crate features](#crate-features)
+//! for the options.
 //!
 //! A server [`listen`](Socket::listen)s, a client [`dial`](Socket::dial)s; the
 //! client sends a request, the server answers it. A cooked rep0 socket
@@ -235,7 +236,7 @@
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
-//! | `vendored` | yes | build the nng 2.0.0 source that `nng-sys` carries. Without it a system nng >= 2.0 is found with pkg-config (also forced by the environment variable `NNG_SYS_NO_VENDOR=1`); an older one stops the build with an error naming its version |
+//! | `vendored` | yes | build the nng 2.0.0 source that `nng2-sys` carries. Without it a system nng >= 2.0 is found with pkg-config (also forced by the environment variable `NNG_SYS_NO_VENDOR=1`); an older one stops the build with an error naming its version |
 //! | `tls` | yes | mbedTLS 3.6 LTS, built from source: `tls+tcp://`, `wss://` and [`nng::tls`](crate::tls), TLS 1.2 and 1.3. Without it TLS URLs fail with [`Error::NotSupported`] |
 //! | `tls-openssl` | no | OpenSSL 3.5 LTS (built from source) instead: TLS 1.3 with post-quantum hybrid key exchange |
 //! | `tls-mbedtls-2` | no | mbedTLS 2.28 (crate `mbedtls-sys-auto`) instead: TLS 1.2 only, needs libclang |
@@ -302,3 +303,14 @@ pub use stats::Statistics;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::{TlsCert, TlsConfig};
 pub use url::Url;
+
+// The Rust blocks of README.md and docs/MIGRATING.md run as doctests
+// (`cargo test --doc`), so every example there compiles and passes. Their TLS
+// examples need the `tls` feature; the packaged crate ships both files.
+#[cfg(all(doctest, nng_tls))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(all(doctest, nng_tls))]
+#[doc = include_str!("../docs/MIGRATING.md")]
+pub struct MigratingDoctests;

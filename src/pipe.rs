@@ -31,7 +31,7 @@
 //!
 //! * refuses blocking sends, receives and synchronous dials on sockets and
 //!   contexts with [`Error::IncorrectState`](crate::Error::IncorrectState)
-//!   (the `NONBLOCK` variants work);
+//!   (the non-blocking `try_` forms work);
 //! * hands closes and drops of sockets, dialers, listeners, aios and devices
 //!   to a short-lived helper thread, which runs them once the callback has
 //!   returned.

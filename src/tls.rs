@@ -451,7 +451,7 @@ impl Socket {
 
     /// Creates a dialer for `url` with TLS `config`, not yet started
     /// ([`Dialer::new`] then [`Dialer::set_tls`]). Start it with
-    /// [`Dialer::start`] or [`Dialer::start_async`]; it closes when dropped.
+    /// [`Dialer::start`] or [`Dialer::start_background`]; it closes when dropped.
     ///
     /// ```
     /// let client = nng::tls::TlsConfig::client().server_name("localhost").build()?;

@@ -46,7 +46,7 @@ pub fn build(src: &Path, out_dir: &Path, tls: &Engine) -> Built {
         .define("NNG_ENABLE_COVERAGE", "OFF")
         .define("CMAKE_POSITION_INDEPENDENT_CODE", "ON")
         .build_target("nng");
-    // Sanitizer builds of the C side (see README, "Memory checking").
+    // Sanitizer builds of the C side (see docs/TESTING.md, "Memory checking").
     println!("cargo:rerun-if-env-changed=NNG_SYS_SANITIZER");
     if let Some(s) = env::var_os("NNG_SYS_SANITIZER") {
         cfg.define("NNG_SANITIZER", s);

@@ -10,7 +10,8 @@
 //! (shipped in `generated/bindings.rs`; the `bindgen` feature regenerates it): the
 //! `nng_*` functions and types and the `NNG_*` constants, with C enums as plain
 //! constants (`NNG_ECLOSED`, `NNG_PIPE_EV_ADD_PRE`, ...). The safe wrapper is the
-//! crate `nng`; use this one directly only for what that one does not offer.
+//! crate `nng2` (imported as `nng`); use this one directly only for what that
+//! one does not offer.
 //!
 //! The library must be initialised with [`nng_init`] before any other call
 //! (nng 2.0 requires it; the call is idempotent and reference counted).
