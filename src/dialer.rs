@@ -115,7 +115,7 @@ impl Dialer {
     /// returned, with nothing retried (`nng_dialer_start`). Once connected,
     /// a dropped connection is re-dialled in the background.
     ///
-    /// As with [`Socket::dial`], there are three ways to start, which differ
+    /// As with [`Socket::dial`](crate::Socket::dial), there are three ways to start, which differ
     /// only in how the first attempt is waited for: `start` blocks,
     /// [`start_async`](Self::start_async) is a future of it, and
     /// [`start_background`](Self::start_background) does not wait and

@@ -26,30 +26,72 @@ use crate::ffi;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Protocol {
-    /// BUS version 0 (`nng_bus0_open`).
+    /// BUS version 0 (`nng_bus0_open`): a message goes to every directly
+    /// connected peer (not forwarded further) and is received from any of
+    /// them, never back from itself. Cooked: no header. Raw: a received
+    /// message's header holds the id of the pipe it came in on, and a raw
+    /// send skips the pipe named there, which is what a reflecting
+    /// [`Device`](crate::Device) needs. No contexts.
     Bus0,
-    /// PAIR version 0 (`nng_pair0_open`).
+    /// PAIR version 0 (`nng_pair0_open`): one peer at a time, both
+    /// directions, no header cooked or raw. No contexts.
     Pair0,
-    /// PAIR version 1 (`nng_pair1_open`).
+    /// PAIR version 1 (`nng_pair1_open`): one peer at a time, both
+    /// directions. Cooked: the hop count travels in a header the socket adds
+    /// and strips. Raw: that header is visible and must be sent (devices).
+    /// No contexts.
     Pair1,
     /// PAIR version 1 in polyamorous mode (`nng_pair1_open_poly`): many peers,
     /// each message tagged with its pipe. Not available raw.
     Pair1Poly,
-    /// PUB version 0 (`nng_pub0_open`).
+    /// PUB version 0 (`nng_pub0_open`): every message goes to every
+    /// subscriber (each filters it); cannot receive. No header, no contexts.
     Pub0,
-    /// SUB version 0 (`nng_sub0_open`).
+    /// SUB version 0 (`nng_sub0_open`): receives the messages whose body
+    /// starts with a subscribed prefix ([`Socket::subscribe`](crate::Socket::subscribe); none at first,
+    /// the empty prefix takes all); cannot send. No header. Each
+    /// [`Context`](crate::Context) has its own subscriptions and queue.
     Sub0,
-    /// PUSH version 0 (`nng_push0_open`).
+    /// PUSH version 0 (`nng_push0_open`): each message goes to one puller,
+    /// round-robin among the ready ones; cannot receive. No header, no
+    /// contexts.
     Push0,
-    /// PULL version 0 (`nng_pull0_open`).
+    /// PULL version 0 (`nng_pull0_open`): receives from every pusher
+    /// (fair-queued); cannot send. No header, no contexts.
     Pull0,
-    /// REQ version 0 (`nng_req0_open`).
+    /// REQ version 0 (`nng_req0_open`): sends a request, receives its
+    /// reply. Cooked: the socket (or [`Context`](crate::Context)) puts a request id in the
+    /// header, resends the request every
+    /// [`ReqResendTime`](crate::options::ReqResendTime) until answered, and
+    /// matches the reply by that id, so you see bodies only; one request is
+    /// outstanding per socket or context (a new one abandons the last): use
+    /// one context per concurrent request. Raw: the header (backtrace, then
+    /// the request id with its high bit set) is the caller's, with no resend
+    /// and no matching (devices).
     Req0,
-    /// REP version 0 (`nng_rep0_open`).
+    /// REP version 0 (`nng_rep0_open`): receives requests, sends replies.
+    /// Cooked: receiving a request stores its route (the backtrace from its
+    /// header) in the socket or [`Context`](crate::Context) and hands you the body; the next
+    /// send there goes back along that route, whatever the header of the
+    /// message you send holds, so `rep.send(b"answer")` is the whole reply.
+    /// A send with no request to answer fails with
+    /// [`IncorrectState`](crate::Error::IncorrectState). Use one context per
+    /// request served at the same time. Raw: the backtrace stays in the
+    /// received message's header and the reply must carry it back
+    /// (devices).
     Rep0,
-    /// SURVEYOR version 0 (`nng_surveyor0_open`).
+    /// SURVEYOR version 0 (`nng_surveyor0_open`): sends a survey to every
+    /// respondent and receives their answers until the survey's deadline
+    /// ([`SurveyTime`](crate::options::SurveyTime)), after which a receive
+    /// fails with [`TimedOut`](crate::Error::TimedOut). Cooked: the socket or
+    /// [`Context`](crate::Context) puts a survey id in the header and keeps only answers to its
+    /// current survey; a new survey ends the last. Contexts run independent
+    /// surveys. Raw: the header is the caller's, no deadline, no matching.
     Surveyor0,
-    /// RESPONDENT version 0 (`nng_respondent0_open`).
+    /// RESPONDENT version 0 (`nng_respondent0_open`): receives surveys,
+    /// sends answers. Routed like [`Rep0`](Protocol::Rep0): the socket or
+    /// [`Context`](crate::Context) keeps the survey's backtrace, and the next send answers
+    /// that surveyor. Raw: the backtrace is in the header (devices).
     Respondent0,
 }
 
