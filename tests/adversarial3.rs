@@ -220,8 +220,10 @@ fn owner_dropped_inside_closure_right_after_a_direct_start() {
                 }
             })
             .unwrap();
-            aio.sleep(Duration::from_millis(0)).unwrap();
-            *owner.lock().unwrap() = Some(aio);
+            // Owned by the slot before the sleep can complete.
+            let mut slot = owner.lock().unwrap();
+            slot.insert(aio).sleep(Duration::from_millis(0)).unwrap();
+            drop(slot);
             let sent = rx.recv_timeout(scaled(Duration::from_secs(5))).unwrap();
             if sent {
                 let m = pull.recv().unwrap();
