@@ -142,6 +142,12 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// `applied_ms` before the first start: no duration converts to it, so the
+/// first start always sets the aio's timeout (`nng_aio_alloc` leaves
+/// `NNG_DURATION_DEFAULT`, which nng would turn into the socket's timeout,
+/// and keep).
+const TIMEOUT_UNSET: i32 = i32::MIN;
+
 /// How many direct completions one runner delivers in a row before it lets
 /// nng dispatch the next callback again (rule 4): a loop whose operations
 /// always complete at once then still returns its thread to nng's task
@@ -234,9 +240,13 @@ struct Inner {
     state: State,
     /// `nng_duration` for operations started from now on.
     timeout_ms: AtomicI32,
-    /// The `nng_duration` last given to `nng_aio_set_timeout` (nng keeps it
-    /// across operations and nothing else changes it on this aio). Read and
-    /// written only by a start holding `BUSY`, whose claim orders it.
+    /// The `nng_duration` last given to `nng_aio_set_timeout`, or
+    /// [`TIMEOUT_UNSET`] before the first start. nng keeps it across
+    /// operations; the only other change nng makes is to replace
+    /// `NNG_DURATION_DEFAULT` (what `nng_aio_alloc` sets) by the socket's own
+    /// timeout at a send or receive, and the values given here are never
+    /// that. Read and written only by a start holding `BUSY`, whose claim
+    /// orders it.
     applied_ms: AtomicI32,
     /// Where nng reports a direct completion it did not call back for
     /// (`nng_aio_skip_callback`); asked for only by the runner (rule 4).
@@ -347,8 +357,7 @@ impl Aio {
             raw: std::ptr::null_mut(),
             state: State::new(),
             timeout_ms: AtomicI32::new(duration_to_ms(None)),
-            // nng's initial timeout (`nni_aio_init`): no deadline.
-            applied_ms: AtomicI32::new(ffi::NNG_DURATION_INFINITE),
+            applied_ms: AtomicI32::new(TIMEOUT_UNSET),
             skipped: AtomicBool::new(false),
             streak: AtomicU32::new(0),
             callback: UnsafeCell::new(Box::new(callback)),
@@ -608,6 +617,13 @@ impl Aio {
     ///
     /// Like `nng_aio_wait`, it also waits for operations the callback starts
     /// meanwhile: a callback that always resubmits keeps it waiting.
+    ///
+    /// "Inside a callback" is per thread, as for drops (see [`Aio`]): a
+    /// closure that hands its `&Aio` to another thread and waits for that
+    /// thread (`std::thread::scope`, `join`) while the other thread calls
+    /// `wait` deadlocks, since `wait` waits for the closure, which waits for
+    /// the thread (`tests/adversarial3.rs`,
+    /// `wait_on_lent_handle_from_scoped_thread`).
     #[doc(alias = "nng_aio_wait")]
     pub fn wait(&self) -> Result<()> {
         if in_callback() {

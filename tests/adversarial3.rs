@@ -954,10 +954,10 @@ fn ten_thousand_aios_churned_while_sockets_close() {
 /// Probe (child process, watchdog): `Aio::wait` on the lent handle from a
 /// scoped thread the closure joins. The scoped thread is not "inside a
 /// callback", so `wait` does not refuse; it waits for the running callback,
-/// which waits for the scoped thread. The crate documents this class for
-/// drops ("Do not hand the drop to a thread you wait for"), not for `wait`.
+/// which waits for the scoped thread. Documented now for `Aio::wait` as for
+/// drops ("Do not hand the drop to a thread you wait for").
 #[test]
-#[ignore = "deadlocks by design (the per-thread callback marker); see report: documented for drops, not for Aio::wait"]
+#[ignore = "deadlocks by design (the per-thread callback marker), as Aio::wait documents; run it to see"]
 fn wait_on_lent_handle_from_scoped_thread() {
     let (tx, rx) = channel();
     let aio = Aio::new(move |aio, _| {
@@ -1111,15 +1111,15 @@ fn poll_fd_survives_close_under_the_borrow() {
 // Findings: minimal reproducers.
 // ---------------------------------------------------------------------------
 
-/// BREAKS (regression of 5e32503, "the timeout ... set only when needed"):
+/// Found broken (a regression of 5e32503, "the timeout ... set only when needed"):
 /// an `Aio` whose timeout was never set, or set to `None`, is documented to
 /// wait forever, but inherits the socket's `RecvTimeout`. `nng_aio_alloc`
 /// sets the aio's timeout to `NNG_DURATION_DEFAULT` (not `INFINITE`, which
 /// `applied_ms` assumes), so the start skips `nng_aio_set_timeout`, and
 /// `nni_sock_recv` replaces DEFAULT by the socket's timeout (and keeps it
-/// on the aio for every later operation, on any socket).
+/// on the aio for every later operation, on any socket). Fixed: the first
+/// start always sets the aio's own timeout (`TIMEOUT_UNSET`).
 #[test]
-#[ignore = "BREAKS: an Aio without a timeout inherits the socket's RecvTimeout (applied_ms starts at INFINITE, nng_aio_alloc sets DEFAULT)"]
 fn aio_without_timeout_inherits_socket_timeout() {
     let s = Socket::new(Protocol::Pull0).unwrap();
     s.set_opt::<RecvTimeout>(Some(Duration::from_millis(50)))
@@ -1247,14 +1247,13 @@ fn operations_started_during_close_by_protocol() {
     assert!(stranded.is_empty(), "stranded: {stranded:?}");
 }
 
-/// BREAKS (same cause as `aio_without_timeout_inherits_socket_timeout`):
-/// `nni_sock_recv` writes the socket's timeout into the aio in place of
-/// DEFAULT, and the crate never sets it again while its own idea of the
-/// applied value (INFINITE) is unchanged: the first socket's timeout then
-/// sticks to the aio, for receives on another socket without a timeout and
-/// for sleeps (a 2 s sleep ends with `TimedOut` after 50 ms).
+/// Found broken (fixed in `src/aio.rs`, `TIMEOUT_UNSET`): `nni_sock_recv`
+/// writes the socket's timeout into the aio in place of DEFAULT, and the
+/// crate, believing INFINITE applied, never set it: the first socket's
+/// timeout then stuck to the aio, for receives on another socket without a
+/// timeout and for sleeps (a 2 s sleep ended with `TimedOut` after 50 ms).
+/// An `Aio` without a timeout waits forever on every socket.
 #[test]
-#[ignore = "BREAKS: a socket's RecvTimeout sticks to an Aio without a timeout, for later operations on other sockets and sleeps"]
 fn socket_timeout_sticks_to_the_aio() {
     let a = Socket::new(Protocol::Pull0).unwrap();
     a.set_opt::<RecvTimeout>(Some(Duration::from_millis(50)))
@@ -1266,8 +1265,10 @@ fn socket_timeout_sticks_to_the_aio() {
     })
     .unwrap();
     aio.recv(&a).unwrap();
-    let first = rx.recv_timeout(Duration::from_secs(2)).ok();
+    let first = rx.recv_timeout(Duration::from_millis(500)).ok();
+    aio.cancel();
     aio.wait().unwrap();
+    let _ = rx.try_recv();
     aio.sleep(Duration::from_secs(2)).unwrap();
     let sleep = rx.recv_timeout(Duration::from_millis(500)).ok();
     aio.cancel();
@@ -1279,7 +1280,7 @@ fn socket_timeout_sticks_to_the_aio() {
     aio.wait().unwrap();
     assert_eq!(
         (first, sleep, on_b),
-        (Some(Some(Error::TimedOut)), None, None),
-        "(recv on a, 2 s sleep within 500 ms, recv on b within 500 ms)"
+        (None, None, None),
+        "(recv on a with its 50 ms RecvTimeout, then a 2 s sleep, then a recv on b, each within 500 ms)"
     );
 }
