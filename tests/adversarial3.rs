@@ -859,7 +859,7 @@ fn socket_closed_during_a_chain() {
                         }
                         AioResult::Recv(Err(Error::Closed)) => {
                             // Not restarted: a receive started while the close
-                            // goes on can be stranded (see
+                            // goes on was stranded before nng-sys's fix (see
                             // recv_started_during_close_is_stranded_on_the_freed_socket).
                             c2.fetch_add(1, Ordering::SeqCst);
                         }
@@ -1140,20 +1140,19 @@ fn aio_without_timeout_inherits_socket_timeout() {
     aio.wait().unwrap();
 }
 
-/// BREAKS (nng C, reachable from safe code; a use after free): a receive
-/// started on a pull socket while another thread closes it can land in the
-/// window between the protocol's close (`pull0_sock_close`, which fails the
-/// queued receives with ECLOSED) and `s_closed` being set (`sock_close`):
-/// `nni_sock_find` still succeeds and `pull0_sock_recv` has no closed check,
-/// so the aio is queued on a socket that is then freed. It never completes
-/// (`Aio::wait` hangs), and its cancel function, called by a timeout or by
-/// the `Aio`'s drop (`nng_aio_stop`), locks the freed socket's mutex. The
-/// most natural way into the window: the callback that got `Closed` starts
-/// one more receive (it runs on nng's task thread while the close goes on).
-/// With a socket receive timeout the process aborts in nng's timer thread
-/// (`pthread_mutex_lock: Invalid argument` from `pull0_cancel`).
+/// HOLDS (was BREAKS, nng C, reachable from safe code; a use after free;
+/// fixed in nng-sys, `sock-close-op-race` in nng-sys/patches/README.md): a
+/// receive started on a pull socket while another thread closes it could
+/// land in the window between the protocol's close (`pull0_sock_close`,
+/// which fails the queued receives with ECLOSED) and `s_closed` being set
+/// (`sock_close`): `nni_sock_find` still succeeded and `pull0_sock_recv` has
+/// no closed check, so the aio was queued on a socket that was then freed. It
+/// never completed (`Aio::wait` hung), and its cancel function, called by a
+/// timeout or by the `Aio`'s drop (`nng_aio_stop`), locked the freed socket's
+/// mutex. The most natural way into the window: the callback that got
+/// `Closed` starts one more receive (it runs on nng's task thread while the
+/// close goes on). Now a closing socket fails new operations at once.
 #[test]
-#[ignore = "BREAKS: a recv started during a pull socket's close is queued on the freed socket (hang, then use after free in pull0_cancel)"]
 fn recv_started_during_close_is_stranded_on_the_freed_socket() {
     for round in 0..200 {
         let pull = Arc::new(Socket::new(Protocol::Pull0).unwrap());
@@ -1182,13 +1181,13 @@ fn recv_started_during_close_is_stranded_on_the_freed_socket() {
     }
 }
 
-/// Which protocols strand an operation started during their socket's close
-/// (see `recv_started_during_close_is_stranded_on_the_freed_socket`): for
-/// each, an aio pending on the socket restarts the same operation once from
-/// its callback when it gets `Closed`. A stranded aio is leaked (its drop
-/// would call the cancel function on the freed socket). Asserts none is.
+/// HOLDS (was BREAKS, see
+/// `recv_started_during_close_is_stranded_on_the_freed_socket`): no protocol
+/// strands an operation started during its socket's close. For each, an aio
+/// pending on the socket restarts the same operation once from its callback
+/// when it gets `Closed`. A stranded aio is leaked (its drop would call the
+/// cancel function on the freed socket). Asserts none is.
 #[test]
-#[ignore = "BREAKS: see recv_started_during_close_is_stranded_on_the_freed_socket; prints the protocols affected"]
 fn operations_started_during_close_by_protocol() {
     let cases: &[(Protocol, bool)] = &[
         (Protocol::Pull0, false),

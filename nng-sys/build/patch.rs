@@ -1065,6 +1065,104 @@ const FIXES: &[Fix] = &[
             \n\
             \tblocked = nni_lmq_full(&s->wq) && nni_list_empty(&s->pl);\n",
     },
+    // nng_socket_close runs the protocol's close (which fails the queued
+    // operations) before it marks the socket closed, and the socket can still
+    // be found in between: an operation started then (by the callback of one
+    // that just got NNG_ECLOSED, say) is queued by protocols without a closed
+    // check of their own (pull0, pair0, pair1, bus0, push0) on a socket about
+    // to be freed; it never completes, and its cancel function later locks
+    // the freed socket's mutex. Once the socket is closing, nni_sock_send and
+    // nni_sock_recv fail new operations, and the shutdown waits for those
+    // already handed to the protocol before running its close
+    // (nng-sys/tests/sock_close_op_race.rs).
+    Fix {
+        name: "sock-close-op-race",
+        file: "src/core/socket.c",
+        from: "\tbool s_closing; // Socket is closing\n",
+        to: "\tbool s_closing; // Socket is closing\n\
+            \tunsigned s_ops; // nni_sock_send/recv in the protocol, under s_mx\n",
+    },
+    Fix {
+        name: "sock-close-op-race",
+        file: "src/core/socket.c",
+        from: "\tnni_mtx_lock(&sock->s_mx);\n\
+              \t// We have to wait for pipes to be removed.\n\
+              \twhile (!nni_list_empty(&sock->s_pipes)) {\n",
+        to: "\tnni_mtx_lock(&sock->s_mx);\n\
+            \t// We have to wait for pipes to be removed, and for the operations\n\
+            \t// that were being handed to the protocol when we started closing\n\
+            \t// (later ones fail, see sock_op_enter): after the protocol's close,\n\
+            \t// nothing may queue on it any more.\n\
+            \twhile (!nni_list_empty(&sock->s_pipes) || (sock->s_ops != 0)) {\n",
+    },
+    Fix {
+        name: "sock-close-op-race",
+        file: "src/core/socket.c",
+        from: "void\n\
+              nni_sock_send(nni_sock *sock, nni_aio *aio)\n\
+              {\n\
+              \tnni_aio_normalize_timeout(aio, sock->s_sndtimeo);\n\
+              \tsock->s_sock_ops.sock_send(sock->s_data, aio);\n\
+              }\n\
+              \n\
+              void\n\
+              nni_sock_recv(nni_sock *sock, nni_aio *aio)\n\
+              {\n\
+              \tnni_aio_normalize_timeout(aio, sock->s_rcvtimeo);\n\
+              \tsock->s_sock_ops.sock_recv(sock->s_data, aio);\n\
+              }\n",
+        to: "// An operation may not reach the protocol once the socket is closing:\n\
+            // the protocol's close, which fails the operations it has queued, runs\n\
+            // before the socket is marked closed and can no longer be found, and an\n\
+            // operation queued after it would stay on the socket when it is freed.\n\
+            // sock_op_enter fails the operation in that case, and otherwise counts\n\
+            // it until sock_op_leave, so that sock_shutdown can wait for it.\n\
+            static bool\n\
+            sock_op_enter(nni_sock *sock, nni_aio *aio)\n\
+            {\n\
+            \tnni_mtx_lock(&sock->s_mx);\n\
+            \tif (sock->s_closing) {\n\
+            \t\tnni_mtx_unlock(&sock->s_mx);\n\
+            \t\tnni_aio_finish_error(aio, NNG_ECLOSED);\n\
+            \t\treturn (false);\n\
+            \t}\n\
+            \tsock->s_ops++;\n\
+            \tnni_mtx_unlock(&sock->s_mx);\n\
+            \treturn (true);\n\
+            }\n\
+            \n\
+            static void\n\
+            sock_op_leave(nni_sock *sock)\n\
+            {\n\
+            \tnni_mtx_lock(&sock->s_mx);\n\
+            \tif ((--sock->s_ops == 0) && sock->s_closing) {\n\
+            \t\tnni_cv_wake(&sock->s_cv);\n\
+            \t}\n\
+            \tnni_mtx_unlock(&sock->s_mx);\n\
+            }\n\
+            \n\
+            void\n\
+            nni_sock_send(nni_sock *sock, nni_aio *aio)\n\
+            {\n\
+            \tif (!sock_op_enter(sock, aio)) {\n\
+            \t\treturn;\n\
+            \t}\n\
+            \tnni_aio_normalize_timeout(aio, sock->s_sndtimeo);\n\
+            \tsock->s_sock_ops.sock_send(sock->s_data, aio);\n\
+            \tsock_op_leave(sock);\n\
+            }\n\
+            \n\
+            void\n\
+            nni_sock_recv(nni_sock *sock, nni_aio *aio)\n\
+            {\n\
+            \tif (!sock_op_enter(sock, aio)) {\n\
+            \t\treturn;\n\
+            \t}\n\
+            \tnni_aio_normalize_timeout(aio, sock->s_rcvtimeo);\n\
+            \tsock->s_sock_ops.sock_recv(sock->s_data, aio);\n\
+            \tsock_op_leave(sock);\n\
+            }\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
