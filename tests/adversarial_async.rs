@@ -1266,7 +1266,7 @@ fn close_race_round(s: Arc<Socket>, send: bool) -> usize {
     orphans
 }
 
-/// BREAKS (nng C, reached by safe code): a send (push0) or receive
+/// HOLDS since nng-sys fix `sock-close-op-race` (was BROKEN in nng C, reached by safe code): a send (push0) or receive
 /// (pull0) started on a socket while another thread closes it can be left
 /// in the protocol's queue forever: `sock_shutdown` runs the protocol's
 /// `sock_close` (push0_sock_close / pull0_sock_close complete the waiting
@@ -1280,7 +1280,6 @@ fn close_race_round(s: Arc<Socket>, send: bool) -> usize {
 /// to see it. The blocking `Socket::send`/`recv` on another thread share
 /// the window (they wait forever unless they have a timeout).
 #[test]
-#[ignore = "BREAKS: nng socket close vs a send/recv started meanwhile: the operation is orphaned (future never wakes; its drop touches freed socket state)"]
 fn operations_started_during_close_complete() {
     let mut orphans = (0, 0);
     within(LIMIT * 2, "close race", move || {
