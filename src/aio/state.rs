@@ -611,6 +611,32 @@ mod loom_model {
             self.nng.lock().unwrap().quit = true;
             self.cv.notify_all();
         }
+
+        /// The task queue thread of a test.
+        fn spawn_taskq(this: &Arc<Self>) -> thread::JoinHandle<()> {
+            let q = this.clone();
+            thread::spawn(move || q.taskq())
+        }
+
+        /// Ends the task queue thread once it has run what was queued.
+        fn end_taskq(&self, tq: thread::JoinHandle<()>) {
+            self.quit();
+            tq.join().unwrap();
+        }
+
+        /// Starts a send of message 1 that a provider on another thread
+        /// finishes (consuming it), racing the start; then waits until the
+        /// aio is idle (a cancel covers a provider that came first).
+        fn settle_first_send(this: &Arc<Self>) {
+            assert!(this.start(Op::Send, Some(1)));
+            let p = this.clone();
+            let provider = thread::spawn(move || {
+                p.finish(true, false);
+            });
+            provider.join().unwrap();
+            this.nng_cancel();
+            this.wait();
+        }
     }
 
     fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -628,8 +654,7 @@ mod loom_model {
     fn start_complete_deliver() {
         model(|| {
             let m = Model::new(counting);
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             let p = m.clone();
             let provider = thread::spawn(move || {
                 p.finish(true, false);
@@ -640,8 +665,7 @@ mod loom_model {
             m.wait();
             assert_eq!(m.calls.load(Ordering::SeqCst), 1);
             assert_eq!(m.ended.load(Ordering::SeqCst), 1);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
             m.drop_outside();
         });
     }
@@ -735,8 +759,7 @@ mod loom_model {
                 assert_eq!(out.ok, out.msg.is_none());
                 m.end(&out);
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Send, Some(1)));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -747,8 +770,7 @@ mod loom_model {
             m.wait();
             assert_eq!(m.calls.load(Ordering::SeqCst), 1);
             assert_eq!(m.ended.load(Ordering::SeqCst), 1);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
             m.drop_outside();
         });
     }
@@ -760,8 +782,7 @@ mod loom_model {
     fn drop_outside_callback_in_flight() {
         model(|| {
             let m = Model::new(counting);
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Send, Some(1)));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -772,8 +793,7 @@ mod loom_model {
             provider.join().unwrap();
             assert_eq!(m.ended.load(Ordering::SeqCst), 1);
             assert!(m.calls.load(Ordering::SeqCst) <= 1);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
         });
     }
 
@@ -789,8 +809,7 @@ mod loom_model {
                     m.ended.fetch_add(1, Ordering::SeqCst); // handed back
                 }
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Send, Some(1)));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -799,8 +818,7 @@ mod loom_model {
             m.drop_outside();
             provider.join().unwrap();
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
         });
     }
 
@@ -814,8 +832,7 @@ mod loom_model {
                 m.end(&out);
                 let _ = m.start(Op::Sleep, None);
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Sleep, None));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -824,8 +841,7 @@ mod loom_model {
             m.drop_outside();
             provider.join().unwrap();
             assert!(!m.state.is_busy());
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
         });
     }
 
@@ -869,8 +885,7 @@ mod loom_model {
                 }
             });
             *me.lock().unwrap() = Some(m.clone());
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Send, Some(1)));
             m.finish(false, false);
             let p = m.clone();
@@ -889,8 +904,7 @@ mod loom_model {
             assert!(m.freed.load(Ordering::SeqCst));
             assert_eq!(m.calls.load(Ordering::SeqCst), 1);
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
         });
     }
 
@@ -915,20 +929,11 @@ mod loom_model {
                     m.start_skipped(op, msg, consume);
                 }
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
-            assert!(m.start(Op::Send, Some(1)));
-            let p = m.clone();
-            let provider = thread::spawn(move || {
-                p.finish(true, false);
-            });
-            provider.join().unwrap();
-            m.nng_cancel(); // if the provider came before the start
-            m.wait();
+            let tq = Model::spawn_taskq(&m);
+            Model::settle_first_send(&m);
             assert_eq!(m.calls.load(Ordering::SeqCst), 3);
             assert_eq!(m.ended.load(Ordering::SeqCst), 3);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
             m.drop_outside();
         });
     }
@@ -949,8 +954,7 @@ mod loom_model {
                     }
                 }
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Send, Some(1)));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -962,8 +966,7 @@ mod loom_model {
             dropper.join().unwrap();
             assert!(m.freed.load(Ordering::SeqCst));
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
         });
     }
 
@@ -975,8 +978,7 @@ mod loom_model {
     fn owner_takes_direct_completion() {
         model(|| {
             let m = Model::new(counting);
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Recv, Some(1)));
             m.finish(false, false);
             // Refused (Busy) until the runner collected the first outcome.
@@ -991,8 +993,7 @@ mod loom_model {
             m.wait();
             assert_eq!(m.calls.load(Ordering::SeqCst), 1);
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
             m.drop_outside();
         });
     }
@@ -1007,8 +1008,7 @@ mod loom_model {
                 // SAFETY: (model) loom checks it against the owner's access.
                 m.slot.with_mut(|s| unsafe { *s = Some(out) });
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Recv, Some(1)));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -1030,8 +1030,7 @@ mod loom_model {
             let taken = m.slot.with_mut(|s| unsafe { (*s).take() });
             m.end(&taken.expect("the second result"));
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
             m.drop_outside();
         });
     }
@@ -1048,8 +1047,7 @@ mod loom_model {
             let m = Model::new(|m, out| {
                 *m.mslot.lock().unwrap() = Some(out);
             });
-            let q = m.clone();
-            let tq = thread::spawn(move || q.taskq());
+            let tq = Model::spawn_taskq(&m);
             assert!(m.start(Op::Recv, Some(1)));
             let p = m.clone();
             let provider = thread::spawn(move || {
@@ -1087,8 +1085,7 @@ mod loom_model {
             m.wait();
             assert!(m.mslot.lock().unwrap().is_none(), "a stale store");
             assert_eq!(m.ended.load(Ordering::SeqCst), 2);
-            m.quit();
-            tq.join().unwrap();
+            m.end_taskq(tq);
             m.drop_outside();
         });
     }
