@@ -10,10 +10,10 @@
 //!
 //! `nice -n 10 cargo test --features tools --test adversarial_async`
 //!
-//! Caveat: while `a_future_without_timeout_never_times_out` BREAKS, a
-//! HOLDS test here can fail with a `TimedOut` on an operation that has no
-//! timeout: the futures' aio pool is process-wide, so another test's
-//! 1 µs timeouts reach it (seen once: `recv_stream_in_tokio_select_loses_nothing`,
+//! The futures' aio pool is process-wide, so a stale nng cancel of one
+//! test's operation could reach another test's: before nng-sys's fixes
+//! `stale-cancel` and `req0-stale-cancel` (nng-sys/patches/README.md) a
+//! HOLDS test here failed so once (`recv_stream_in_tokio_select_loses_nothing`,
 //! a `send_async` with no timeout on an unrelated push socket).
 
 mod common;
@@ -535,8 +535,8 @@ fn req_rep_contexts_round(tag: &str) -> (u64, u64, u64) {
                             match ctx.send_async(m).await {
                                 Ok(()) => break,
                                 // A send with no timeout must not fail so
-                                // (see the BREAKS test below); the message
-                                // comes back, so nothing is lost: retry.
+                                // (counted, see the next test but one); the
+                                // message comes back, so nothing is lost: retry.
                                 Err(e)
                                     if e.error == Error::Canceled || e.error == Error::TimedOut =>
                                 {
@@ -584,30 +584,31 @@ fn req_rep_contexts_round(tag: &str) -> (u64, u64, u64) {
 }
 
 /// HOLDS: replies on req contexts never reach the wrong request (see
-/// `req_rep_contexts_round`); spurious Canceled sends (next test) are
-/// retried here.
+/// `req_rep_contexts_round`); spurious Canceled sends (next test: none
+/// since nng-sys's fixes) would be retried here.
 #[test]
 fn req_rep_contexts_replies_never_cross() {
     let (ok, _, _) = req_rep_contexts_round("ctx-rr");
     assert!(ok >= 16 * 225, "{ok} replies");
 }
 
-/// BREAKS (nng C; the pool widens it): a `send_async` with no timeout on a
-/// req context fails with `Canceled` or `TimedOut` (message returned, so
-/// nothing is lost). Two shapes of one race with nng's expire thread, which
-/// acts on an aio after dropping its lock: (1) the previous request's
-/// receive had a 1 ms deadline that expired just as its reply arrived; the
-/// expire thread calls `req0_ctx_cancel_recv` late, after the client sent
-/// its next request, and that function finishes `ctx->send_aio` with
-/// `NNG_ECANCELED` without checking which aio it was called for (any aio,
-/// pooled or not); (2) `nni_aio_expire_loop` picks a batch of expired aios
-/// and, for each after the first, reads `a_cancel_fn` only after the
-/// previous cancel function ran with the lock released: an aio that
-/// completed and was restarted meanwhile (here handed by the pool to
-/// another client's send) has its new operation cancelled with
-/// `NNG_ETIMEDOUT`. Seen: 6, 7 and 4 such sends in 3 rounds of 4 800.
+/// HOLDS since nng-sys's fixes `req0-stale-cancel` and `stale-cancel`
+/// (nng-sys/patches/README.md). BROKE before (nng C; the pool widens it): a
+/// `send_async` with no timeout on a req context failed with `Canceled` or
+/// `TimedOut` (message returned, so nothing was lost). Two shapes of one
+/// race with nng's expire thread, which acts on an aio after dropping its
+/// lock: (1) the previous request's receive had a 1 ms deadline that expired
+/// just as its reply arrived; the expire thread called
+/// `req0_ctx_cancel_recv` late, after the client sent its next request, and
+/// that function finished `ctx->send_aio` with `NNG_ECANCELED` without
+/// checking which aio it was called for (any aio, pooled or not); (2)
+/// `nni_aio_expire_loop` picked a batch of expired aios and, for each after
+/// the first, read `a_cancel_fn` only after the previous cancel function ran
+/// with the lock released: an aio that completed and was restarted meanwhile
+/// (here handed by the pool to another client's send) had its new operation
+/// cancelled with `NNG_ETIMEDOUT`. Seen: 6, 7 and 4 such sends in 3 rounds
+/// of 4 800.
 #[test]
-#[ignore = "BREAKS: stale nng expire cancels (req0_ctx_cancel_recv, expire batch) fail a later send with no timeout (Canceled/TimedOut)"]
 fn req_context_send_never_canceled_by_a_stale_receive_timeout() {
     let mut canceled = 0;
     for i in 0..3 {
@@ -1188,14 +1189,16 @@ fn stale_timeout_rounds(rounds: u32, tag: u32) -> u32 {
     bad
 }
 
-/// BREAKS (see `stale_timeout_rounds`): a receive future with no timeout
-/// fails with `TimedOut` at once, because an earlier future's deadline,
-/// expiring just as that future completed, cancels the operation that the
-/// pool's reuse of the same `nng_aio` started for another future. Seen: 151
-/// of 3 000 rounds on one thread, 1 615 of 9 000 on three; 0 of 3 000 when
-/// A is kept alive until B is done (B then gets another `nng_aio`).
+/// HOLDS since nng-sys's fix `stale-cancel` (nng-sys/patches/README.md;
+/// nng now holds back a completion until a cancel call under way for its aio
+/// has returned). BROKE before (see `stale_timeout_rounds`): a receive
+/// future with no timeout failed with `TimedOut` at once, because an earlier
+/// future's deadline, expiring just as that future completed, cancelled the
+/// operation that the pool's reuse of the same `nng_aio` started for another
+/// future. Seen: 151 of 3 000 rounds on one thread, 1 615 of 9 000 on three;
+/// 0 of 3 000 when A is kept alive until B is done (B then gets another
+/// `nng_aio`).
 #[test]
-#[ignore = "BREAKS: a stale nng expire cancel of a pooled aio's last future fails the next future (no timeout) with TimedOut"]
 fn a_future_without_timeout_never_times_out() {
     let bad = within(LIMIT * 3, "stale timeout", || {
         let hs: Vec<_> = (0..3)

@@ -1163,6 +1163,167 @@ const FIXES: &[Fix] = &[
             \tsock_op_leave(sock);\n\
             }\n",
     },
+    // A cancel function runs after the expire queue's lock is released
+    // (nni_aio_expire_loop, nni_aio_abort/stop/close). When the operation it
+    // was taken from completes meanwhile, the callback can start the next
+    // operation on the same aio (a pool of aios reuses one at once), and the
+    // late cancel function then finds and fails that one (ETIMEDOUT from the
+    // expire thread). And in a batch of expired aios, the loop took the
+    // cancel function of the second and later ones only after the earlier
+    // cancel functions ran: by then the aio could run a new operation. Now a
+    // completion that arrives while a cancel function taken from its aio
+    // runs is handed to the callback when that function has returned, and
+    // the loop skips an aio whose expired operation completed meanwhile
+    // (nng-sys/tests/stale_cancel.rs).
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.h",
+        from: "\tbool         a_finishing; // Direct completion is preparing its task\n",
+        to: "\tbool         a_finishing; // Direct completion is preparing its task\n\
+            \tbool         a_expired;    // Expire loop picked this operation\n\
+            \tbool         a_deferred;   // Completion waits for a_cancelling\n\
+            \tunsigned     a_cancelling; // Cancel functions taken and running\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "// Called with eq_mtx held (released on return) and the cancel function\n",
+        to: "// Called with eq_mtx held after a cancel function taken from aio (and\n\
+            // counted in a_cancelling) has returned. A completion that arrived while it\n\
+            // ran was held back (see nni_aio_finish_impl): its callback may start the\n\
+            // next operation on this aio, which that late cancel function would have\n\
+            // found and cancelled. It is dispatched now.\n\
+            static void\n\
+            aio_cancel_done(nni_aio *aio)\n\
+            {\n\
+            \tif ((--aio->a_cancelling == 0) && aio->a_deferred) {\n\
+            \t\taio->a_deferred = false;\n\
+            \t\tnni_task_dispatch(&aio->a_task);\n\
+            \t}\n\
+            }\n\
+            \n\
+            // Called with eq_mtx held (released on return) and the cancel function\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "\tgen = aio_cancel_enter(eq);\n\
+              \tnni_mtx_unlock(&eq->eq_mtx);\n\
+              \tfn(aio, arg, rv);\n\
+              \tnni_mtx_lock(&eq->eq_mtx);\n\
+              \taio_cancel_leave(eq, gen);\n\
+              \tnni_mtx_unlock(&eq->eq_mtx);\n\
+              }\n",
+        to: "\tgen = aio_cancel_enter(eq);\n\
+            \taio->a_cancelling++;\n\
+            \tnni_mtx_unlock(&eq->eq_mtx);\n\
+            \tfn(aio, arg, rv);\n\
+            \tnni_mtx_lock(&eq->eq_mtx);\n\
+            \taio_cancel_leave(eq, gen);\n\
+            \taio_cancel_done(aio);\n\
+            \tnni_mtx_unlock(&eq->eq_mtx);\n\
+            }\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "\tnni_aio_expire_rm(aio);\n\
+              \taio->a_cancel_fn  = NULL;\n\
+              \taio->a_cancel_arg = NULL;\n\
+              \n\
+              \taio->a_expire           = NNI_TIME_NEVER;\n",
+        to: "\tnni_aio_expire_rm(aio);\n\
+            \taio->a_cancel_fn  = NULL;\n\
+            \taio->a_cancel_arg = NULL;\n\
+            \taio->a_expired    = false; // nothing left to expire\n\
+            \n\
+            \taio->a_expire           = NNI_TIME_NEVER;\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "\t\t\taio->a_finishing = true;\n\
+              \t\t\tfinishing        = true;\n\
+              \t\t}\n\
+              \t}\n\
+              \tnni_mtx_unlock(&eq->eq_mtx);\n",
+        to: "\t\t\taio->a_finishing = true;\n\
+            \t\t\tfinishing        = true;\n\
+            \t\t}\n\
+            \t} else if (skipped_cb == NULL && aio->a_cancelling != 0) {\n\
+            \t\t// A cancel function taken from this operation is still\n\
+            \t\t// running (the operation completed on its own meanwhile, or\n\
+            \t\t// that function is finishing it). The callback may start\n\
+            \t\t// the next operation on this aio, which that function would\n\
+            \t\t// find and cancel: aio_cancel_done dispatches it instead,\n\
+            \t\t// once the function has returned.\n\
+            \t\taio->a_deferred = true;\n\
+            \t\tnni_mtx_unlock(&eq->eq_mtx);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \tnni_mtx_unlock(&eq->eq_mtx);\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "\t\t\t\taio->a_expiring = true;\n",
+        to: "\t\t\t\taio->a_expiring = true;\n\
+            \t\t\t\t// Cleared if the operation completes before\n\
+            \t\t\t\t// we get to it below.\n\
+            \t\t\t\taio->a_expired = true;\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "\t\t\taio = expires[i];\n\
+              \t\t\tif (q->eq_stop) {\n",
+        to: "\t\t\taio = expires[i];\n\
+            \t\t\tif (!aio->a_expired) {\n\
+            \t\t\t\t// Its operation completed while the lock was\n\
+            \t\t\t\t// released for an earlier one of this batch;\n\
+            \t\t\t\t// the aio may run a new one now, which is not\n\
+            \t\t\t\t// ours to expire (it is listed again if it has\n\
+            \t\t\t\t// a deadline).\n\
+            \t\t\t\tif (q->eq_stop) {\n\
+            \t\t\t\t\taio->a_stop = true;\n\
+            \t\t\t\t}\n\
+            \t\t\t\taio->a_expiring = false;\n\
+            \t\t\t\tcontinue;\n\
+            \t\t\t}\n\
+            \t\t\taio->a_expired = false;\n\
+            \t\t\tif (q->eq_stop) {\n",
+    },
+    Fix {
+        name: "stale-cancel",
+        file: "src/core/aio.c",
+        from: "\t\t\t\tunsigned gen = aio_cancel_enter(q);\n\
+              \t\t\t\tnni_mtx_unlock(mtx);\n\
+              \t\t\t\tcancel_fn(aio, cancel_arg, rv);\n\
+              \t\t\t\tnni_mtx_lock(mtx);\n\
+              \t\t\t\taio_cancel_leave(q, gen);\n",
+        to: "\t\t\t\tunsigned gen = aio_cancel_enter(q);\n\
+            \t\t\t\taio->a_cancelling++;\n\
+            \t\t\t\tnni_mtx_unlock(mtx);\n\
+            \t\t\t\tcancel_fn(aio, cancel_arg, rv);\n\
+            \t\t\t\tnni_mtx_lock(mtx);\n\
+            \t\t\t\taio_cancel_leave(q, gen);\n\
+            \t\t\t\taio_cancel_done(aio);\n",
+    },
+    // req0_ctx_cancel_recv, which also cancels a send still pending on the
+    // context (a receive started before its send completed), did so without
+    // asking whether the receive it was called for is the context's: a late
+    // call, for a receive that completed meanwhile, failed the context's
+    // next send with ECANCELED (nng-sys/tests/req0_stale_cancel.rs).
+    Fix {
+        name: "req0-stale-cancel",
+        file: "src/sp/protocol/reqrep0/req.c",
+        from: "\t// should just start receiving from the send completion callback.\n\
+              \tif (ctx->send_aio != NULL) {\n",
+        to: "\t// should just start receiving from the send completion callback.\n\
+            \t// Only if this receive is the context's: a late call, for a\n\
+            \t// receive that has completed, must leave a newer send alone.\n\
+            \tif ((ctx->recv_aio == aio) && (ctx->send_aio != NULL)) {\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
@@ -1170,6 +1331,7 @@ const FIXES: &[Fix] = &[
 const NEEDS: &[(&str, &str)] = &[
     ("dialer-start-cancel", "cancel-close-race"), // nni_aio_cancel_drain
     ("string-option-copy", "endpoint-string-copy"), // changes its functions
+    ("stale-cancel", "cancel-close-race"),        // changes aio_cancel_unlock
 ];
 
 /// Fixes that add functions to nng's API: each sets the cfg
