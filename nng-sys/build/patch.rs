@@ -1324,6 +1324,68 @@ const FIXES: &[Fix] = &[
             \t// receive that has completed, must leave a newer send alone.\n\
             \tif ((ctx->recv_aio == aio) && (ctx->send_aio != NULL)) {\n",
     },
+    // nni_ctx_open on a socket whose shutdown has passed the point where
+    // it marks its contexts closed: the new context is on s_ctxs, the
+    // s_closing check then releases it, but nni_ctx_rele frees only a
+    // context marked closed, so it stays on the list with no reference and
+    // sock_shutdown waits for the list to empty forever (a hang in
+    // nng_socket_close; tests/adversarial_async.rs,
+    // close_while_pending_on_other_threads; nng-sys/tests/ctx_open_close_race.rs).
+    Fix {
+        name: "ctx-open-close-race",
+        file: "src/core/socket.c",
+        from: "\tnni_mtx_lock(&sock->s_mx);\n\
+              \tif (sock->s_closing) {\n\
+              \t\tnni_mtx_unlock(&sock->s_mx);\n\
+              \t\tnni_ctx_rele(ctx);\n\
+              \t\treturn (NNG_ECLOSED);\n\
+              \t}\n",
+        to: "\tnni_mtx_lock(&sock->s_mx);\n\
+            \tif (sock->s_closing) {\n\
+            \t\tnni_mtx_unlock(&sock->s_mx);\n\
+            \t\t// The shutdown may have marked the contexts already: mark\n\
+            \t\t// this one too, so that the release below frees it.\n\
+            \t\tnni_mtx_lock(&sock_lk);\n\
+            \t\tctx->c_closed = true;\n\
+            \t\tnni_mtx_unlock(&sock_lk);\n\
+            \t\tnni_ctx_rele(ctx);\n\
+            \t\treturn (NNG_ECLOSED);\n\
+            \t}\n",
+    },
+    // nni_ctx_rele of a closed context's last reference took it off the
+    // socket's list and woke the closing socket before finalizing it
+    // (ctx_fini locks the protocol's socket state): the socket could be
+    // freed meanwhile, and ctx_fini then locked a destroyed mutex (an
+    // abort, or a use after free; nng-sys/tests/ctx_open_close_race.rs). The
+    // context is now finalized first and leaves the list after.
+    Fix {
+        name: "ctx-open-close-race",
+        file: "src/core/socket.c",
+        from: "\tnni_id_remove(&ctx_ids, ctx->c_id);\n\
+              \tnni_list_remove(&sock->s_ctxs, ctx);\n\
+              \tnni_cv_wake(&sock->s_close_cv);\n\
+              \tnni_mtx_unlock(&sock_lk);\n\
+              \n\
+              \tnni_ctx_destroy(ctx);\n",
+        to: "\tnni_id_remove(&ctx_ids, ctx->c_id);\n\
+            \t// Finalize while still on the socket's list: a closing socket\n\
+            \t// waits for the list to empty before it frees what ctx_fini uses.\n\
+            \t// The reference kept meanwhile keeps the shutdown's loop (which\n\
+            \t// destroys unreferenced contexts itself) off this one.\n\
+            \tctx->c_ref = 1;\n\
+            \tnni_mtx_unlock(&sock_lk);\n\
+            \n\
+            \tif (ctx->c_data != NULL) {\n\
+            \t\tctx->c_ops.ctx_fini(ctx->c_data);\n\
+            \t\tctx->c_data = NULL;\n\
+            \t}\n\
+            \tnni_mtx_lock(&sock_lk);\n\
+            \tnni_list_remove(&sock->s_ctxs, ctx);\n\
+            \tnni_cv_wake(&sock->s_close_cv);\n\
+            \tnni_mtx_unlock(&sock_lk);\n\
+            \n\
+            \tnni_ctx_destroy(ctx);\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
