@@ -69,6 +69,13 @@ fn wait_calls(calls: &AtomicUsize, n: usize) -> usize {
 #[test]
 fn a_send_that_finds_room_is_reported_through_the_flag() {
     let (a, b) = pair(c"inproc://skip-callback-send");
+    // Room in the send queue: the send is queued and finished inside the
+    // call even while the pipe is still busy with the warm-up message.
+    // SAFETY: a live socket and a NUL-terminated option name.
+    check(
+        unsafe { nng_socket_set_int(a, NNG_OPT_SENDBUF.as_ptr().cast(), 16) } as i32,
+        "nng_socket_set_int(sendbuf)",
+    );
     let (aio, calls) = counted_aio();
     // The pipe is up once a first message goes through.
     let mut warm = ptr::null_mut();
