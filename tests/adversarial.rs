@@ -12,6 +12,8 @@
 //! and the memory ones under valgrind:
 //! `valgrind --error-exitcode=99 target/debug/deps/adversarial-* --test-threads=1 NAME`.
 
+mod common;
+use common::silent_tcp_peer;
 use nng::aio::{Aio, AioResult};
 use nng::options::WsProtocol;
 use nng::pipe::PipeEvent;
@@ -42,26 +44,6 @@ fn in_child(name: &str) -> Option<(std::process::ExitStatus, String)> {
     let err =
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     Some((out.status, err))
-}
-
-/// A silent TCP peer: accepts connections (kernel backlog) and never speaks,
-/// so nng's SP negotiation (or WebSocket handshake) waits on it.
-fn silent_tcp_peer() -> (std::net::SocketAddr, Arc<AtomicBool>) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    l.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let mut keep = Vec::new();
-        while !s.load(Ordering::SeqCst) {
-            match l.accept() {
-                Ok((c, _)) => keep.push(c),
-                Err(_) => std::thread::sleep(Duration::from_millis(2)),
-            }
-        }
-    });
-    (addr, stop)
 }
 
 fn describe(r: &AioResult) -> String {

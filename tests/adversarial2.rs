@@ -8,6 +8,8 @@
 //! and memory ones under valgrind:
 //! `valgrind --error-exitcode=99 target/debug/deps/adversarial2-* --exact NAME --test-threads=1`.
 
+mod common;
+use common::silent_tcp_peer;
 use nng::aio::Aio;
 use nng::{Dialer, Error, Protocol, Socket};
 use std::future::Future;
@@ -48,25 +50,6 @@ fn in_child_without_threads(name: &str) -> Option<(std::process::ExitStatus, Str
         );
     }
     r
-}
-
-/// A silent TCP peer: accepts connections and never speaks.
-fn silent_tcp_peer() -> (std::net::SocketAddr, Arc<AtomicBool>) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    l.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let mut keep = Vec::new();
-        while !s.load(Ordering::SeqCst) {
-            match l.accept() {
-                Ok((c, _)) => keep.push(c),
-                Err(_) => std::thread::sleep(Duration::from_millis(2)),
-            }
-        }
-    });
-    (addr, stop)
 }
 
 // ---------------------------------------------------------------------------

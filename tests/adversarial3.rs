@@ -980,20 +980,7 @@ fn wait_on_lent_handle_from_scoped_thread() {
 
 /// A TCP peer that accepts and never speaks (the SP handshake never ends).
 fn silent_tcp_peer() -> (String, Arc<AtomicBool>) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    l.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let mut keep = Vec::new();
-        while !s.load(Ordering::SeqCst) {
-            match l.accept() {
-                Ok((c, _)) => keep.push(c),
-                Err(_) => std::thread::sleep(Duration::from_millis(2)),
-            }
-        }
-    });
+    let (addr, stop) = common::silent_tcp_peer();
     (format!("tcp://{addr}"), stop)
 }
 

@@ -244,3 +244,27 @@ pub fn round_trip(req: &Socket, tag: &str) {
     let reply = req.recv().unwrap_or_else(|e| panic!("{tag}: recv: {e}"));
     assert_eq!(reply.as_slice(), body.as_bytes(), "{tag}: wrong reply");
 }
+
+/// A silent TCP peer: accepts connections (kernel backlog) and never speaks,
+/// so nng's SP negotiation (or WebSocket handshake) waits on it, until the
+/// flag is set.
+pub fn silent_tcp_peer() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let mut keep = Vec::new();
+        while !s.load(Ordering::SeqCst) {
+            match l.accept() {
+                Ok((c, _)) => keep.push(c),
+                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+    });
+    (addr, stop)
+}
