@@ -71,3 +71,4 @@ echo "building bench_compare (--features tools)"
 cargo build -q "${features[@]}" --features tools --example bench_compare
 run bench_compare --quick --scale 0.02 --sections main --out "$logs/bench_compare"
 run bench_compare --plot-only --out "$logs/bench_compare"
+run bench_compare --quick --sections scale --out "$logs/bench_compare_scale"

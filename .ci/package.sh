@@ -85,7 +85,7 @@ done
 # What must and must not be inside.
 listing="$(tar -tzf "$sys_crate")"
 for f in nng/include/nng/nng.h nng/CMakeLists.txt nng/LICENSE.txt nng/src/core/aio.c \
-    nng/tests/CMakeLists.txt generated/bindings.rs LICENSE CHANGELOG.md build/main.rs \
+    nng/tests/CMakeLists.txt generated/bindings.rs generated/bindings-windows.rs LICENSE CHANGELOG.md build/main.rs \
     mbedtls/CMakeLists.txt mbedtls/LICENSE mbedtls/include/mbedtls/build_info.h \
     mbedtls/library/ssl_tls13_client.c build/nng_sys_mbedtls_config.h; do
     grep -qx "$sys_dir/$f" <<<"$listing" || fail "$sys_name package lacks $f"
@@ -103,9 +103,13 @@ done
 if grep -v -x "$nng_dir/docs/MIGRATING.md" <<<"$listing" | grep -qE "^$nng_dir/(vendor|docs|\.ci)/"; then
     fail "$nng_name package carries vendor/, docs/ or .ci/"
 fi
-tar -xzOf "$nng_crate" "$nng_dir/Cargo.toml" | grep -q "^\\[dependencies.$sys_name\\]" \
+# Read whole before grepping: with pipefail, `tar | grep -q` fails when grep
+# stops at its match while tar is still writing (SIGPIPE; the manifest is
+# larger than a pipe's buffer).
+packaged_manifest="$(tar -xzOf "$nng_crate" "$nng_dir/Cargo.toml")"
+grep -q "^\\[dependencies.$sys_name\\]" <<<"$packaged_manifest" \
     || fail "packaged $nng_name does not depend on $sys_name"
-if tar -xzOf "$nng_crate" "$nng_dir/Cargo.toml" | grep -A4 "^\\[dependencies.$sys_name\\]" | grep -q 'path'; then
+if grep -A4 "^\\[dependencies.$sys_name\\]" <<<"$packaged_manifest" | grep -q 'path'; then
     fail "packaged $nng_name still has a path dependency"
 fi
 

@@ -76,6 +76,8 @@ fi
 # (Chromium + chromedriver) for the ws:// browser test. Each says what it did.
 bash .ci/install-peers.sh
 bash .ci/install-browser.sh
+# iproute2 for the network-namespace fault tests (tests/netns_faults.rs).
+bash .ci/install-netns.sh
 
 if [ "${#installed[@]}" -gt 0 ]; then
     echo "setup: installed ${installed[*]}"

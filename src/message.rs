@@ -84,7 +84,9 @@ unsafe impl Sync for Message {}
 pub struct SendError {
     /// Why the send failed.
     pub error: Error,
-    /// The message, returned to the caller unchanged.
+    /// The message, returned to the caller with its body as it was sent. On
+    /// a cooked socket the header is nng's: a refused rep0 or respondent0
+    /// reply comes back with the request's backtrace in it.
     pub message: Message,
 }
 

@@ -7,8 +7,6 @@ use crate::message::{Message, SendError};
 use crate::protocol::Protocol;
 use crate::{Dialer, Listener};
 use std::ffi::{c_char, CStr, CString};
-#[cfg(unix)]
-use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `NNG_FLAG_NONBLOCK` as the send, receive and dial calls take it.
@@ -59,10 +57,64 @@ struct PollFds {
     /// [`Socket::close`] marks the socket closed, so that no duplication
     /// reads a descriptor nng is closing.
     lock: std::sync::Mutex<()>,
-    #[cfg(unix)]
-    recv: std::sync::OnceLock<std::os::fd::OwnedFd>,
-    #[cfg(unix)]
-    send: std::sync::OnceLock<std::os::fd::OwnedFd>,
+    #[cfg(any(unix, windows))]
+    recv: std::sync::OnceLock<poll_os::Owned>,
+    #[cfg(any(unix, windows))]
+    send: std::sync::OnceLock<poll_os::Owned>,
+}
+
+/// What [`Socket::recv_poll_fd`] and [`Socket::send_poll_fd`] lend: on Unix a
+/// file descriptor, for `poll`, `epoll`, `kqueue` or mio.
+#[cfg(unix)]
+pub type PollFd<'a> = std::os::fd::BorrowedFd<'a>;
+
+/// What [`Socket::recv_poll_fd`] and [`Socket::send_poll_fd`] lend: on
+/// Windows a Winsock `SOCKET` (nng signals there through one end of a
+/// loopback TCP connection), for `WSAPoll`, `select` or mio.
+#[cfg(windows)]
+pub type PollFd<'a> = std::os::windows::io::BorrowedSocket<'a>;
+
+/// The platform half of the poll descriptors: what nng's `int` is (a file
+/// descriptor on Unix, a `SOCKET` on Windows) and how it is duplicated.
+#[cfg(unix)]
+mod poll_os {
+    use std::os::fd::{AsFd, BorrowedFd};
+    pub type Owned = std::os::fd::OwnedFd;
+
+    /// Duplicates nng's descriptor.
+    ///
+    /// # Safety
+    /// `fd` is open for the duration of the call.
+    pub unsafe fn duplicate(fd: std::ffi::c_int) -> std::io::Result<Owned> {
+        // SAFETY: open for the call (the caller's contract).
+        unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()
+    }
+
+    pub fn lend(own: &Owned) -> super::PollFd<'_> {
+        own.as_fd()
+    }
+}
+
+#[cfg(windows)]
+mod poll_os {
+    use std::os::windows::io::{AsSocket, BorrowedSocket, RawSocket};
+    pub type Owned = std::os::windows::io::OwnedSocket;
+
+    /// Duplicates nng's socket (`WSADuplicateSocketW`).
+    ///
+    /// # Safety
+    /// `fd` is an open socket for the duration of the call.
+    pub unsafe fn duplicate(fd: std::ffi::c_int) -> std::io::Result<Owned> {
+        // nng hands the SOCKET over as an int; a negative one is no socket.
+        let raw = RawSocket::try_from(fd)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))?;
+        // SAFETY: open for the call (the caller's contract).
+        unsafe { BorrowedSocket::borrow_raw(raw) }.try_clone_to_owned()
+    }
+
+    pub fn lend(own: &Owned) -> super::PollFd<'_> {
+        own.as_socket()
+    }
 }
 
 impl PollFds {
@@ -527,16 +579,21 @@ impl Socket {
     /// receive of the socket: prefer [`recv_async`](Self::recv_async) or an
     /// [`Aio`](crate::Aio) where you can.
     ///
+    /// On Unix it is a file descriptor, on Windows a Winsock `SOCKET`
+    /// ([`PollFd`]).
+    ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::os::fd::AsRawFd;
     /// let s = nng::Socket::new(nng::Protocol::Pull0)?;
     /// let fd = s.recv_poll_fd()?; // register with epoll/mio/... for readability
     /// assert!(fd.as_raw_fd() >= 0);
+    /// # }
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     #[doc(alias = "nng_socket_get_recv_poll_fd")]
-    pub fn recv_poll_fd(&self) -> Result<BorrowedFd<'_>> {
+    pub fn recv_poll_fd(&self) -> Result<PollFd<'_>> {
         self.poll_fd(&self.poll_fds.recv, ffi::nng_socket_get_recv_poll_fd)
     }
 
@@ -546,28 +603,27 @@ impl Socket {
     /// signal; otherwise as [`recv_poll_fd`](Self::recv_poll_fd).
     ///
     /// ```
-    /// use std::os::fd::AsRawFd;
     /// let s = nng::Socket::new(nng::Protocol::Push0)?;
-    /// assert!(s.send_poll_fd()?.as_raw_fd() >= 0);
+    /// let _ready_to_send = s.send_poll_fd()?;
     /// // Protocols that cannot send have none.
     /// let pull = nng::Socket::new(nng::Protocol::Pull0)?;
     /// assert_eq!(pull.send_poll_fd().unwrap_err(), nng::Error::NotSupported);
     /// # Ok::<(), nng::Error>(())
     /// ```
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     #[doc(alias = "nng_socket_get_send_poll_fd")]
-    pub fn send_poll_fd(&self) -> Result<BorrowedFd<'_>> {
+    pub fn send_poll_fd(&self) -> Result<PollFd<'_>> {
         self.poll_fd(&self.poll_fds.send, ffi::nng_socket_get_send_poll_fd)
     }
 
     /// Lends this socket's duplicate of the poll descriptor `get` returns,
     /// made on first use and kept in `slot` until the socket is dropped.
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     fn poll_fd<'a>(
         &'a self,
-        slot: &'a std::sync::OnceLock<std::os::fd::OwnedFd>,
+        slot: &'a std::sync::OnceLock<poll_os::Owned>,
         get: unsafe extern "C" fn(ffi::nng_socket, *mut std::ffi::c_int) -> i32,
-    ) -> Result<BorrowedFd<'a>> {
+    ) -> Result<PollFd<'a>> {
         // Held while nng's descriptor is read and duplicated; `close` sets
         // `closed` under it before nng closes its descriptors.
         let _held = self.poll_fds.lock();
@@ -578,16 +634,15 @@ impl Socket {
         // SAFETY: `fd` is a valid out-pointer.
         cvt(unsafe { get(self.raw, &mut fd) })?;
         if let Some(own) = slot.get() {
-            return Ok(own.as_fd());
+            return Ok(poll_os::lend(own));
         }
         // SAFETY: nng returned `fd` open, and it stays open at least until
         // the lock is released: the socket is not closed (checked above) and
         // `close` cannot start closing it while we hold the lock.
-        let own = unsafe { BorrowedFd::borrow_raw(fd) }
-            .try_clone_to_owned()
+        let own = unsafe { poll_os::duplicate(fd) }
             .map_err(|e| Error::System(e.raw_os_error().unwrap_or(0)))?;
         // Only this thread can set it (the lock is held).
-        Ok(slot.get_or_init(|| own).as_fd())
+        Ok(poll_os::lend(slot.get_or_init(|| own)))
     }
 
     /// Closes the socket now (`nng_socket_close`); dropping it does the same.

@@ -895,7 +895,10 @@ fn pool_never_crosses_results_under_churn() {
 #[test]
 fn blocking_recv_in_aio_callbacks_starves_nng() {
     let (push, pull) = push_pull("starve");
-    pull.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(2)))
+    // Long enough for a loaded machine (CI9 saw one receive time out at 2 s
+    // while other test binaries and a soak ran): the callbacks' receives
+    // must be refused at once whatever the timeout.
+    pull.set_opt::<nng::options::RecvTimeout>(Some(Duration::from_secs(10)))
         .unwrap();
     let pull = Arc::new(pull);
     let n = 8;

@@ -1058,7 +1058,8 @@ fn dial_futures_churned() {
 /// HOLDS: the poll descriptor lent by `recv_poll_fd` stays open and the same
 /// file while the socket is closed through `&self` on another thread; many
 /// threads asking while it is closed get the one descriptor or `Closed`.
-#[cfg(unix)]
+/// Linux only: it names the descriptor's file through `/proc/self/fd`.
+#[cfg(target_os = "linux")]
 #[test]
 fn poll_fd_survives_close_under_the_borrow() {
     use std::os::fd::AsRawFd;

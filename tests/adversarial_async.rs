@@ -621,9 +621,10 @@ fn req_context_send_never_canceled_by_a_stale_receive_timeout() {
 }
 
 /// HOLDS: surveyor and respondent contexts: 6 respondent sockets each with
-/// 2 contexts answer; the surveyor runs 60 surveys, each on a fresh
-/// context, collecting replies until the survey time (500 ms) ends. Each reply must
-/// belong to its survey, and each survey gets all 6 (one per respondent).
+/// 2 contexts answer; the surveyor runs 60 surveys in 6 concurrent lanes,
+/// each survey on a fresh context, collecting replies until the survey time
+/// (500 ms) ends. Each reply must belong to its survey (with 6 surveys in
+/// flight at once), and each survey gets all 6 (one per respondent).
 #[test]
 fn surveyor_respondent_contexts() {
     let url = inproc("survey");
@@ -661,25 +662,35 @@ fn surveyor_respondent_contexts() {
             }
             // Let every respondent connect.
             tokio::time::sleep(Duration::from_millis(200)).await;
-            for s in 0..60u64 {
-                let ctx = Context::new(&surveyor).unwrap();
-                ctx.set_opt::<SurveyTime>(Some(scaled(Duration::from_millis(500))))
-                    .unwrap();
-                ctx.send_async(msg(99, s)).await.unwrap();
-                let mut from = Vec::new();
-                loop {
-                    match ctx.recv_async().await {
-                        Ok(m) => {
-                            let (r, rs) = parse(&m);
-                            assert_eq!(rs, s, "survey {s}: reply to survey {rs}");
-                            from.push(r);
+            let lanes: Vec<_> = (0..6u64)
+                .map(|lane| {
+                    let surveyor = surveyor.clone();
+                    tokio::spawn(async move {
+                        for s in (0..10u64).map(|k| lane * 10 + k) {
+                            let ctx = Context::new(&surveyor).unwrap();
+                            ctx.set_opt::<SurveyTime>(Some(scaled(Duration::from_millis(500))))
+                                .unwrap();
+                            ctx.send_async(msg(99, s)).await.unwrap();
+                            let mut from = Vec::new();
+                            loop {
+                                match ctx.recv_async().await {
+                                    Ok(m) => {
+                                        let (r, rs) = parse(&m);
+                                        assert_eq!(rs, s, "survey {s}: reply to survey {rs}");
+                                        from.push(r);
+                                    }
+                                    Err(Error::TimedOut) => break,
+                                    Err(e) => panic!("surveyor recv {e}"),
+                                }
+                            }
+                            from.sort_unstable();
+                            assert_eq!(from, (0..6).collect::<Vec<_>>(), "survey {s}");
                         }
-                        Err(Error::TimedOut) => break,
-                        Err(e) => panic!("surveyor recv {e}"),
-                    }
-                }
-                from.sort_unstable();
-                assert_eq!(from, (0..6).collect::<Vec<_>>(), "survey {s}");
+                    })
+                })
+                .collect();
+            for lane in lanes {
+                lane.await.unwrap();
             }
             for r in &resps {
                 r.close().unwrap();

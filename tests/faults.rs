@@ -200,6 +200,24 @@ fn garbage_instead_of_the_handshake_is_a_protocol_error() {
         let fresh = server.good_peer("new peer after garbage");
         round_trip(&fresh, "again");
         assert!(server.counters(["accept"])[0] > accept0);
+
+        // nng counts a pipe in `pipes` when it starts, after the SP
+        // negotiation. The garbage peer's pipe never started, so its removal
+        // must not be counted either (nng bug pipe-stat-underflow: the
+        // listener's count wrapped below zero).
+        let pipes = || server.counters(["pipes"])[0];
+        assert!(
+            eventually(TIMEOUT, || pipes() == 2),
+            "the two good peers, not {}",
+            pipes()
+        );
+        drop(good);
+        drop(fresh);
+        assert!(
+            eventually(TIMEOUT, || pipes() == 0),
+            "none once they closed, not {}",
+            pipes()
+        );
     })
 }
 

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use nng::options::{Pair1Polyamorous, RecvTimeout, ReqResendTick, ReqResendTime, SurveyTime};
 use nng::{Device, Error, Message, Protocol, Socket};
-use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -472,16 +471,7 @@ fn poll_fds_signal_readiness() {
     pull.listen(&url).unwrap();
     let push = socket(Protocol::Push0);
     let fd = pull.recv_poll_fd().unwrap();
-    let poll = |fd: BorrowedFd<'_>, ms: i32| {
-        let mut p = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd for the duration of the call.
-        let n = unsafe { libc::poll(&mut p, 1, ms) };
-        n == 1 && p.revents & libc::POLLIN != 0
-    };
+    let poll = poll_readable;
     assert!(!poll(fd, 50), "nothing to receive yet");
     push.dial(&url).unwrap();
     let send_fd = push.send_poll_fd().unwrap();
@@ -509,15 +499,19 @@ fn close_wakes_a_blocked_receiver() {
 fn poll_fds_stay_valid_while_borrowed_across_a_close() {
     let s = socket(Protocol::Pair1);
     let (r1, r2) = (s.recv_poll_fd().unwrap(), s.recv_poll_fd().unwrap());
-    assert_eq!(r1.as_raw_fd(), r2.as_raw_fd());
+    assert_eq!(raw_poll_fd(&r1), raw_poll_fd(&r2));
     let w = s.send_poll_fd().unwrap();
-    assert_ne!(w.as_raw_fd(), r1.as_raw_fd());
+    assert_ne!(raw_poll_fd(&w), raw_poll_fd(&r1));
     s.close().unwrap();
     for fd in [r1, w] {
-        // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags.
-        let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
-        assert!(flags >= 0, "the lent descriptor is still open");
-        assert!(flags & libc::FD_CLOEXEC != 0, "duplicated close-on-exec");
+        assert!(poll_fd_open(&fd), "the lent descriptor is still open");
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags.
+            let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+            assert!(flags & libc::FD_CLOEXEC != 0, "duplicated close-on-exec");
+        }
     }
     assert_eq!(s.recv_poll_fd().unwrap_err(), Error::Closed);
     assert_eq!(s.send_poll_fd().unwrap_err(), Error::Closed);

@@ -687,7 +687,7 @@ fn tls_on_a_plain_transport_is_not_supported() {
     let d = Dialer::new(&s, "tcp://127.0.0.1:1").unwrap();
     let cfg = TlsConfig::client().build().unwrap();
     assert_eq!(d.set_tls(&cfg), Err(Error::NotSupported));
-    let l = Listener::new(&s, "ipc:///tmp/nng-tls-not-here.sock").unwrap();
+    let l = Listener::new(&s, &common::ipc_url("tls-not-here")).unwrap();
     let server = TlsConfig::server().build().unwrap();
     assert_eq!(l.set_tls(&server), Err(Error::NotSupported));
 }
@@ -803,6 +803,10 @@ fn encrypt_key(key_pem: &str, pass: &str, legacy: bool) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "spawns the `openssl` command to encrypt the key; the Windows run (wine) has none"
+)]
 fn encrypted_private_key_with_passphrase() {
     // OpenSSL 3's default format where the engine reads it; mbedTLS 2.28
     // cannot decrypt AES-encrypted PKCS#8, so it gets the legacy one.
@@ -963,7 +967,7 @@ fn listen_tls_and_dial_tls_refuse_urls_without_tls() {
     let plain = [
         format!("tcp://127.0.0.1:{}", free_port()),
         format!("ws://127.0.0.1:{}/x", free_port()),
-        format!("ipc:///tmp/{}.sock", common::unique("tls-plain")),
+        common::ipc_url("tls-plain"),
         format!("inproc://{}", common::unique("tls-plain")),
     ];
     for url in &plain {
@@ -1003,6 +1007,35 @@ fn listen_tls_on_a_port_in_use_leaves_nothing_behind() {
     assert_eq!(b.listen_tls(&url, &server), Err(Error::AddressInUse));
     drop(a); // frees the port: b's failed listener is not holding anything
     b.listen_tls(&url, &server).unwrap();
+}
+
+/// Two wss:// listeners on port 0 with the same path, in two sockets, both
+/// made before either starts (as `one_config_used_by_two_sockets_at_once`'s
+/// threads can interleave): each gets its own port and its own server. nng
+/// 2.0.0 gave both one HTTP server, so the second start failed with
+/// `AddressInUse`, or, once the first had started, setting the second's TLS
+/// configuration failed with `Busy` (`ws-port-zero-shared`).
+#[test]
+fn wss_listeners_on_port_zero_are_separate() {
+    let ca = Ca::new("CA");
+    let server = server_config(&ca.leaf("server", &["localhost"]));
+    let client = client_config(&ca.pem(), "localhost");
+    let (rep_a, rep_b) = (socket(Protocol::Rep0), socket(Protocol::Rep0));
+    let la = rep_a
+        .listener_tls("wss://127.0.0.1:0/nng", &server)
+        .unwrap();
+    let lb = rep_b
+        .listener_tls("wss://127.0.0.1:0/nng", &server)
+        .unwrap();
+    la.start().unwrap();
+    lb.start().unwrap();
+    let (pa, pb) = (la.port().unwrap(), lb.port().unwrap());
+    assert_ne!(pa, pb);
+    for (rep, port) in [(&rep_a, pa), (&rep_b, pb)] {
+        let req = socket(Protocol::Req0);
+        let _d = dial(&req, &format!("wss://127.0.0.1:{port}/nng"), &client).unwrap();
+        round_trip(&req, rep);
+    }
 }
 
 #[test]
@@ -1125,6 +1158,10 @@ fn the_last_certificate_given_is_presented() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "spawns the `openssl` command to encrypt the key; the Windows run (wine) has none"
+)]
 fn encrypted_key_file_with_password() {
     let ca = Ca::new("CA");
     let (cert, key) = ca.leaf("filed", &["localhost"]);

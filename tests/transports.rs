@@ -1,5 +1,5 @@
 //! req/rep and pub/sub over every transport this crate's core covers: inproc,
-//! ipc, abstract (Linux), tcp over IPv4 and IPv6, and ws. (tls+tcp and wss are
+//! ipc (Windows: named pipes, winpipe://), abstract (Linux), tcp over IPv4 and IPv6, and ws. (tls+tcp and wss are
 //! tested with the TLS configuration.)
 
 mod common;
@@ -11,13 +11,10 @@ use nng::{Listener, Protocol, Socket};
 fn addresses() -> Vec<(&'static str, String)> {
     let mut v = vec![
         ("inproc", inproc("tran")),
+        // ipc:// on Unix, winpipe:// (named pipes) on Windows.
         (
-            "ipc",
-            format!(
-                "ipc://{}/{}.sock",
-                std::env::temp_dir().display(),
-                unique("ipc")
-            ),
+            if cfg!(windows) { "winpipe" } else { "ipc" },
+            ipc_url("ipc"),
         ),
         ("tcp4", "tcp://127.0.0.1:0".to_string()),
         ("ws", "ws://127.0.0.1:0/nng-test".to_string()),
@@ -184,4 +181,79 @@ fn drops_never_block() {
         "{:?}",
         start.elapsed()
     );
+}
+
+/// Two ws:// listeners on port 0, in two sockets, both created before either
+/// starts: each gets a port of its own and serves only its own socket. (nng
+/// 2.0.0 handed both the same HTTP server, keyed by "127.0.0.1:0", so the
+/// second start failed with `AddressInUse` on the same path, or on another
+/// path quietly shared the first one's port: `ws-port-zero-shared` in
+/// `nng-sys/patches/README.md`.)
+#[test]
+fn ws_listeners_on_port_zero_are_separate() {
+    for (path_a, path_b) in [("/nng", "/nng"), ("/a", "/b")] {
+        let (rep_a, rep_b) = (socket(Protocol::Rep0), socket(Protocol::Rep0));
+        let la = Listener::new(&rep_a, &format!("ws://127.0.0.1:0{path_a}")).unwrap();
+        let lb = Listener::new(&rep_b, &format!("ws://127.0.0.1:0{path_b}")).unwrap();
+        la.start().unwrap();
+        lb.start()
+            .unwrap_or_else(|e| panic!("second listener ({path_a}, {path_b}): {e}"));
+        let (pa, pb) = (la.port().unwrap(), lb.port().unwrap());
+        assert_ne!(pa, pb, "two port-0 listeners share port {pa}");
+        for (rep, port, path) in [(&rep_a, pa, path_a), (&rep_b, pb, path_b)] {
+            let req = socket(Protocol::Req0);
+            req.dial(&format!("ws://127.0.0.1:{port}{path}")).unwrap();
+            req.send(path.as_bytes()).unwrap();
+            let m = rep.recv().unwrap();
+            assert_eq!(m.as_slice(), path.as_bytes());
+            rep.send(m).unwrap();
+            assert_eq!(req.recv().unwrap().as_slice(), path.as_bytes());
+        }
+    }
+}
+
+/// Lookups made at once each complete, with their own address: creating a
+/// tcp listener and dialing resolve the URL's host and port on nng's
+/// resolver threads. Four threads, each round: listen on
+/// `tcp://127.0.0.1:0` and dial that port, all at the same moment. (nng
+/// 2.0.0 on Windows started every resolver thread with index 0, so two
+/// lookups at once shared one slot: one completed with the other's address,
+/// and the other never completed; a listener's creation or a dial hung, or a
+/// dial went to another lookup's address: `windows-resolver-index` in
+/// `nng-sys/patches/README.md`.)
+#[test]
+fn concurrent_lookups_each_complete_with_their_own_address() {
+    use std::sync::{Arc, Barrier};
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 10;
+    let limit = scaled(std::time::Duration::from_secs(60));
+    within(limit, "lookups at once", || {
+        let barrier = Arc::new(Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|i| {
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    for round in 0..ROUNDS {
+                        let rep = socket(Protocol::Rep0);
+                        barrier.wait();
+                        let (_l, url) = tcp_listener(&rep);
+                        let req = socket(Protocol::Req0);
+                        barrier.wait();
+                        req.dial(&url).unwrap();
+                        let tag = format!("thread {i} round {round}");
+                        req.send(tag.as_bytes()).unwrap();
+                        let m = rep.recv().unwrap_or_else(|e| panic!("{tag}: {e}"));
+                        assert_eq!(
+                            m.as_slice(),
+                            tag.as_bytes(),
+                            "a dial reached another socket"
+                        );
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    });
 }

@@ -4,13 +4,15 @@
 //! ```text
 //! cargo run --release --features tools --example bench_compare            # full run, writes docs/perf/
 //! cargo run --release --features tools --example bench_compare -- --quick # < 60 s, writes target/bench_compare/
+//! cargo run --release --features tools --example bench_compare -- --sections scale # ~8 min, docs/perf/scale.*
 //! ```
 //!
 //! Options (`--help` lists them): `--quick` (1 round, a fifth of the
 //! messages, no callgrind, output to target/bench_compare/), `--rounds N`,
 //! `--scale F` (multiplies message counts), `--out DIR`, `--sections LIST`
-//! (comma-separated, from `main`, `api`, `instructions`, `memory`; default
-//! all), `--keep` (keep the other sections' rows of an earlier `results.csv`
+//! (comma-separated, from `main`, `api`, `instructions`, `memory`, `scale`;
+//! default all but `scale`, which is measured only when named and writes its
+//! own `scale.csv`, `scale.md` and `scale.svg`: see `scale.rs`), `--keep` (keep the other sections' rows of an earlier `results.csv`
 //! in the output folder, so that sections can be measured at different times),
 //! `--plot-only` (measure nothing: draw `ratios.svg` again from the output
 //! folder's `results.csv`).
@@ -25,6 +27,9 @@ mod ffi_aio;
 mod mem;
 mod report;
 mod run;
+mod scale;
+mod scale_load;
+mod scale_service;
 
 use clap::{Parser, ValueEnum};
 use report::{Row, Section};
@@ -42,7 +47,7 @@ const SIZES: [usize; 4] = [64, 1024, 64 * 1024, 1024 * 1024];
     after_help = "Without --out, a full run writes docs/perf/ and a --quick run target/bench_compare/."
 )]
 struct Args {
-    /// 1 round, a fifth of the messages, no callgrind, output to target/bench_compare/
+    /// 1 round, a fifth of the messages, no callgrind, scale at 100 peers, output to target/bench_compare/
     #[arg(long)]
     quick: bool,
     /// Rounds per row, C and Rust alternating [default: 5, with --quick 1]
@@ -51,10 +56,10 @@ struct Args {
     /// Multiplies the message counts [default: 1, with --quick 0.2]
     #[arg(long, value_name = "F")]
     scale: Option<f64>,
-    /// The folder for results.csv, results.md and ratios.svg
+    /// The folder for results.csv, results.md and ratios.svg (and scale.csv, scale.md, scale.svg)
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// The sections to measure [default: all]
+    /// The sections to measure [default: all but scale]
     #[arg(long, value_name = "LIST", value_enum, value_delimiter = ',')]
     sections: Option<Vec<SectionArg>>,
     /// Keep the other sections' rows of an earlier results.csv in the output folder
@@ -69,6 +74,12 @@ struct Args {
     /// Internal: a child process measuring resident memory (see mem.rs)
     #[arg(long, hide = true, value_name = "MODE")]
     mem_child: Option<String>,
+    /// Internal: the service of the scale section (see scale_service.rs): PROTO SIDE
+    #[arg(long, hide = true, num_args = 2)]
+    scale_service: Option<Vec<String>>,
+    /// Internal: the scale section's peers (see scale_load.rs): PROTO URL PEERS SECS
+    #[arg(long, hide = true, num_args = 4)]
+    scale_load: Option<Vec<String>>,
 }
 
 /// A name of `--sections`.
@@ -78,6 +89,7 @@ enum SectionArg {
     Api,
     Instructions,
     Memory,
+    Scale,
 }
 
 /// Settings of a run.
@@ -90,6 +102,8 @@ pub struct Config {
     callgrind: bool,
     api: bool,
     memory: bool,
+    /// The scale section (only when named in `--sections`).
+    scaling: bool,
     keep: bool,
 }
 
@@ -117,6 +131,10 @@ impl Config {
             },
             api: on(SectionArg::Api),
             memory: on(SectionArg::Memory),
+            scaling: args
+                .sections
+                .as_ref()
+                .is_some_and(|l| l.contains(&SectionArg::Scale)),
             keep: args.keep,
         }
     }
@@ -130,6 +148,14 @@ fn main() {
     }
     if let Some(mode) = &args.mem_child {
         mem::child(mode);
+        return;
+    }
+    if let Some(args) = &args.scale_service {
+        scale_service::child(args);
+        return;
+    }
+    if let Some(args) = &args.scale_load {
+        scale_load::child(args);
         return;
     }
     let cfg = Config::new(&args);
@@ -155,10 +181,11 @@ fn main() {
         .collect();
         report.keep_other_sections(&measured);
     }
-    let runner = Runner::new(&cfg);
+    let results = cfg.main || cfg.api || cfg.callgrind || cfg.memory;
+    let runner = results.then(|| Runner::new(&cfg));
     let rust = Imp::Rust(run::Api::Msg);
 
-    if cfg.main {
+    if let Some(runner) = runner.as_ref().filter(|_| cfg.main) {
         println!("# Message path: perf tools, Rust port vs C");
         println!("{}", Row::header());
         for kind in [Kind::Latency, Kind::Throughput] {
@@ -172,7 +199,7 @@ fn main() {
         }
     }
 
-    if cfg.api {
+    if let Some(runner) = runner.as_ref().filter(|_| cfg.api) {
         println!("\n# Other API paths, 64 B messages, ratio to the C tool");
         println!("{}", Row::header());
         for api in run::Api::OTHERS {
@@ -186,7 +213,7 @@ fn main() {
         }
     }
 
-    if cfg.callgrind {
+    if let Some(runner) = runner.as_ref().filter(|_| cfg.callgrind) {
         if runner.have_valgrind() {
             println!("\n# Instructions per message (callgrind, 64 B)");
             println!("{}", Row::header());
@@ -215,7 +242,25 @@ fn main() {
         }
     }
 
+    let scaled = cfg.scaling.then(|| {
+        println!("\n# Scale: one service, many tcp peers (Rust service vs C service)");
+        scale::run(&cfg)
+    });
+
     let secs = started.elapsed().as_secs_f64();
-    report.finish(secs);
-    println!("\nwrote {} ({:.0} s)", report.written().join(", "), secs);
+    let mut written = Vec::new();
+    if results {
+        report.finish(secs);
+        written = report.written();
+    }
+    let mut failed = 0;
+    if let Some(measured) = scaled {
+        written.extend(scale::write(&cfg, &measured, secs));
+        failed = measured.failures();
+    }
+    println!("\nwrote {} ({:.0} s)", written.join(", "), secs);
+    if failed > 0 {
+        eprintln!("{failed} scale run(s) measured nothing (see above)");
+        std::process::exit(1);
+    }
 }

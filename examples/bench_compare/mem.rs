@@ -76,7 +76,7 @@ fn rss_kib() -> f64 {
 }
 
 /// Lets the process hold a few thousand descriptors.
-fn raise_fd_limit() {
+pub fn raise_fd_limit() {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -15,6 +15,8 @@ pub enum Section {
     Instructions,
     /// Resident memory.
     Memory,
+    /// One service against many peers (`scale.rs`; its own output files).
+    Scale,
 }
 
 impl Section {
@@ -24,6 +26,7 @@ impl Section {
             Section::Api => "api paths",
             Section::Instructions => "instructions",
             Section::Memory => "memory",
+            Section::Scale => "scale",
         }
     }
 }
@@ -99,7 +102,7 @@ fn fmt_size(size: usize) -> String {
     }
 }
 
-fn fmt_val(v: f64) -> String {
+pub fn fmt_val(v: f64) -> String {
     if v.is_nan() {
         "failed".into()
     } else if v >= 1000.0 {
@@ -286,7 +289,7 @@ impl Row {
                 self.api
             ),
             Section::Instructions => format!("{} instr/msg ({})", self.what, self.api),
-            Section::Memory => format!("{} ({})", self.what, self.api),
+            Section::Memory | Section::Scale => format!("{} ({})", self.what, self.api),
         }
     }
 
@@ -398,7 +401,7 @@ impl Report {
 }
 
 /// Date, CPU, cores, memory, kernel and load, for the report's heading.
-fn machine_description() -> String {
+pub fn machine_description() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

@@ -1,18 +1,34 @@
-//! The raw bindings: the copy shipped in `generated/bindings.rs` (nng 2.0.0's
-//! `nng.h` and `http.h`), or, with the `bindgen` feature, bindgen's output from
-//! the headers being built against. Only the `bindgen` feature needs libclang.
+//! The raw bindings: the copy shipped in `generated/` (nng 2.0.0's `nng.h` and
+//! `http.h`), or, with the `bindgen` feature, bindgen's output from the
+//! headers being built against. Only the `bindgen` feature needs libclang.
+//!
+//! Two copies are shipped, chosen by the target's OS: `bindings-windows.rs`
+//! for Windows, `bindings.rs` for every other target. They differ where the
+//! C library does: `struct tm` (`nng_tls_cert_not_before`/`_after`) has
+//! glibc's and the BSDs' `tm_gmtoff` and `tm_zone` after the ISO C fields,
+//! Windows' C runtimes have none. Everything else is the same text: bindgen
+//! writes C's `int`, `long` and `char` as `core::ffi` types, which follow the
+//! target. `tests/layout.rs` checks the copy in use against the target's C
+//! compiler.
 //!
 //! With `bindgen`, `NNG_SYS_CHECK_BINDINGS=1` fails the build when bindgen's
-//! output differs from the shipped copy (CI runs this), and
+//! output differs from the shipped copy for the target (CI runs this), and
 //! `NNG_SYS_BLESS_BINDINGS=1` writes it there instead.
 
 use std::env;
 use std::path::{Path, PathBuf};
 
-/// The shipped copy.
+/// The shipped copy for the target being built.
 pub fn shipped() -> PathBuf {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    manifest.join("generated/bindings.rs")
+    // Windows' `struct tm` differs (see above); the target's OS, not the
+    // build script's.
+    let file = if crate::cmake_build::target_os() == "windows" {
+        "bindings-windows.rs"
+    } else {
+        "bindings.rs"
+    };
+    manifest.join("generated").join(file)
 }
 
 /// Puts `bindings.rs` into `out_dir`.
@@ -30,14 +46,14 @@ pub fn prepare(include_dir: &Path, out_dir: &Path) {
     }
 }
 
-/// Copies the shipped bindings to `out`.
+/// Copies the shipped bindings for the target to `out`.
 pub fn copy_shipped(out: &Path) {
     let shipped = shipped();
     println!("cargo:rerun-if-changed={}", shipped.display());
     std::fs::copy(&shipped, out).unwrap_or_else(|e| {
         panic!(
             "copying {} (the shipped bindings; regenerate them with `--features bindgen` and \
-             NNG_SYS_BLESS_BINDINGS=1): {e}",
+             NNG_SYS_BLESS_BINDINGS=1, with `--target` for another target): {e}",
             shipped.display()
         )
     });
@@ -55,7 +71,8 @@ fn compare_with_shipped(out: &Path) {
         if let Some(dir) = shipped.parent() {
             std::fs::create_dir_all(dir).expect("creating generated/");
         }
-        std::fs::write(&shipped, &fresh).expect("writing generated/bindings.rs");
+        std::fs::write(&shipped, &fresh)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", shipped.display()));
         return;
     }
     if on("NNG_SYS_CHECK_BINDINGS") {
@@ -63,8 +80,8 @@ fn compare_with_shipped(out: &Path) {
         if old != fresh {
             panic!(
                 "bindgen's output ({}) differs from the shipped {}: regenerate with \
-                 `NNG_SYS_BLESS_BINDINGS=1 cargo build -p nng2-sys --features bindgen` and \
-                 review the diff",
+                 `NNG_SYS_BLESS_BINDINGS=1 cargo build -p nng2-sys --features bindgen` (with \
+                 this build's `--target`) and review the diff",
                 out.display(),
                 shipped.display()
             );

@@ -31,6 +31,12 @@ fn on_off(b: bool) -> &'static str {
     }
 }
 
+/// The OS being built for (`CARGO_CFG_TARGET_OS`: the target's, also when
+/// cross-compiling, unlike `cfg!` in a build script).
+pub fn target_os() -> String {
+    env::var("CARGO_CFG_TARGET_OS").unwrap_or_default()
+}
+
 fn feature(name: &str) -> bool {
     env::var_os(format!("CARGO_FEATURE_{}", name.to_uppercase())).is_some()
 }
@@ -38,6 +44,12 @@ fn feature(name: &str) -> bool {
 pub fn build(src: &Path, out_dir: &Path, tls: &Engine) -> Built {
     let tools = feature("tools");
 
+    // Nothing here depends on the target: when cross-compiling (docs/PLATFORMS.md)
+    // the cmake crate (>= 0.1.49) sets CMAKE_SYSTEM_NAME and CMAKE_SYSTEM_PROCESSOR
+    // from CARGO_CFG_TARGET_OS/ARCH and the compilers from the cc crate
+    // (CC_<target>, else e.g. aarch64-linux-gnu-gcc); nng's CMake picks its
+    // platform (POSIX or Windows, the poller, the system libraries) from those.
+    // mbedtls.rs configures mbedTLS the same way.
     let mut cfg = cmake::Config::new(src);
     cfg.define("BUILD_SHARED_LIBS", "OFF")
         .define("NNG_TESTS", on_off(tools))
@@ -56,9 +68,24 @@ pub fn build(src: &Path, out_dir: &Path, tls: &Engine) -> Built {
     let build_dir = dst.join("build");
 
     println!("cargo:rustc-link-search=native={}", build_dir.display());
+    // Multi-configuration generators (Visual Studio, the default for MSVC
+    // targets; Xcode) put the archive in a folder per configuration
+    // (build/Debug/nng.lib); the others straight in build/.
+    let per_config = build_dir.join(cfg.get_profile());
+    if per_config.is_dir() {
+        println!("cargo:rustc-link-search=native={}", per_config.display());
+    }
     println!("cargo:rustc-link-lib=static=nng");
     tls.link();
-    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows") {
+    if target_os() == "windows" {
+        // nng's Windows platform (src/platform/windows/CMakeLists.txt) links
+        // Winsock (ws2_32), its extensions (mswsock: AcceptEx, ConnectEx) and
+        // advapi32 (security descriptors of named pipes); a static libnng
+        // leaves that to the final link.
+        for lib in ["ws2_32", "mswsock", "advapi32"] {
+            println!("cargo:rustc-link-lib={lib}");
+        }
+    } else {
         println!("cargo:rustc-link-lib=pthread");
     }
 
@@ -88,14 +115,17 @@ fn build_tools(build_dir: &Path, out_dir: &Path) {
     // different build subfolders.
     let tools_dir = out_dir.join("tools");
     std::fs::create_dir_all(&tools_dir).expect("creating OUT_DIR/tools");
+    // Windows executables end in .exe (the target's, not the build host's).
+    let exe = if target_os() == "windows" { ".exe" } else { "" };
     for tool in TOOLS {
-        let from = find_file(build_dir, tool).unwrap_or_else(|| {
+        let file = format!("{tool}{exe}");
+        let from = find_file(build_dir, &file).unwrap_or_else(|| {
             panic!(
-                "{tool} was built but not found under {}",
+                "{file} was built but not found under {}",
                 build_dir.display()
             )
         });
-        std::fs::copy(&from, tools_dir.join(tool)).expect("copying a C tool");
+        std::fs::copy(&from, tools_dir.join(&file)).expect("copying a C tool");
     }
     println!("cargo:tools_dir={}", tools_dir.display());
     println!("cargo:rustc-env=NNG_SYS_TOOLS_DIR={}", tools_dir.display());

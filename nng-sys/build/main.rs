@@ -7,7 +7,8 @@
 //! OpenSSL 3.5), [`patch`] fixes nng bugs in a copy of the source,
 //! [`cmake_build`] configures and builds nng (and the C tools), [`system`]
 //! finds an installed nng instead, [`bind`] puts the shipped bindings in place
-//! (or runs bindgen with the `bindgen` feature), [`docs_only`] is the
+//! (or runs bindgen with the `bindgen` feature), [`layout`] prepares the C side
+//! of the bindings' layout test, [`docs_only`] is the
 //! documentation build (docs.rs) that compiles no C.
 //!
 //! What dependent build scripts read (`links = "nng"`): `DEP_NNG_VERSION`
@@ -20,6 +21,7 @@
 mod bind;
 mod cmake_build;
 mod docs_only;
+mod layout;
 mod mbedtls;
 mod openssl;
 mod patch;
@@ -79,4 +81,5 @@ fn main() {
     };
     println!("cargo:include={}", include_dir.display());
     bind::prepare(&include_dir, &out_dir);
+    layout::prepare(&include_dir, &out_dir);
 }

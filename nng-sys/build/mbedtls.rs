@@ -17,6 +17,15 @@ pub fn build(out_dir: &Path) -> Engine {
     let user_config = manifest.join("build/nng_sys_mbedtls_config.h");
     println!("cargo:rerun-if-changed={}", user_config.display());
     let user_config = user_config.canonicalize().unwrap_or(user_config);
+    // threading_alt.h, read only where the configuration selects
+    // MBEDTLS_THREADING_ALT (Windows); on the include path everywhere, so
+    // there is one build line for all targets.
+    let alt_include = manifest.join("build/mbedtls-alt");
+    println!(
+        "cargo:rerun-if-changed={}",
+        alt_include.join("threading_alt.h").display()
+    );
+    let alt_include = alt_include.canonicalize().unwrap_or(alt_include);
 
     let mut cfg = cmake::Config::new(&src);
     cfg.out_dir(out_dir.join("mbedtls"))
@@ -28,7 +37,8 @@ pub fn build(out_dir: &Path) -> Engine {
         .define("MBEDTLS_FATAL_WARNINGS", "OFF")
         .define("CMAKE_POSITION_INDEPENDENT_CODE", "ON")
         .define("CMAKE_INSTALL_LIBDIR", "lib")
-        .define("MBEDTLS_USER_CONFIG_FILE", &user_config);
+        .define("MBEDTLS_USER_CONFIG_FILE", &user_config)
+        .cflag(format!("-I{}", alt_include.display()));
     if let Some(s) = env::var_os("NNG_SYS_SANITIZER") {
         // The sanitizer build instruments mbedTLS too (see .ci/memcheck).
         let flag = format!("-fsanitize={}", s.to_string_lossy());
@@ -43,7 +53,9 @@ pub fn build(out_dir: &Path) -> Engine {
         .map(|s| s.to_string())
         .collect();
     for extra in ["everest", "p256m"] {
-        if root.join("lib").join(format!("lib{extra}.a")).is_file() {
+        // libNAME.a with GCC and Clang (MinGW too), NAME.lib with MSVC.
+        let files = [format!("lib{extra}.a"), format!("{extra}.lib")];
+        if files.iter().any(|f| root.join("lib").join(f).is_file()) {
             libs.push(extra.to_string());
         }
     }
@@ -54,6 +66,7 @@ pub fn build(out_dir: &Path) -> Engine {
             r#"-DMBEDTLS_USER_CONFIG_FILE="\"{}\"""#,
             user_config.display()
         ),
+        include_dir: Some(alt_include),
         root,
         libs,
         version,

@@ -11,6 +11,11 @@
  * nng calls mbedTLS from several threads, so threading is turned on.
  */
 #define MBEDTLS_THREADING_C
-#if !defined(_WIN32)
+#if defined(_WIN32)
+/* No pthreads on Windows: mbedTLS's mutexes are the "alternative"
+ * implementation, Win32 slim reader/writer locks (mbedtls-alt/threading_alt.h),
+ * which nng's mbed engine installs when nng initialises TLS. */
+#define MBEDTLS_THREADING_ALT
+#else
 #define MBEDTLS_THREADING_PTHREAD
 #endif

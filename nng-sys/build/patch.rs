@@ -1386,6 +1386,986 @@ const FIXES: &[Fix] = &[
             \n\
             \tnni_ctx_destroy(ctx);\n",
     },
+    // Cancelling the first queued user operation of a TLS connection (a
+    // timeout) aborts the BIO operation under way, which fails the
+    // connection; with no BIO operation under way (a handshake waiting for a
+    // peer that never answers) it did nothing, and the operation waited for
+    // good (tests/fault_proxy.rs `stalled_handshake_*`).
+    Fix {
+        name: "tls-handshake-timeout",
+        file: "src/supplemental/tls/tls_common.c",
+        from: "\tnni_tls_conn *conn = arg;\n\
+              \tnni_mtx_lock(&conn->lock);\n\
+              \tif (aio == nni_list_first(&conn->recv_queue)) {\n\
+              \t\tnni_aio_abort(&conn->bio_recv, rv);\n\
+              \t} else if (aio == nni_list_first(&conn->send_queue)) {\n\
+              \t\tnni_aio_abort(&conn->bio_send, rv);\n\
+              \t} else if (nni_aio_list_active(aio)) {\n\
+              \t\tnni_aio_list_remove(aio);\n\
+              \t\tnni_aio_finish_error(aio, rv);\n\
+              \t}\n\
+              \tnni_mtx_unlock(&conn->lock);\n",
+        to: "\tnni_tls_conn *conn = arg;\n\
+            \tnni_mtx_lock(&conn->lock);\n\
+            \tif ((aio == nni_list_first(&conn->recv_queue)) ||\n\
+            \t    (aio == nni_list_first(&conn->send_queue))) {\n\
+            \t\t// The engine may hold part of this operation (a record half\n\
+            \t\t// read or written), so it cannot be taken out alone: the\n\
+            \t\t// connection fails, whether or not a BIO operation is under\n\
+            \t\t// way (none is while a handshake waits for a silent peer).\n\
+            \t\t// Everything is done under conn->lock, which nni_tls_fini\n\
+            \t\t// takes to wait for a running cancel.\n\
+            \t\tnni_mtx_lock(&conn->bio_lock);\n\
+            \t\ttls_bio_error(conn, rv);\n\
+            \t\tnni_mtx_unlock(&conn->bio_lock);\n\
+            \t\ttls_fail_queued(conn, rv);\n\
+            \t} else if (nni_aio_list_active(aio)) {\n\
+            \t\tnni_aio_list_remove(aio);\n\
+            \t\tnni_aio_finish_error(aio, rv);\n\
+            \t}\n\
+            \tnni_mtx_unlock(&conn->lock);\n",
+    },
+    // After the BIO (the TCP or websocket stream under TLS) failed, a user
+    // operation the engine could not finish at once was queued and never
+    // completed: no BIO operation starts again, and only the operations
+    // queued at the moment of the failure were failed. The SP transports
+    // restart their receive after each message, so a pipe whose peer closed
+    // the connection could stay open with nothing behind it
+    // (tests/tls_peer_close.rs).
+    Fix {
+        name: "tls-bio-failed-ops",
+        file: "src/supplemental/tls/tls_common.c",
+        from: "static void\ntls_cancel(nni_aio *aio, void *arg, nng_err rv)\n",
+        to: "// tls_fail_queued fails every queued user operation with rv. Called with\n\
+            // conn->lock held.\n\
+            static void\n\
+            tls_fail_queued(nni_tls_conn *conn, nng_err rv)\n\
+            {\n\
+            \tnni_aio *aio;\n\
+            \n\
+            \twhile (((aio = nni_list_first(&conn->send_queue)) != NULL) ||\n\
+            \t    ((aio = nni_list_first(&conn->recv_queue)) != NULL)) {\n\
+            \t\tnni_aio_list_remove(aio);\n\
+            \t\tnni_aio_finish_error(aio, rv);\n\
+            \t}\n\
+            }\n\
+            \n\
+            // tls_fail_if_bio_closed fails the queued user operations once the BIO has\n\
+            // failed: what the engine could not finish from the data it holds would\n\
+            // otherwise wait for BIO operations that never start again. Called with\n\
+            // conn->lock held, after the engine had its chance.\n\
+            static void\n\
+            tls_fail_if_bio_closed(nni_tls_conn *conn)\n\
+            {\n\
+            \tnng_err rv;\n\
+            \n\
+            \tnni_mtx_lock(&conn->bio_lock);\n\
+            \trv = conn->bio_closed ? conn->bio_err : NNG_OK;\n\
+            \tnni_mtx_unlock(&conn->bio_lock);\n\
+            \tif (rv != NNG_OK) {\n\
+            \t\ttls_fail_queued(conn, rv);\n\
+            \t}\n\
+            }\n\
+            \n\
+            static void\n\
+            tls_cancel(nni_aio *aio, void *arg, nng_err rv)\n",
+    },
+    Fix {
+        name: "tls-bio-failed-ops",
+        file: "src/supplemental/tls/tls_common.c",
+        from: "\tnni_list_append(&conn->send_queue, aio);\n\ttls_do_send(conn);\n",
+        to: "\tnni_list_append(&conn->send_queue, aio);\n\ttls_do_send(conn);\n\ttls_fail_if_bio_closed(conn);\n",
+    },
+    Fix {
+        name: "tls-bio-failed-ops",
+        file: "src/supplemental/tls/tls_common.c",
+        from: "\tnni_list_append(&conn->recv_queue, aio);\n\ttls_do_recv(conn);\n",
+        to: "\tnni_list_append(&conn->recv_queue, aio);\n\ttls_do_recv(conn);\n\ttls_fail_if_bio_closed(conn);\n",
+    },
+    // The `pipes` statistics of a socket and of its dialer or listener are
+    // raised when a pipe starts (after the SP negotiation) but lowered for
+    // every pipe removed, so a failed negotiation (garbage instead of the SP
+    // header, a timeout) wraps them below zero (tests/faults.rs).
+    Fix {
+        name: "pipe-stat-underflow",
+        file: "src/core/sockimpl.h",
+        from: "\tnng_pipe_ev        p_last_event;\n",
+        to: "\tnng_pipe_ev        p_last_event;\n\
+            \tbool               p_stats_counted; // in st_pipes (socket, endpoint)\n",
+    },
+    Fix {
+        name: "pipe-stat-underflow",
+        file: "src/core/socket.c",
+        from: "\tnni_stat_inc(&s->st_pipes, 1);\n\tnni_stat_inc(&d->st_pipes, 1);\n#endif\n",
+        to: "\tnni_stat_inc(&s->st_pipes, 1);\n\tnni_stat_inc(&d->st_pipes, 1);\n\tp->p_stats_counted = true;\n#endif\n",
+    },
+    Fix {
+        name: "pipe-stat-underflow",
+        file: "src/core/socket.c",
+        from: "\tnni_stat_inc(&l->st_pipes, 1);\n\tnni_stat_inc(&s->st_pipes, 1);\n#endif\n",
+        to: "\tnni_stat_inc(&l->st_pipes, 1);\n\tnni_stat_inc(&s->st_pipes, 1);\n\tp->p_stats_counted = true;\n#endif\n",
+    },
+    Fix {
+        name: "pipe-stat-underflow",
+        file: "src/core/socket.c",
+        from: "#ifdef NNG_ENABLE_STATS\n\
+              \tnni_stat_dec(&s->st_pipes, 1);\n\
+              \tif (p->p_listener != NULL) {\n\
+              \t\tnni_stat_dec(&p->p_listener->st_pipes, 1);\n\
+              \t}\n\
+              \tif (p->p_dialer != NULL) {\n\
+              \t\tnni_stat_dec(&p->p_dialer->st_pipes, 1);\n\
+              \t}\n\
+              #endif\n",
+        to: "#ifdef NNG_ENABLE_STATS\n\
+            \t// Only a pipe that started was counted.\n\
+            \tif (p->p_stats_counted) {\n\
+            \t\tnni_stat_dec(&s->st_pipes, 1);\n\
+            \t\tif (p->p_listener != NULL) {\n\
+            \t\t\tnni_stat_dec(&p->p_listener->st_pipes, 1);\n\
+            \t\t}\n\
+            \t\tif (p->p_dialer != NULL) {\n\
+            \t\t\tnni_stat_dec(&p->p_dialer->st_pipes, 1);\n\
+            \t\t}\n\
+            \t}\n\
+            #endif\n",
+    },
+    // A websocket dial whose TCP connection completed after the dial was
+    // cancelled (or that failed while building its HTTP request) was reaped
+    // without leaving the dialer's list of pending connections, so
+    // ws_dialer_stop, which waits for that list to empty, waited for good:
+    // closing a ws:// or wss:// dialer right after starting it could hang
+    // (tests/adversarial_tls.rs `handshakes_cancelled_ws{,s}`).
+    Fix {
+        name: "ws-dialer-stop-hang",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tif (uaio == NULL) {\n\
+              \t\t// This request was canceled for some reason.\n\
+              \t\tnni_mtx_unlock(&ws->mtx);\n\
+              \t\tws_reap(ws);\n\
+              \t\treturn;\n\
+              \t}\n",
+        to: "\tif (uaio == NULL) {\n\
+            \t\t// This request was canceled for some reason.\n\
+            \t\tnni_mtx_unlock(&ws->mtx);\n\
+            \t\tgoto unlist;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ws-dialer-stop-hang",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "err:\n\
+              \tnni_aio_finish_error(uaio, rv);\n\
+              \tnni_mtx_unlock(&ws->mtx);\n\
+              \tws_reap(ws);\n\
+              }\n",
+        to: "err:\n\
+            \tws->useraio = NULL;\n\
+            \tnni_aio_finish_error(uaio, rv);\n\
+            \tnni_mtx_unlock(&ws->mtx);\n\
+            unlist:\n\
+            \t// Off the dialer's pending list, which ws_dialer_stop waits\n\
+            \t// to see empty (as on the connect-failure path above).\n\
+            \tnni_mtx_lock(&d->mtx);\n\
+            \tif (nni_list_node_active(&ws->node)) {\n\
+            \t\tnni_list_remove(&d->wspend, ws);\n\
+            \t\tws->dialer = NULL;\n\
+            \t\tif (nni_list_empty(&d->wspend)) {\n\
+            \t\t\tnni_cv_wake(&d->cv);\n\
+            \t\t}\n\
+            \t}\n\
+            \tnni_mtx_unlock(&d->mtx);\n\
+            \tws_reap(ws);\n\
+            }\n",
+    },
+    // A websocket dial whose HTTP upgrade completed just as the dial was
+    // cancelled lost the upgraded connection: the SP transport read the
+    // stream only on success, and the cancel (under ws->mtx) and the
+    // upgrade's callback (under the dialer's mtx) could both finish the
+    // dial's aio. The peer kept a pipe of a connection nobody closed
+    // (tests/adversarial_tls.rs `handshakes_cancelled_ws`).
+    Fix {
+        name: "ws-dial-stream-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tnni_mtx_lock(&d->mtx);\n\
+              \tif (nni_aio_result(caio) == NNG_OK) {\n\
+              \t\tws = nni_aio_get_output(caio, 0);\n\
+              \t}\n",
+        to: "\tnni_mtx_lock(&d->mtx);\n\
+            \t// Take the stream whatever the result: a dial completed as\n\
+            \t// connaio was closed or stopped reports NNG_ESTOPPED, and\n\
+            \t// the stream is still its output.\n\
+            \tws = nni_aio_get_output(caio, 0);\n\
+            \tnni_aio_set_output(caio, 0, NULL);\n",
+    },
+    Fix {
+        name: "ws-dial-stream-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tif ((rv = nni_aio_result(caio)) != NNG_OK) {\n\
+              \t\tnni_aio_finish_error(uaio, rv);\n\
+              \t} else if",
+        to: "\tif ((rv = nni_aio_result(caio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(ws);\n\
+            \t\tnni_aio_finish_error(uaio, rv);\n\
+            \t} else if",
+    },
+    Fix {
+        name: "ws-dial-stream-leak",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\td = ws->dialer;\n\
+              \tnni_mtx_lock(&d->mtx);\n\
+              \tuaio = ws->useraio;\n",
+        to: "\td = ws->dialer;\n\
+            \tnni_mtx_lock(&d->mtx);\n\
+            \tnni_mtx_lock(&ws->mtx); // ws->useraio's lock (ws_dial_cancel)\n\
+            \tuaio = ws->useraio;\n\
+            \tnni_mtx_unlock(&ws->mtx);\n",
+    },
+    Fix {
+        name: "ws-dial-stream-leak",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_list_remove(&d->wspend, ws);\n\
+              \tws->ready   = true;\n\
+              \tws->useraio = NULL;\n\
+              \tws->dialer  = NULL;\n\
+              \tnni_aio_set_output(uaio, 0, ws);\n\
+              \tnni_aio_finish(uaio, 0, 0);\n\
+              \tif (nni_list_empty(&d->wspend)) {\n\
+              \t\tnni_cv_wake(&d->cv);\n\
+              \t}\n\
+              \tnni_mtx_unlock(&d->mtx);\n\
+              \treturn;\n\
+              err:\n\
+              \tnni_list_remove(&d->wspend, ws);\n\
+              \tws->useraio = NULL;\n\
+              \tws->dialer  = NULL;\n\
+              \tif (nni_list_empty(&d->wspend)) {\n\
+              \t\tnni_cv_wake(&d->cv);\n\
+              \t}\n\
+              \tif (uaio != NULL) {\n\
+              \t\tnni_aio_finish_error(uaio, rv);\n\
+              \t}\n\
+              \tnni_mtx_unlock(&d->mtx);\n",
+        to: "\tnni_list_remove(&d->wspend, ws);\n\
+            \tws->ready  = true;\n\
+            \tws->dialer = NULL;\n\
+            \tif (nni_list_empty(&d->wspend)) {\n\
+            \t\tnni_cv_wake(&d->cv);\n\
+            \t}\n\
+            \t// The user's aio is ours to finish only if ws_dial_cancel has\n\
+            \t// not taken it meanwhile; both take it under ws->mtx.\n\
+            \tnni_mtx_lock(&ws->mtx);\n\
+            \tif ((uaio = ws->useraio) != NULL) {\n\
+            \t\tws->useraio = NULL;\n\
+            \t\tnni_aio_set_output(uaio, 0, ws);\n\
+            \t\tnni_aio_finish(uaio, 0, 0);\n\
+            \t}\n\
+            \tnni_mtx_unlock(&ws->mtx);\n\
+            \tnni_mtx_unlock(&d->mtx);\n\
+            \tif (uaio == NULL) {\n\
+            \t\tws_reap(ws); // cancelled meanwhile\n\
+            \t}\n\
+            \treturn;\n\
+            err:\n\
+            \tnni_list_remove(&d->wspend, ws);\n\
+            \tws->dialer = NULL;\n\
+            \tif (nni_list_empty(&d->wspend)) {\n\
+            \t\tnni_cv_wake(&d->cv);\n\
+            \t}\n\
+            \tnni_mtx_lock(&ws->mtx);\n\
+            \tif ((uaio = ws->useraio) != NULL) {\n\
+            \t\tws->useraio = NULL;\n\
+            \t\tnni_aio_finish_error(uaio, rv);\n\
+            \t}\n\
+            \tnni_mtx_unlock(&ws->mtx);\n\
+            \tnni_mtx_unlock(&d->mtx);\n",
+    },
+    // The listening twin of ws-dial-stream-leak: an upgrade handed to the SP
+    // transport's accept just as the listener was closed came back as
+    // NNG_ESTOPPED with the stream still the aio's output, which
+    // wstran_accept_cb never freed: the peer kept a pipe nobody served
+    // (tests/adversarial_ws.rs `listeners_closed_and_reopened_under_upgrading_dialers`).
+    Fix {
+        name: "ws-accept-stream-leak",
+        file: "src/sp/transport/ws/websocket.c",
+        from: "\tws   = nni_aio_get_output(aaio, 0);\n\
+              \tuaio = nni_list_first(&l->aios);\n\
+              \tif ((rv = nni_aio_result(aaio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n",
+        to: "\t// Take the stream whatever the result: an upgrade handed over as\n\
+            \t// accaio was closed reports NNG_ESTOPPED, and the stream is\n\
+            \t// still its output.\n\
+            \tws = nni_aio_get_output(aaio, 0);\n\
+            \tnni_aio_set_output(aaio, 0, NULL);\n\
+            \tuaio = nni_list_first(&l->aios);\n\
+            \tif ((rv = nni_aio_result(aaio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(ws);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    // Both steps of a websocket dial's connect read the new connection only
+    // on success: the HTTP client's (http_dial_cb, from the TCP dial) and
+    // the websocket's (ws_conn_cb, from the HTTP client). A connection made
+    // just as the aio was closed or stopped (a dialer closed mid-dial)
+    // reports NNG_ESTOPPED with the connection still its output, and stayed
+    // open for good (tests/adversarial_ws.rs
+    // `ws_dials_given_up_at_random_moments_leak_nothing`).
+    Fix {
+        name: "ws-dial-conn-leak",
+        file: "src/supplemental/http/http_client.c",
+        from: "\tnni_mtx_lock(&c->mtx);\n\
+              \trv = nni_aio_result(&c->aio);\n\
+              \n\
+              \tif ((aio = nni_list_first(&c->aios)) == NULL) {\n\
+              \t\t// User abandoned request, and no residuals left.\n\
+              \t\tnni_mtx_unlock(&c->mtx);\n\
+              \t\tif (rv == NNG_OK) {\n\
+              \t\t\tstream = nni_aio_get_output(&c->aio, 0);\n\
+              \t\t\tnng_stream_free(stream);\n\
+              \t\t}\n\
+              \t\treturn;\n\
+              \t}\n\
+              \n\
+              \tif (rv != NNG_OK) {\n\
+              \t\tnni_aio_list_remove(aio);\n",
+        to: "\tnni_mtx_lock(&c->mtx);\n\
+            \trv = nni_aio_result(&c->aio);\n\
+            \t// Take the connection whatever the result: one made as c->aio\n\
+            \t// was stopped reports NNG_ESTOPPED, and it is still the output.\n\
+            \tstream = nni_aio_get_output(&c->aio, 0);\n\
+            \tnni_aio_set_output(&c->aio, 0, NULL);\n\
+            \n\
+            \tif ((aio = nni_list_first(&c->aios)) == NULL) {\n\
+            \t\t// User abandoned request, and no residuals left.\n\
+            \t\tnni_mtx_unlock(&c->mtx);\n\
+            \t\tnng_stream_free(stream);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \n\
+            \tif (rv != NNG_OK) {\n\
+            \t\tnng_stream_free(stream);\n\
+            \t\tnni_aio_list_remove(aio);\n",
+    },
+    Fix {
+        name: "ws-dial-conn-leak",
+        file: "src/supplemental/http/http_client.c",
+        from: "\tnni_aio_list_remove(aio);\n\
+              \tstream = nni_aio_get_output(&c->aio, 0);\n\
+              \tNNI_ASSERT(stream != NULL);\n",
+        to: "\tnni_aio_list_remove(aio);\n\
+            \tNNI_ASSERT(stream != NULL);\n",
+    },
+    Fix {
+        name: "ws-dial-conn-leak",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\td = ws->dialer;\n\
+              \tif ((rv = nni_aio_result(&ws->connaio)) != NNG_OK) {\n\
+              \t\tnni_mtx_lock(&ws->mtx);\n",
+        to: "\td = ws->dialer;\n\
+            \tif ((rv = nni_aio_result(&ws->connaio)) != NNG_OK) {\n\
+            \t\t// A connection made as connaio was closed reports\n\
+            \t\t// NNG_ESTOPPED, and it is still the output.\n\
+            \t\tnni_http_conn *conn = nni_aio_get_output(&ws->connaio, 0);\n\
+            \t\tnni_aio_set_output(&ws->connaio, 0, NULL);\n\
+            \t\tif (conn != NULL) {\n\
+            \t\t\tnni_http_conn_fini(conn);\n\
+            \t\t}\n\
+            \t\tnni_mtx_lock(&ws->mtx);\n",
+    },
+    // The core's dialer and listener callbacks started the pipe of a
+    // connection only on success. A transport that hands a pipe over just
+    // as the endpoint stops its aio (nni_dialer_stop, nni_listener_stop)
+    // gets NNG_ESTOPPED with the pipe still the output: its caller's
+    // reference was never dropped, so the pipe, closed by the endpoint's
+    // shutdown, was never freed, nor its connection (tests/adversarial_ws.rs
+    // `ws_dials_given_up_at_random_moments_leak_nothing`).
+    Fix {
+        name: "endpoint-pipe-leak",
+        file: "src/core/dialer.c",
+        from: "\tswitch ((rv = nni_aio_result(aio))) {\n\
+              \tcase NNG_OK:\n\
+              #ifdef NNG_ENABLE_STATS\n\
+              \t\tnni_stat_inc(&d->st_connect, 1);\n\
+              #endif\n\
+              \t\tnni_pipe_start(nni_aio_get_output(aio, 0));\n",
+        to: "\t// Take the pipe whatever the result: one handed over as this aio\n\
+            \t// was stopped reports NNG_ESTOPPED, and it is still the output;\n\
+            \t// the reference nni_pipe_start would have dropped is ours.\n\
+            \tnni_pipe *p = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((p != NULL) && (nni_aio_result(aio) != NNG_OK)) {\n\
+            \t\tnni_pipe_close(p);\n\
+            \t\tnni_pipe_rele(p);\n\
+            \t}\n\
+            \tswitch ((rv = nni_aio_result(aio))) {\n\
+            \tcase NNG_OK:\n\
+            #ifdef NNG_ENABLE_STATS\n\
+            \t\tnni_stat_inc(&d->st_connect, 1);\n\
+            #endif\n\
+            \t\tnni_pipe_start(p);\n",
+    },
+    Fix {
+        name: "endpoint-pipe-leak",
+        file: "src/core/listener.c",
+        from: "\tswitch ((rv = nni_aio_result(aio))) {\n\
+              \tcase NNG_OK:\n\
+              #ifdef NNG_ENABLE_STATS\n\
+              \t\tnni_stat_inc(&l->st_accept, 1);\n\
+              #endif\n\
+              \t\tnni_pipe_start(nni_aio_get_output(aio, 0));\n",
+        to: "\t// Take the pipe whatever the result: one handed over as this aio\n\
+            \t// was stopped reports NNG_ESTOPPED, and it is still the output;\n\
+            \t// the reference nni_pipe_start would have dropped is ours.\n\
+            \tnni_pipe *p = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((p != NULL) && (nni_aio_result(aio) != NNG_OK)) {\n\
+            \t\tnni_pipe_close(p);\n\
+            \t\tnni_pipe_rele(p);\n\
+            \t}\n\
+            \tswitch ((rv = nni_aio_result(aio))) {\n\
+            \tcase NNG_OK:\n\
+            #ifdef NNG_ENABLE_STATS\n\
+            \t\tnni_stat_inc(&l->st_accept, 1);\n\
+            #endif\n\
+            \t\tnni_pipe_start(p);\n",
+    },
+    // A websocket dial's cancel function, ws_dial_cancel, gets the nni_ws as
+    // its argument; nni_aio_close/nni_aio_stop call it after releasing the
+    // aio's lock. The dial's own callbacks (a failed connect, a refused or
+    // failed upgrade) finish the dial's aio and reap the nni_ws meanwhile:
+    // the late cancel then locked and unlocked the mutex of a freed nni_ws
+    // (abort in pthread_mutex_unlock <- ws_dial_cancel <- nni_aio_close <-
+    // wstran_dialer_close; tests/adversarial_ws.rs
+    // `ws_dials_given_up_at_random_moments_leak_nothing`). ws_fini waits for
+    // cancel functions under way before it frees the nni_ws.
+    Fix {
+        name: "ws-dial-cancel-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_mtx_unlock(&ws->mtx);\n\
+              \n\
+              \tif (ws->stream) {\n\
+              \t\tnng_stream_free(ws->stream);\n",
+        to: "\tnni_mtx_unlock(&ws->mtx);\n\
+            \n\
+            \t// A cancel function handed this ws (ws_dial_cancel, taken from\n\
+            \t// the dial's aio before the dial was finished) may still be\n\
+            \t// running: let it return before the ws goes away.\n\
+            \tnni_aio_cancel_drain();\n\
+            \n\
+            \tif (ws->stream) {\n\
+            \t\tnng_stream_free(ws->stream);\n",
+    },
+    // ws_listener_free freed the listener while an HTTP server callback for
+    // it, ws_handler, could still be running: the server holds the handler,
+    // not its data (an abort in pthread_mutex_unlock <- ws_handler <-
+    // http_sconn_rxdone; tests/adversarial_ws.rs). The listener is now
+    // freed by the last release of its handler, which ws_handler lets go
+    // of only after it is done with the listener.
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\t\t\tnni_aio_finish_error(aio, rv);\n\
+              \t\t\tnni_mtx_unlock(&l->mtx);\n\
+              \t\t\treturn;\n",
+        to: "\t\t\tnni_mtx_unlock(&l->mtx);\n\
+              \t\t\tnni_aio_finish_error(aio, rv);\n\
+              \t\t\treturn;\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\t\t\tnni_aio_finish(aio, 0, 0);\n\
+              \t\t\tnni_mtx_unlock(&l->mtx);\n\
+              \t\t\treturn;\n",
+        to: "\t\t\tnni_mtx_unlock(&l->mtx);\n\
+              \t\t\tnni_aio_finish(aio, 0, 0);\n\
+              \t\t\treturn;\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_aio_set_output(aio, 0, NULL);\n\
+              \tnni_aio_finish(aio, 0, 0);\n\
+              \tnni_mtx_unlock(&l->mtx);\n\
+              \treturn;\n\
+              \n\
+              err:\n\
+              \tif ((rv = nni_http_set_error(conn, status, NULL, NULL)) != 0) {\n\
+              \t\tnni_aio_finish_error(aio, rv);\n\
+              \t} else {\n\
+              \t\tnni_aio_finish(aio, 0, 0);\n\
+              \t}\n\
+              \tnni_mtx_unlock(&l->mtx);\n\
+              }\n",
+        to: "\tnni_aio_set_output(aio, 0, NULL);\n\
+              \t// Finished after the unlock: the server then drops its hold on the\n\
+              \t// handler, whose last release frees the listener.\n\
+              \tnni_mtx_unlock(&l->mtx);\n\
+              \tnni_aio_finish(aio, 0, 0);\n\
+              \treturn;\n\
+              \n\
+              err:\n\
+              \tnni_mtx_unlock(&l->mtx);\n\
+              \tif ((rv = nni_http_set_error(conn, status, NULL, NULL)) != 0) {\n\
+              \t\tnni_aio_finish_error(aio, rv);\n\
+              \t} else {\n\
+              \t\tnni_aio_finish(aio, 0, 0);\n\
+              \t}\n\
+              }\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_ws_listener  *l = arg;\n\
+              \tnni_http_handler *h;\n\
+              \tnni_http_server  *s;\n\
+              \n\
+              \tws_listener_close(l);\n",
+        to: "\tnni_ws_listener *l = arg;\n\
+              \tnni_http_server *s;\n\
+              \n\
+              \tws_listener_close(l);\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\th          = l->handler;\n\
+              \ts          = l->server;\n\
+              \tl->handler = NULL;\n\
+              \tl->server  = NULL;\n\
+              \tnni_mtx_unlock(&l->mtx);\n\
+              \n\
+              \tif (h != NULL) {\n\
+              \t\tnni_http_handler_fini(h);\n\
+              \t}\n",
+        to: "\ts         = l->server;\n\
+              \tl->server = NULL;\n\
+              \tnni_mtx_unlock(&l->mtx);\n\
+              \n\
+              \t// The handler is released by ws_listener_free.\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "static void\n\
+              ws_listener_free(void *arg)\n",
+        to: "// The last release of the listener's HTTP handler frees the listener: the\n\
+              // HTTP server holds the handler while it runs ws_handler, which may still be\n\
+              // running (the listener closed) when ws_listener_free returns.\n\
+              static void\n\
+              ws_listener_fini(void *arg)\n\
+              {\n\
+              \tnni_ws_listener *l = arg;\n\
+              \n\
+              \tnni_cv_fini(&l->cv);\n\
+              \tnni_mtx_fini(&l->mtx);\n\
+              \tNNI_FREE_STRUCT(l);\n\
+              }\n\
+              \n\
+              static void\n\
+              ws_listener_free(void *arg)\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tws_listener_stop(l);\n\
+              \n\
+              \tnni_cv_fini(&l->cv);\n\
+              \tnni_mtx_fini(&l->mtx);\n\
+              \tnni_strfree(l->proto);\n",
+        to: "\tws_listener_stop(l);\n\
+              \n\
+              \tnni_strfree(l->proto);\n\
+              \tl->proto = NULL;\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tif (l->url) {\n\
+              \t\tnng_url_free(l->url);\n\
+              \t}\n\
+              \tNNI_FREE_STRUCT(l);\n\
+              }\n",
+        to: "\tif (l->url) {\n\
+              \t\tnng_url_free(l->url);\n\
+              \t\tl->url = NULL;\n\
+              \t}\n\
+              \tif (l->handler != NULL) {\n\
+              \t\tnni_http_handler_fini(l->handler); // ws_listener_fini, now or later\n\
+              \t} else {\n\
+              \t\tws_listener_fini(l);\n\
+              \t}\n\
+              }\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tnni_http_handler_set_data(l->handler, l, 0);\n",
+        to: "\tnni_http_handler_set_data(l->handler, l, ws_listener_fini);\n",
+    },
+    Fix {
+        name: "ws-listener-handler-uaf",
+        file: "src/supplemental/http/http_server.c",
+        from: "\tnni_aio_stop(&sc->cbaio);\n\
+              \n\
+              \tif (sc->conn != NULL) {\n",
+        to: "\tnni_aio_stop(&sc->cbaio);\n\
+              \t// A handler whose completion was stopped before its callback ran\n\
+              \t// still holds the reference taken for it.\n\
+              \tif (sc->release != NULL) {\n\
+              \t\tnni_http_handler_fini(sc->release);\n\
+              \t\tsc->release = NULL;\n\
+              \t}\n\
+              \n\
+              \tif (sc->conn != NULL) {\n",
+    },
+    // The HTTP server's accept callback read the accepted connection only on
+    // success: a TCP accept completed as the server was closed came back as
+    // NNG_ESTOPPED with the connection still the aio's output, and stayed
+    // open for good (tests/adversarial_ws.rs
+    // `listeners_closed_and_reopened_under_upgrading_dialers`).
+    Fix {
+        name: "http-accept-conn-leak",
+        file: "src/supplemental/http/http_server.c",
+        from: "\tnni_mtx_lock(&s->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tif (!s->closed) {\n\
+              \t\t\t// try again?\n\
+              \t\t\tnng_stream_listener_accept(s->listener, aio);\n\
+              \t\t}\n\
+              \t\tnni_mtx_unlock(&s->mtx);\n\
+              \t\treturn;\n\
+              \t}\n\
+              \tstream = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&s->mtx);\n\
+            \t// Take the connection whatever the result: one accepted as\n\
+            \t// accaio was closed reports NNG_ESTOPPED, and the connection\n\
+            \t// is still its output.\n\
+            \tstream = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(stream);\n\
+            \t\tif (!s->closed) {\n\
+            \t\t\t// try again?\n\
+            \t\t\tnng_stream_listener_accept(s->listener, aio);\n\
+            \t\t}\n\
+            \t\tnni_mtx_unlock(&s->mtx);\n\
+            \t\treturn;\n\
+            \t}\n",
+    },
+    // A websocket dial set ws->useraio under the dialer's lock only after
+    // nni_aio_start had installed ws_dial_cancel, which reads it under
+    // ws->mtx: a data race (ThreadSanitizer, tests/adversarial_ws.rs with
+    // .ci/tsan.sh), and a cancel in between found no aio and was lost. The
+    // aio is now started and recorded under ws->mtx together.
+    Fix {
+        name: "ws-dial-start-race",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tif (!nni_aio_start(aio, ws_dial_cancel, ws)) {\n\
+              \t\tnni_mtx_unlock(&d->mtx);\n\
+              \t\tws_reap(ws);\n\
+              \t\treturn;\n\
+              \t}\n\
+              \tws->dialer    = d;\n\
+              \tws->useraio   = aio;\n",
+        to: "\tnni_mtx_lock(&ws->mtx); // ws->useraio's lock (ws_dial_cancel)\n\
+            \tif (!nni_aio_start(aio, ws_dial_cancel, ws)) {\n\
+            \t\tnni_mtx_unlock(&ws->mtx);\n\
+            \t\tnni_mtx_unlock(&d->mtx);\n\
+            \t\tws_reap(ws);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \tws->useraio = aio;\n\
+            \tnni_mtx_unlock(&ws->mtx);\n\
+            \tws->dialer    = d;\n",
+    },
+    // The poller's callback of a POSIX tcp connection chose the dial path by
+    // reading c->dial_aio without a lock, while the dial's cancel and the
+    // dialer's close clear it under the dialer's lock: a data race in C
+    // (ThreadSanitizer, tests/adversarial_ws2.rs with .ci/tsan.sh). The dial
+    // path now makes that choice under the dialer's lock, and says whether
+    // it took the event.
+    Fix {
+        name: "posix-tcp-dial-race",
+        file: "src/platform/posix/posix_tcp.h",
+        from: "extern void nni_posix_tcp_dial_cb(void *, unsigned);\n",
+        to: "extern bool nni_posix_tcp_dial_cb(void *, unsigned);\n",
+    },
+    Fix {
+        name: "posix-tcp-dial-race",
+        file: "src/platform/posix/posix_tcpconn.c",
+        from: "\tif (c->dial_aio != NULL) {\n\
+              \t\tnni_posix_tcp_dial_cb(c, events);\n\
+              \t\treturn;\n\
+              \t}\n",
+        to: "\t// A dialed connection's events go to its dial until the dial is\n\
+            \t// over; only the dial path reads dial_aio, under the dialer's lock.\n\
+            \tif ((c->dialer != NULL) && nni_posix_tcp_dial_cb(c, events)) {\n\
+            \t\treturn;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "posix-tcp-dial-race",
+        file: "src/platform/posix/posix_tcpdial.c",
+        from: "void\nnni_posix_tcp_dial_cb(void *arg, unsigned ev)\n",
+        to: "bool\nnni_posix_tcp_dial_cb(void *arg, unsigned ev)\n",
+    },
+    Fix {
+        name: "posix-tcp-dial-race",
+        file: "src/platform/posix/posix_tcpdial.c",
+        from: "\taio = c->dial_aio;\n\
+              \tif ((aio == NULL) || (!nni_aio_list_active(aio))) {\n\
+              \t\tnni_mtx_unlock(&d->mtx);\n\
+              \t\treturn;\n\
+              \t}\n",
+        to: "\taio = c->dial_aio;\n\
+            \tif ((aio == NULL) || (!nni_aio_list_active(aio))) {\n\
+            \t\tnni_mtx_unlock(&d->mtx);\n\
+            \t\treturn (false); // not dialing: the connection's own event\n\
+            \t}\n",
+    },
+    Fix {
+        name: "posix-tcp-dial-race",
+        file: "src/platform/posix/posix_tcpdial.c",
+        from: "\t\t\tnni_mtx_unlock(&d->mtx);\n\
+              \t\t\treturn;\n\
+              \t\t} else if (rv != 0) {\n",
+        to: "\t\t\tnni_mtx_unlock(&d->mtx);\n\
+            \t\t\treturn (true);\n\
+            \t\t} else if (rv != 0) {\n",
+    },
+    Fix {
+        name: "posix-tcp-dial-race",
+        file: "src/platform/posix/posix_tcpdial.c",
+        from: "\t\tnni_aio_finish_error(aio, rv);\n\
+              \t\treturn;\n\
+              \t}\n\
+              \n\
+              \tnni_posix_tcp_start(c, nd, ka);\n\
+              \tnni_aio_set_output(aio, 0, c);\n\
+              \tnni_aio_finish(aio, 0, 0);\n\
+              }\n",
+        to: "\t\tnni_aio_finish_error(aio, rv);\n\
+            \t\treturn (true);\n\
+            \t}\n\
+            \n\
+            \tnni_posix_tcp_start(c, nd, ka);\n\
+            \tnni_aio_set_output(aio, 0, c);\n\
+            \tnni_aio_finish(aio, 0, 0);\n\
+            \treturn (true);\n\
+            }\n",
+    },
+    // bus0's send never waits (it queues or drops per pipe, as pub0's), but
+    // it began with nni_aio_start, which fails an aio with a zero timeout
+    // (NNG_FLAG_NONBLOCK) at once: every non-blocking send failed with
+    // NNG_EAGAIN (tests/nonblocking_send.rs).
+    Fix {
+        name: "nonblocking-send",
+        file: "src/sp/protocol/bus0/bus.c",
+        from: "\tnni_mtx_lock(&s->mtx);\n\n\tif (!nni_aio_start(aio, NULL, NULL)) {\n\t\tnni_mtx_unlock(&s->mtx);\n\t\treturn;\n\t}\n",
+        to: "\tnni_mtx_lock(&s->mtx);\n",
+    },
+    // respondent0 likewise started the aio before a send that can finish at
+    // once; it now does so only where the send waits, as rep0_ctx_send does.
+    Fix {
+        name: "nonblocking-send",
+        file: "src/sp/protocol/survey0/respond.c",
+        from: "\tnni_mtx_lock(&s->mtx);\n\
+              \tif (!nni_aio_start(aio, resp0_ctx_cancel_send, ctx)) {\n\
+              \t\tnni_mtx_unlock(&s->mtx);\n\
+              \t\treturn;\n\
+              \t}\n\
+              \n\
+              \tif ((len = ctx->btrace_len) == 0) {\n",
+        to: "\tnni_mtx_lock(&s->mtx);\n\
+            \tif ((len = ctx->btrace_len) == 0) {\n",
+    },
+    Fix {
+        name: "nonblocking-send",
+        file: "src/sp/protocol/survey0/respond.c",
+        from: "\tctx->saio  = aio;\n\
+              \tctx->spipe = p;\n\
+              \tnni_list_append(&p->sendq, ctx);\n\
+              \tnni_mtx_unlock(&s->mtx);\n",
+        to: "\t// Only here does the send wait (a zero timeout fails it now).\n\
+            \tif (!nni_aio_start(aio, resp0_ctx_cancel_send, ctx)) {\n\
+            \t\tnni_mtx_unlock(&s->mtx);\n\
+            \t\treturn;\n\
+            \t}\n\
+            \tctx->saio  = aio;\n\
+            \tctx->spipe = p;\n\
+            \tnni_list_append(&p->sendq, ctx);\n\
+            \tnni_mtx_unlock(&s->mtx);\n",
+    },
+    // An HTTP server is shared by every holder of the same host and port, so
+    // two ws/wss listeners on port 0 made before either starts got one
+    // server: the second start failed (same path) or shared the first's port
+    // (tests/transports.rs, tests/tls.rs `*_listeners_on_port_zero_are_separate`).
+    // Port 0 asks for a port of one's own: such a server is never shared.
+    Fix {
+        name: "ws-port-zero-shared",
+        file: "src/supplemental/http/http_server.c",
+        from: "\t\tif ((!s->closed) && (s->is_unix == is_unix) &&\n\
+              \t\t    (s->is_unix ? (strcmp(stream_url.u_path, s->path) == 0)\n\
+              \t\t                : ((url->u_port == s->port) &&\n",
+        to: "\t\tif ((!s->closed) && (s->is_unix == is_unix) &&\n\
+            \t\t    (s->is_unix ? (strcmp(stream_url.u_path, s->path) == 0)\n\
+            \t\t                : ((url->u_port != 0) &&\n\
+            \t\t                      (url->u_port == s->port) &&\n",
+    },
+    // Windows only (the file is compiled only there): every resolver thread
+    // is started with a NULL argument, so all of them take index 0 and share
+    // one slot of resolv_active. Two lookups at once: one completes with the
+    // other's address, the other never completes (a listener creation hung
+    // in nni_url_to_address, a dial never finished, a listener bound to
+    // another's address: AddressInUse). tests/transports.rs
+    // `concurrent_lookups_each_complete_with_their_own_address`, and tests/tls.rs
+    // `one_config_used_by_two_sockets_at_once`, under wine.
+    Fix {
+        name: "windows-resolver-index",
+        file: "src/platform/windows/win_resolv.c",
+        from: "\t\tint rv = nni_thr_init(&resolv_thrs[i], resolv_worker, NULL);\n",
+        to: "\t\tint rv = nni_thr_init(\n\
+            \t\t    &resolv_thrs[i], resolv_worker, (void *) (intptr_t) i);\n",
+    },
+    // The ipc and tls transports' connection callbacks read the new
+    // connection only on success, as tcp's did (tcp-conn-leak): a
+    // connection accepted or dialed as the endpoint closed its aio
+    // reports NNG_ESTOPPED with the connection still the output, and
+    // stayed open for good: the peer's pipe waited in its SP
+    // negotiation forever (tests/adversarial_ws2.rs
+    // `listeners_of_every_transport_closed_mid_accept_leak_nothing`).
+    Fix {
+        name: "ipc-tls-conn-leak",
+        file: "src/sp/transport/ipc/ipc.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n\
+              \n\
+              \tif (ep->closed) {\n\
+              \t\trv = NNG_ECLOSED;\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \t// Take the connection whatever the result: one made as this aio was\n\
+            \t// closed or stopped reports NNG_ESTOPPED, and it is still the output.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n\
+            \n\
+            \tif (ep->closed) {\n\
+            \t\trv = NNG_ECLOSED;\n",
+    },
+    Fix {
+        name: "ipc-tls-conn-leak",
+        file: "src/sp/transport/ipc/ipc.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n\
+              \n\
+              \tif (ep->closed) {\n\
+              \t\tnng_stream_free(conn);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \t// Take the connection whatever the result: one made as this aio was\n\
+            \t// closed or stopped reports NNG_ESTOPPED, and it is still the output.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n\
+            \n\
+            \tif (ep->closed) {\n\
+            \t\tnng_stream_free(conn);\n",
+    },
+    Fix {
+        name: "ipc-tls-conn-leak",
+        file: "src/sp/transport/tls/tls.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \n\
+            \t// Take the connection whatever the result: one made as this aio was\n\
+            \t// closed or stopped reports NNG_ESTOPPED, and it is still the output.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "ipc-tls-conn-leak",
+        file: "src/sp/transport/tls/tls.c",
+        from: "\tnni_mtx_lock(&ep->mtx);\n\
+              \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+              \t\tgoto error;\n\
+              \t}\n\
+              \n\
+              \tconn = nni_aio_get_output(aio, 0);\n",
+        to: "\tnni_mtx_lock(&ep->mtx);\n\
+            \t// Take the connection whatever the result: one made as this aio was\n\
+            \t// closed or stopped reports NNG_ESTOPPED, and it is still the output.\n\
+            \tconn = nni_aio_get_output(aio, 0);\n\
+            \tnni_aio_set_output(aio, 0, NULL);\n\
+            \tif ((rv = nni_aio_result(aio)) != NNG_OK) {\n\
+            \t\tnng_stream_free(conn);\n\
+            \t\tgoto error;\n\
+            \t}\n",
+    },
+    // A ws/wss listener whose start failed (its port in use, or its path
+    // taken on a shared server) dropped its HTTP server and left l->server
+    // NULL, so starting it again (nng_listener_start may be retried after a
+    // failure) dereferenced NULL in nni_http_server_add_handler: a crash
+    // (tests/adversarial_ws2.rs `ws_listener_started_again_after_failing`).
+    // The listener now keeps its server, and with it the server's TLS
+    // configuration and options, until it is stopped.
+    Fix {
+        name: "ws-listen-retry",
+        file: "src/supplemental/websocket/websocket.c",
+        from: "\tif ((rv = nni_http_server_add_handler(l->server, l->handler)) !=\n\
+              \t    NNG_OK) {\n\
+              \t\tnni_http_server_fini(l->server);\n\
+              \t\tl->server = NULL;\n\
+              \t\tnni_mtx_unlock(&l->mtx);\n\
+              \t\treturn (rv);\n\
+              \t}\n\
+              \n\
+              \tif ((rv = nni_http_server_start(l->server)) != NNG_OK) {\n\
+              \t\tnni_http_server_del_handler(l->server, l->handler);\n\
+              \t\tnni_http_server_fini(l->server);\n\
+              \t\tl->server = NULL;\n\
+              \t\tnni_mtx_unlock(&l->mtx);\n\
+              \t\treturn (rv);\n\
+              \t}\n",
+        to: "\t// On failure the listener keeps its server (and so the server's\n\
+            \t// TLS configuration and options) for another start; it is\n\
+            \t// released by ws_listener_stop.\n\
+            \tif ((rv = nni_http_server_add_handler(l->server, l->handler)) !=\n\
+            \t    NNG_OK) {\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t\treturn (rv);\n\
+            \t}\n\
+            \n\
+            \tif ((rv = nni_http_server_start(l->server)) != NNG_OK) {\n\
+            \t\tnni_http_server_del_handler(l->server, l->handler);\n\
+            \t\tnni_mtx_unlock(&l->mtx);\n\
+            \t\treturn (rv);\n\
+            \t}\n",
+    },
 ];
 
 /// Fixes that build on another fix's text or functions: (fix, the fix it
@@ -1394,6 +2374,8 @@ const NEEDS: &[(&str, &str)] = &[
     ("dialer-start-cancel", "cancel-close-race"), // nni_aio_cancel_drain
     ("string-option-copy", "endpoint-string-copy"), // changes its functions
     ("stale-cancel", "cancel-close-race"),        // changes aio_cancel_unlock
+    ("tls-handshake-timeout", "tls-bio-failed-ops"), // tls_fail_queued
+    ("ws-dial-cancel-uaf", "cancel-close-race"),  // nni_aio_cancel_drain
 ];
 
 /// Fixes that add functions to nng's API: each sets the cfg
@@ -1421,6 +2403,119 @@ const OPENSSL_ENGINE_FIXES: &[Fix] = &[
         file: "src/supplemental/tls/openssl/openssl.c",
         from: "\tX509 *cert;\n\twhile ((cert = PEM_read_bio_X509(crtb, NULL, 0, NULL)) != NULL) {\n\t\tX509_STORE_add_cert(cert_store, cert);\n\t\tX509_free(cert); // X509_STORE_add_cert takes a reference\n\t}\n\tBIO_free(crtb);\n\n\tif (crl != NULL) {\n\t\tBIO      *crlb = BIO_new_mem_buf(crl, -1);\n\t\tX509_CRL *xcrl = PEM_read_bio_X509_CRL(crlb, NULL, NULL, NULL);\n\t\tif (xcrl != NULL) {\n\t\t\tX509_STORE_add_crl(cert_store, xcrl);\n\t\t}\n\t\tBIO_free(crlb);\n\t}",
         to: "\tX509 *cert;\n\tint   ncerts = 0;\n\twhile ((cert = PEM_read_bio_X509(crtb, NULL, 0, NULL)) != NULL) {\n\t\tX509_STORE_add_cert(cert_store, cert);\n\t\tX509_free(cert); // X509_STORE_add_cert takes a reference\n\t\tncerts++;\n\t}\n\tBIO_free(crtb);\n\tERR_clear_error(); // the read that ended the loop found no more\n\tif (ncerts == 0) {\n\t\tX509_STORE_free(cert_store);\n\t\treturn (NNG_ECRYPTO);\n\t}\n\n\tif (crl != NULL) {\n\t\tBIO      *crlb = BIO_new_mem_buf(crl, -1);\n\t\tX509_CRL *xcrl = PEM_read_bio_X509_CRL(crlb, NULL, NULL, NULL);\n\t\tBIO_free(crlb);\n\t\tif (xcrl == NULL) {\n\t\t\tERR_clear_error();\n\t\t\tX509_STORE_free(cert_store);\n\t\t\treturn (NNG_ECRYPTO);\n\t\t}\n\t\tX509_STORE_add_crl(cert_store, xcrl);\n\t\tX509_CRL_free(xcrl); // X509_STORE_add_crl takes a reference\n\t\tX509_STORE_set_flags(cert_store, X509_V_FLAG_CRL_CHECK);\n\t}",
+    },
+];
+
+/// Fixes that let nng 2.0.0's Windows platform build against MinGW-w64's
+/// default C runtime, msvcrt.dll, which `x86_64-pc-windows-gnu` links (Rust's
+/// std included). Applied in every build: the files are used only on Windows.
+const WINDOWS_FIXES: &[Fix] = &[
+    // nng reads the wall clock with C11's timespec_get, which only the
+    // Universal C Runtime has; with msvcrt its CMake check fails and stops
+    // the build ("Modern Windows API support is missing"). The clock is read
+    // from the Win32 API instead (available since Windows 2000, so on every
+    // Windows nng supports), and the check is no longer required.
+    Fix {
+        name: "windows-msvcrt-clock",
+        file: "src/platform/windows/CMakeLists.txt",
+        from: "if (NOT NNG_HAVE_CONDVAR OR NOT NNG_HAVE_SNPRINTF OR NOT NNG_HAVE_TIMESPEC_GET)",
+        to: "if (NOT NNG_HAVE_CONDVAR OR NOT NNG_HAVE_SNPRINTF)",
+    },
+    Fix {
+        name: "windows-msvcrt-clock",
+        file: "src/platform/windows/win_clock.c",
+        from: "\tstruct timespec ts;\n\
+              \tif (timespec_get(&ts, TIME_UTC) == TIME_UTC) {\n\
+              \t\t*seconds     = ts.tv_sec;\n\
+              \t\t*nanoseconds = ts.tv_nsec;\n\
+              \t\treturn (0);\n\
+              \t}\n\
+              \treturn (nni_win_error(GetLastError()));\n",
+        to: "\t// 100 ns units since 1601-01-01 UTC; the UNIX epoch is\n\
+            \t// 11644473600 seconds later.\n\
+            \tFILETIME       ft;\n\
+            \tULARGE_INTEGER t;\n\
+            \tGetSystemTimeAsFileTime(&ft);\n\
+            \tt.LowPart  = ft.dwLowDateTime;\n\
+            \tt.HighPart = ft.dwHighDateTime;\n\
+            \tt.QuadPart -= 116444736000000000ULL;\n\
+            \t*seconds     = t.QuadPart / 10000000;\n\
+            \t*nanoseconds = (uint32_t) (t.QuadPart % 10000000) * 100;\n\
+            \treturn (0);\n",
+    },
+    // mbedTLS's PSA crypto (TLS 1.3) is shared by nng's threads, so nng-sys
+    // builds mbedTLS with MBEDTLS_THREADING_C; Windows has no pthreads, so
+    // there it is MBEDTLS_THREADING_ALT (build/mbedtls-alt/threading_alt.h),
+    // whose functions must be installed before mbedTLS is first used and
+    // removed after it is last used: at the mbed engine's init and fini.
+    Fix {
+        name: "windows-mbedtls-threading",
+        file: "src/supplemental/tls/mbedtls/mbedtls.c",
+        from: "static nng_err\ntls_engine_init(void)\n{\n\tint rv;\n\n",
+        to: "#if defined(MBEDTLS_THREADING_ALT) && defined(_WIN32)\n\
+            #include <mbedtls/threading.h>\n\
+            \n\
+            // mbedTLS's mutexes on Windows: slim reader/writer locks.\n\
+            static void\n\
+            win_mbed_mutex_init(mbedtls_threading_mutex_t *m)\n\
+            {\n\
+            \tInitializeSRWLock((PSRWLOCK) &m->lock);\n\
+            \tm->valid = 1;\n\
+            }\n\
+            \n\
+            static void\n\
+            win_mbed_mutex_free(mbedtls_threading_mutex_t *m)\n\
+            {\n\
+            \tm->valid = 0;\n\
+            }\n\
+            \n\
+            static int\n\
+            win_mbed_mutex_lock(mbedtls_threading_mutex_t *m)\n\
+            {\n\
+            \tif (m == NULL || !m->valid) {\n\
+            \t\treturn (MBEDTLS_ERR_THREADING_BAD_INPUT_DATA);\n\
+            \t}\n\
+            \tAcquireSRWLockExclusive((PSRWLOCK) &m->lock);\n\
+            \treturn (0);\n\
+            }\n\
+            \n\
+            static int\n\
+            win_mbed_mutex_unlock(mbedtls_threading_mutex_t *m)\n\
+            {\n\
+            \tif (m == NULL || !m->valid) {\n\
+            \t\treturn (MBEDTLS_ERR_THREADING_BAD_INPUT_DATA);\n\
+            \t}\n\
+            \tReleaseSRWLockExclusive((PSRWLOCK) &m->lock);\n\
+            \treturn (0);\n\
+            }\n\
+            #endif\n\
+            \n\
+            static nng_err\n\
+            tls_engine_init(void)\n\
+            {\n\
+            \tint rv;\n\
+            \n\
+            #if defined(MBEDTLS_THREADING_ALT) && defined(_WIN32)\n\
+            \tmbedtls_threading_set_alt(win_mbed_mutex_init, win_mbed_mutex_free,\n\
+            \t    win_mbed_mutex_lock, win_mbed_mutex_unlock);\n\
+            #endif\n\n",
+    },
+    Fix {
+        name: "windows-mbedtls-threading",
+        file: "src/supplemental/tls/mbedtls/mbedtls.c",
+        from: "\tmbedtls_ssl_cookie_free(&mbed_ssl_cookie_ctx);\n\
+              #ifdef MBEDTLS_PSA_CRYPTO_C\n\
+              \tmbedtls_psa_crypto_free();\n\
+              #endif\n\
+              }\n",
+        to: "\tmbedtls_ssl_cookie_free(&mbed_ssl_cookie_ctx);\n\
+            #ifdef MBEDTLS_PSA_CRYPTO_C\n\
+            \tmbedtls_psa_crypto_free();\n\
+            #endif\n\
+            #if defined(MBEDTLS_THREADING_ALT) && defined(_WIN32)\n\
+            \tmbedtls_threading_free_alt();\n\
+            #endif\n\
+            }\n",
     },
 ];
 
@@ -1460,7 +2555,11 @@ pub fn apply(src: &Path, out_dir: &Path) -> PathBuf {
             fs::remove_dir_all(&dst)?;
         }
         copy_tree(src, &dst)?;
-        for fix in FIXES.iter().chain(OPENSSL_ENGINE_FIXES) {
+        for fix in FIXES
+            .iter()
+            .chain(OPENSSL_ENGINE_FIXES)
+            .chain(WINDOWS_FIXES)
+        {
             if skip.contains(&fix.name) {
                 println!(
                     "cargo:warning=nng-sys: building WITHOUT the fix {} (NNG_SYS_SKIP_FIXES)",

@@ -19,6 +19,9 @@ pub enum Engine {
         root: PathBuf,
         /// The flag that makes nng see mbedTLS's exact configuration.
         config_define: String,
+        /// A folder of headers that configuration includes (threading_alt.h
+        /// of mbedTLS 3.6 built here), also on nng's include path.
+        include_dir: Option<PathBuf>,
         /// Static libraries to link after nng, in link order.
         libs: Vec<String>,
         /// `MAJOR.MINOR.PATCH`.
@@ -91,6 +94,7 @@ impl Engine {
             Engine::Mbed {
                 root,
                 config_define,
+                include_dir,
                 ..
             } => {
                 cfg.define("NNG_ENABLE_TLS", "ON")
@@ -99,6 +103,9 @@ impl Engine {
                     .define("MBEDTLS_ROOT", root)
                     .cflag(format!("-I{}", root.join("include").display()))
                     .cflag(config_define);
+                if let Some(dir) = include_dir {
+                    cfg.cflag(format!("-I{}", dir.display()));
+                }
             }
             Engine::OpenSsl { root, .. } => {
                 cfg.define("NNG_ENABLE_TLS", "ON")
@@ -127,6 +134,14 @@ impl Engine {
                     );
                     for lib in libs {
                         println!("cargo:rustc-link-lib=static={lib}");
+                    }
+                    if crate::cmake_build::target_os() == "windows" {
+                        // mbedTLS's library/CMakeLists.txt links these on
+                        // WIN32: bcrypt for its entropy source
+                        // (BCryptGenRandom), ws2_32 for net_sockets.c.
+                        for lib in ["bcrypt", "ws2_32"] {
+                            println!("cargo:rustc-link-lib={lib}");
+                        }
                     }
                 }
             }
@@ -163,6 +178,7 @@ fn mbedtls_2_from_env() -> Engine {
     Engine::Mbed {
         root,
         config_define: format!(r#"-DMBEDTLS_CONFIG_FILE="\"{}\"""#, config_h.display()),
+        include_dir: None,
         libs: Vec::new(),
         version,
         link_here: false,

@@ -55,7 +55,8 @@ extern "C" {
 
 /// The folder holding the C tools (`nngcat`, `local_lat`, `remote_lat`,
 /// `local_thr`, `remote_thr`, `inproc_lat`, `inproc_thr`) built from the same
-/// source as this library; present with the `tools` feature.
+/// source as this library; present with the `tools` feature. On Windows the
+/// files end in `.exe` ([`std::env::consts::EXE_SUFFIX`]).
 #[cfg(feature = "tools")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub const TOOLS_DIR: &str = env!("NNG_SYS_TOOLS_DIR");

@@ -174,7 +174,8 @@ fn c_tools_are_built() {
         "inproc_lat",
         "inproc_thr",
     ] {
-        let p = std::path::Path::new(TOOLS_DIR).join(tool);
+        let exe = format!("{tool}{}", std::env::consts::EXE_SUFFIX);
+        let p = std::path::Path::new(TOOLS_DIR).join(exe);
         assert!(p.is_file(), "{} missing", p.display());
     }
 }

@@ -32,6 +32,11 @@ const LIMIT: Duration = Duration::from_secs(10);
 /// How long the restarted operation is watched for a completion that should
 /// not come.
 const WATCH: Duration = Duration::from_millis(200);
+/// How far ahead the shared deadline of the batch test lies, in ms: both
+/// operations must start before it (`nng_aio_start` refuses one whose
+/// deadline has passed). 30 ms was too little under qemu-user on a loaded
+/// machine (.ci/cross-aarch64.sh).
+const BATCH_DEADLINE_MS: nng_time = 500;
 
 /// nng with one expire thread, so that two aios with one deadline expire in
 /// one batch; and one test at a time, so that no test's expiries wait
@@ -292,7 +297,7 @@ fn expire_batch_spares_an_aio_restarted_meanwhile() {
     let first = Prov::new(true);
     let second = Prov::new(false);
     // SAFETY: nng_clock has no preconditions.
-    let deadline = unsafe { nng_clock() } + 30;
+    let deadline = unsafe { nng_clock() } + BATCH_DEADLINE_MS;
     first.start(Some(deadline), 0);
     second.start(Some(deadline), 0);
     assert!(first.wait(LIMIT, |s| s.entered), "no expiry");

@@ -147,17 +147,19 @@ raw_options!(Socket {
     set_ms = nng_socket_set_ms,
 });
 
+// Dialers and listeners have no uint64 calls: nng 2.0.0's nng.h declares
+// nng_dialer_get/set_uint64 and nng_listener_get/set_uint64, but its library
+// defines none of them. (On Linux the linker drops unused references to them;
+// MinGW's linker for Windows does not, and the link fails.)
 raw_options!(Dialer {
     get_bool = nng_dialer_get_bool,
     get_int = nng_dialer_get_int,
     get_size = nng_dialer_get_size,
-    get_uint64 = nng_dialer_get_uint64,
     get_ms = nng_dialer_get_ms,
     get_strdup = nng_dialer_get_strdup,
     set_bool = nng_dialer_set_bool,
     set_int = nng_dialer_set_int,
     set_size = nng_dialer_set_size,
-    set_uint64 = nng_dialer_set_uint64,
     set_ms = nng_dialer_set_ms,
     set_string = nng_dialer_set_string,
 });
@@ -166,13 +168,11 @@ raw_options!(Listener {
     get_bool = nng_listener_get_bool,
     get_int = nng_listener_get_int,
     get_size = nng_listener_get_size,
-    get_uint64 = nng_listener_get_uint64,
     get_ms = nng_listener_get_ms,
     get_strdup = nng_listener_get_strdup,
     set_bool = nng_listener_set_bool,
     set_int = nng_listener_set_int,
     set_size = nng_listener_set_size,
-    set_uint64 = nng_listener_set_uint64,
     set_ms = nng_listener_set_ms,
     set_string = nng_listener_set_string,
 });

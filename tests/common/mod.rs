@@ -2,6 +2,19 @@
 //! unique addresses, so that no test can hang or collide with another.
 #![allow(dead_code)] // each test file uses a subset
 
+// The fault-injecting proxy resets connections with SO_LINGER through libc:
+// Unix only (tests/fault_proxy.rs, tests/adversarial_tls.rs).
+#[cfg(unix)]
+pub mod proxy;
+
+// Helpers of the tests that give connections up at random moments.
+pub mod churn;
+
+// A CA and a localhost certificate made with rcgen (shared with the examples).
+#[cfg(nng_tls)]
+#[path = "../../examples/common/certs.rs"]
+pub mod certs;
+
 use nng::options::{RecvTimeout, SendTimeout};
 use nng::{Error, Protocol, Socket};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,17 +105,110 @@ pub fn sync_pubsub(publ: &Socket, sub: &Socket) {
     sub.set_opt::<RecvTimeout>(Some(scaled(TIMEOUT))).unwrap();
 }
 
+/// A unique address of the platform's IPC transport: on Unix a Unix domain
+/// socket in the temp dir (`ipc://`), on Windows a named pipe
+/// (`winpipe://NAME`). nng 2.0.0 built for Windows has no `ipc://`: it would
+/// be AF_UNIX there, which its CMake check never enables
+/// (`.ci/cross/README.md`).
+pub fn ipc_url(tag: &str) -> String {
+    if cfg!(windows) {
+        format!("winpipe://{}", unique(tag))
+    } else {
+        format!(
+            "ipc://{}/{}.sock",
+            std::env::temp_dir().display(),
+            unique(tag)
+        )
+    }
+}
+
 /// Waits (at most [`TIMEOUT`]) until a message is waiting at `s`, without
 /// taking it: polls the socket's receive-readiness descriptor.
 pub fn wait_readable(s: &Socket) {
-    let mut pfd = libc::pollfd {
-        fd: std::os::fd::AsRawFd::as_raw_fd(&s.recv_poll_fd().expect("recv poll fd")),
+    let fd = s.recv_poll_fd().expect("recv poll fd");
+    assert!(
+        poll_readable(fd, TIMEOUT.as_millis() as i32),
+        "no message became ready within {TIMEOUT:?}"
+    );
+}
+
+/// Whether a socket's poll descriptor polls readable within `ms` (`poll`).
+#[cfg(unix)]
+pub fn poll_readable(fd: nng::socket::PollFd<'_>, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(&fd),
         events: libc::POLLIN,
         revents: 0,
     };
-    // SAFETY: one valid pollfd, for the duration of the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, TIMEOUT.as_millis() as i32) };
-    assert_eq!(n, 1, "no message became ready within {TIMEOUT:?}");
+    // SAFETY: one valid pollfd for the duration of the call.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    n == 1 && p.revents & libc::POLLIN != 0
+}
+
+/// Whether a socket's poll descriptor (a Winsock `SOCKET`) polls readable
+/// within `ms` (`WSAPoll`).
+#[cfg(windows)]
+pub fn poll_readable(fd: nng::socket::PollFd<'_>, ms: i32) -> bool {
+    let mut p = win::WsaPollFd {
+        fd: std::os::windows::io::AsRawSocket::as_raw_socket(&fd) as usize,
+        events: win::POLLRDNORM,
+        revents: 0,
+    };
+    // SAFETY: one valid WSAPOLLFD for the duration of the call.
+    let n = unsafe { win::WSAPoll(&mut p, 1, ms) };
+    n == 1 && p.revents & win::POLLRDNORM != 0
+}
+
+/// The raw number of a poll descriptor, to compare two.
+pub fn raw_poll_fd(fd: &nng::socket::PollFd<'_>) -> u64 {
+    #[cfg(unix)]
+    return std::os::fd::AsRawFd::as_raw_fd(fd) as u64;
+    #[cfg(windows)]
+    return std::os::windows::io::AsRawSocket::as_raw_socket(fd);
+}
+
+/// Whether a poll descriptor is still open: `fcntl(F_GETFD)` succeeds.
+#[cfg(unix)]
+pub fn poll_fd_open(fd: &nng::socket::PollFd<'_>) -> bool {
+    // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags.
+    unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(fd), libc::F_GETFD) >= 0 }
+}
+
+/// Whether a poll descriptor is still open: `getsockopt(SO_TYPE)` succeeds.
+#[cfg(windows)]
+pub fn poll_fd_open(fd: &nng::socket::PollFd<'_>) -> bool {
+    let mut ty = 0i32;
+    let mut len = std::mem::size_of::<i32>() as i32;
+    // SAFETY: `ty` and `len` are valid out-pointers of the sizes given.
+    let rv = unsafe {
+        win::getsockopt(
+            std::os::windows::io::AsRawSocket::as_raw_socket(fd) as usize,
+            win::SOL_SOCKET,
+            win::SO_TYPE,
+            (&mut ty as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    rv == 0
+}
+
+/// The few Winsock declarations the tests use (the `libc` crate has none).
+#[cfg(windows)]
+mod win {
+    #[repr(C)]
+    pub struct WsaPollFd {
+        pub fd: usize, // SOCKET
+        pub events: i16,
+        pub revents: i16,
+    }
+    pub const POLLRDNORM: i16 = 0x0100;
+    pub const SOL_SOCKET: i32 = 0xffff;
+    pub const SO_TYPE: i32 = 0x1008;
+    #[link(name = "ws2_32")]
+    extern "system" {
+        pub fn WSAPoll(fds: *mut WsaPollFd, n: u32, timeout: i32) -> i32;
+        pub fn getsockopt(s: usize, level: i32, name: i32, val: *mut u8, len: *mut i32) -> i32;
+    }
 }
 
 /// Runs `f` on its own thread and fails the test if it has not finished
@@ -267,4 +373,19 @@ pub fn silent_tcp_peer() -> (
         }
     });
     (addr, stop)
+}
+
+/// One working pair of TLS configurations, made once per test binary: a
+/// server presenting a "localhost" certificate from a fresh CA, and a client
+/// that trusts that CA and expects "localhost".
+#[cfg(nng_tls)]
+pub fn localhost_tls() -> &'static (nng::tls::TlsConfig, nng::tls::TlsConfig) {
+    use nng::tls::TlsConfig;
+    static CONFIGS: OnceLock<(TlsConfig, TlsConfig)> = OnceLock::new();
+    CONFIGS.get_or_init(|| {
+        let (ca, cert, key) = certs::make_certificates().expect("certificates");
+        let server = TlsConfig::server().cert_key_pem(&cert, &key).build();
+        let client = TlsConfig::client().ca_pem(&ca).server_name("localhost");
+        (server.unwrap(), client.build().unwrap())
+    })
 }
