@@ -17,7 +17,10 @@
 //!   process, path taken on a shared HTTP server), listeners started again
 //!   after a failed start (`ws-listen-retry`, found here), and a listener
 //!   closed and reopened while raw HTTP clients flood its path on a server it
-//!   shares with a listener that must keep serving.
+//!   shares with a listener that must keep serving;
+//! - `posix-ipc-dial-race`: ipc:// dials that cannot connect at once (the
+//!   listener's backlog full), given up from several threads, for
+//!   ThreadSanitizer (`.ci/tsan.sh --test adversarial_ws2`).
 //!
 //! The tests count the process's open descriptors, so they run one at a time
 //! (`serial`). Each is bounded (`within`); bounds stretch with
@@ -530,6 +533,129 @@ fn shared_server_listener_churned_under_raw_upgrades() {
                 "{} descriptors open, {base} before: connections leaked",
                 open_fds()
             );
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------
+// posix-ipc-dial-race: ipc dials that do not connect at once
+// ---------------------------------------------------------------------------
+
+/// Connects non-blocking Unix domain sockets to `path` until one is refused
+/// with `EAGAIN` (the listener's backlog full); returns the ones that went
+/// into the backlog (at most 64: the bound of a kernel that never refuses).
+fn fill_unix_backlog(path: &str) -> Vec<std::os::fd::OwnedFd> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    assert!(path.len() < addr.sun_path.len(), "{path}: too long");
+    for (d, s) in addr.sun_path.iter_mut().zip(path.bytes()) {
+        *d = s as libc::c_char;
+    }
+    let mut queued = Vec::new();
+    while queued.len() < 64 {
+        // SAFETY: a new descriptor, owned at once.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        };
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        // SAFETY: fd is ours and open.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: addr is a sockaddr_un of the size given.
+        let rv = unsafe {
+            libc::connect(
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                (&addr as *const libc::sockaddr_un).cast(),
+                std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+            )
+        };
+        if rv == 0 {
+            queued.push(fd);
+            continue;
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.raw_os_error(), Some(libc::EAGAIN), "connect: {e}");
+        return queued;
+    }
+    queued
+}
+
+/// ipc:// dials to a listener whose backlog is full (a Unix domain socket
+/// with a backlog of 0 that never accepts, filled first): nng's `connect`
+/// gets `EAGAIN`, so `ipc_dialer_dial` takes its asynchronous path, arms the
+/// poller for the connect's end and clears `c->dial_aio` just after, while
+/// the poller thread's `ipc_cb` (woken at once: an unconnected socket polls
+/// as hung up) reads `c->dial_aio` without a lock to choose the dial path.
+/// ThreadSanitizer (`.ci/tsan.sh --test adversarial_ws2`) reported that data
+/// race before `posix-ipc-dial-race`. Three threads do such dials for about
+/// 1.2 s, each given up 0 to 1.5 ms after its start by `Dialer::close`,
+/// `Socket::close` or both at once (the dialer's close and the dial's cancel
+/// also clear `c->dial_aio`); every close returns within 2 s (the fix makes
+/// the poller thread take the dialer's lock, which the dialer's close holds),
+/// no dial completes (nothing is accepted), and once everything is closed no
+/// descriptor is left open.
+#[test]
+fn ipc_dials_to_a_full_backlog_given_up_from_threads() {
+    use std::os::fd::AsRawFd;
+    let _serial = serial();
+    within(
+        scaled(Duration::from_secs(60)),
+        "ipc dials to a full backlog",
+        || {
+            let base = fd_baseline();
+            let url = ipc_url("backlog");
+            let path = url.strip_prefix("ipc://").unwrap().to_string();
+            let server = std::os::unix::net::UnixListener::bind(&path).unwrap();
+            // SAFETY: a listening socket of ours; only its backlog changes.
+            assert_eq!(unsafe { libc::listen(server.as_raw_fd(), 0) }, 0);
+            let queued = fill_unix_backlog(&path);
+            let dials = Arc::new(AtomicUsize::new(0));
+            let connected = Arc::new(AtomicUsize::new(0));
+            let workers: Vec<_> = (0..3u64)
+                .map(|w| {
+                    let url = url.clone();
+                    let dials = dials.clone();
+                    let connected = connected.clone();
+                    std::thread::spawn(move || {
+                        let mut rng = Rng(0x5851_f42d_4c95_7f2d ^ ((w + 1) * 0x9e37));
+                        let t0 = Instant::now();
+                        while t0.elapsed() < Duration::from_millis(1200) {
+                            let how =
+                                [Close::Dialer, Close::Socket, Close::Both][rng.below(3) as usize];
+                            let req = client(Protocol::Req0);
+                            let d = req.dialer(&url).unwrap();
+                            d.start_background().unwrap();
+                            std::thread::sleep(Duration::from_micros(rng.below(1500)));
+                            if socket_pipes(&req) != 0 {
+                                connected.fetch_add(1, Ordering::Relaxed);
+                            }
+                            let took = close_dial(d, req, how);
+                            assert!(
+                                took < scaled(Duration::from_secs(2)),
+                                "{how:?} close took {took:?}"
+                            );
+                            dials.fetch_add(1, Ordering::Relaxed);
+                        }
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.join().unwrap();
+            }
+            let n = dials.load(Ordering::Relaxed);
+            eprintln!(
+                "{n} ipc dials given up with the backlog full ({} queued)",
+                queued.len()
+            );
+            assert!(n >= 30, "only {n} dials");
+            assert_eq!(connected.load(Ordering::Relaxed), 0, "a dial connected");
+            drop((queued, server));
+            let _ = std::fs::remove_file(&path);
+            assert_fds_back(base, "ipc dials to a full backlog");
         },
     );
 }

@@ -2156,6 +2156,99 @@ const FIXES: &[Fix] = &[
             \treturn (true);\n\
             }\n",
     },
+    // posix-tcp-dial-race's race in ipc: the poller's callback of a POSIX ipc
+    // connection chose the dial path by reading c->dial_aio without a lock,
+    // while the dial's start, cancel and the dialer's close write it under the
+    // dialer's lock (ThreadSanitizer, tests/adversarial_ws2.rs with
+    // .ci/tsan.sh). The dial path now makes that choice under the dialer's
+    // lock, and says whether it took the event. The poller thread may now
+    // wait for that lock, so the dialer's close no longer stops connections
+    // (which waits for the poller thread) while it holds it: it closes and
+    // frees them, as tcp's does, and their reap stops them.
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipc.h",
+        from: "extern void nni_posix_ipc_dialer_cb(void *arg, unsigned events);\n",
+        to: "extern bool nni_posix_ipc_dialer_cb(void *arg, unsigned events);\n",
+    },
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipcconn.c",
+        from: "\tif (c->dial_aio != NULL) {\n\
+              \t\tnni_posix_ipc_dialer_cb(arg, events);\n\
+              \t\treturn;\n\
+              \t}\n",
+        to: "\t// A dialed connection's events go to its dial until the dial is\n\
+            \t// over; only the dial path reads dial_aio, under the dialer's lock.\n\
+            \tif ((c->dialer != NULL) && nni_posix_ipc_dialer_cb(c, events)) {\n\
+            \t\treturn;\n\
+            \t}\n",
+    },
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "void\nnni_posix_ipc_dialer_cb(void *arg, unsigned ev)\n",
+        to: "bool\nnni_posix_ipc_dialer_cb(void *arg, unsigned ev)\n",
+    },
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "\taio = c->dial_aio;\n\
+              \tif ((aio == NULL) || (!nni_aio_list_active(aio))) {\n\
+              \t\tnni_mtx_unlock(&d->mtx);\n\
+              \t\treturn;\n\
+              \t}\n",
+        to: "\taio = c->dial_aio;\n\
+            \tif ((aio == NULL) || (!nni_aio_list_active(aio))) {\n\
+            \t\tnni_mtx_unlock(&d->mtx);\n\
+            \t\treturn (false); // not dialing: the connection's own event\n\
+            \t}\n",
+    },
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "\t\t\tnni_mtx_unlock(&d->mtx);\n\
+              \t\t\treturn;\n\
+              \t\t} else if (rv != 0) {\n",
+        to: "\t\t\tnni_mtx_unlock(&d->mtx);\n\
+            \t\t\treturn (true);\n\
+            \t\t} else if (rv != 0) {\n",
+    },
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "\t\tnni_aio_finish_error(aio, rv);\n\
+              \t\treturn;\n\
+              \t}\n\
+              \n\
+              \tnni_aio_set_output(aio, 0, c);\n\
+              \tnni_aio_finish(aio, 0, 0);\n\
+              }\n",
+        to: "\t\tnni_aio_finish_error(aio, rv);\n\
+            \t\treturn (true);\n\
+            \t}\n\
+            \n\
+            \tnni_aio_set_output(aio, 0, c);\n\
+            \tnni_aio_finish(aio, 0, 0);\n\
+            \treturn (true);\n\
+            }\n",
+    },
+    Fix {
+        name: "posix-ipc-dial-race",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "\t\t\t\tc->dial_aio = NULL;\n\
+              \t\t\t\tnni_aio_set_prov_data(aio, NULL);\n\
+              \t\t\t\tnng_stream_close(&c->stream);\n\
+              \t\t\t\tnng_stream_stop(&c->stream);\n\
+              \t\t\t\tnng_stream_free(&c->stream);\n",
+        to: "\t\t\t\tc->dial_aio = NULL;\n\
+            \t\t\t\tnni_aio_set_prov_data(aio, NULL);\n\
+            \t\t\t\t// No stop under d->mtx: it waits for the poller\n\
+            \t\t\t\t// thread, which may be waiting for d->mtx in\n\
+            \t\t\t\t// nni_posix_ipc_dialer_cb. The free's reap stops it.\n\
+            \t\t\t\tnng_stream_close(&c->stream);\n\
+            \t\t\t\tnng_stream_free(&c->stream);\n",
+    },
     // bus0's send never waits (it queues or drops per pipe, as pub0's), but
     // it began with nni_aio_start, which fails an aio with a zero timeout
     // (NNG_FLAG_NONBLOCK) at once: every non-blocking send failed with
