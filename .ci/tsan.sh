@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the callback core (issue 17): the aio, async, context,
-# pipe, drop_in_callback, callback_soundness and stress tests, and the ws and
-# tcp give-up tests (adversarial_ws, adversarial_ws2: dials, accepts and pipes
-# given up at every moment), with Rust and nng's C both instrumented. (TLS is
-# off in this build: those files' tls+tcp cases are left out.)
+# pipe, drop_in_callback, callback_soundness and stress tests, the give-up
+# tests (adversarial_ws: ws and tcp; adversarial_ws2: every transport, tcp,
+# ipc, inproc and ws, including ipc dials to a full backlog; dials, accepts
+# and pipes given up at every moment) and ipc_backlog (ipc dials refused by a
+# full backlog, then redialled), with Rust and nng's C both instrumented.
+# (TLS is off in this build: those files' tls+tcp cases are left out.)
 #
 #   .ci/tsan.sh              those test binaries, one after another
 #   .ci/tsan.sh --test aio   other cargo test arguments instead
@@ -53,7 +55,7 @@ if [ $# -eq 0 ]; then
     # allocator, not ours; valgrind and ASan check that test's leaks.
     set -- --test aio --test async --test context --test pipe --test drop_in_callback \
         --test callback_soundness --test stress --test adversarial_ws --test adversarial_ws2 \
-        -- --skip a_thousand_sockets_churned_from_threads_do_not_leak
+        --test ipc_backlog -- --skip a_thousand_sockets_churned_from_threads_do_not_leak
 fi
 start=$(date +%s)
 status=0

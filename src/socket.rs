@@ -291,8 +291,10 @@ impl Socket {
 
     /// Dials `url` and keeps the connection (reconnecting when it drops) for the
     /// socket's lifetime (`nng_dial`). The first attempt is synchronous: a
-    /// refused connection is an error, and nothing is retried then. For
-    /// control over the dialer, use [`Dialer::new`].
+    /// refused connection is an error, and nothing is retried then
+    /// ([`Error::ConnectionRefused`] also when an ipc:// listener's backlog
+    /// is full, on Linux, with the bundled nng). For control over the
+    /// dialer, use [`Dialer::new`].
     ///
     /// A socket dials in one of three ways, which differ only in how the
     /// first connection attempt is waited for:

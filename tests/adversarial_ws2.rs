@@ -20,7 +20,8 @@
 //!   shares with a listener that must keep serving;
 //! - `posix-ipc-dial-race`: ipc:// dials that cannot connect at once (the
 //!   listener's backlog full), given up from several threads, for
-//!   ThreadSanitizer (`.ci/tsan.sh --test adversarial_ws2`).
+//!   ThreadSanitizer (`.ci/tsan.sh --test adversarial_ws2`); such dials now
+//!   fail at once (`ipc-dial-backlog-full`, tests/ipc_backlog.rs).
 //!
 //! The tests count the process's open descriptors, so they run one at a time
 //! (`serial`). Each is bounded (`within`); bounds stretch with
@@ -541,49 +542,6 @@ fn shared_server_listener_churned_under_raw_upgrades() {
 // posix-ipc-dial-race: ipc dials that do not connect at once
 // ---------------------------------------------------------------------------
 
-/// Connects non-blocking Unix domain sockets to `path` until one is refused
-/// with `EAGAIN` (the listener's backlog full); returns the ones that went
-/// into the backlog (at most 64: the bound of a kernel that never refuses).
-fn fill_unix_backlog(path: &str) -> Vec<std::os::fd::OwnedFd> {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    assert!(path.len() < addr.sun_path.len(), "{path}: too long");
-    for (d, s) in addr.sun_path.iter_mut().zip(path.bytes()) {
-        *d = s as libc::c_char;
-    }
-    let mut queued = Vec::new();
-    while queued.len() < 64 {
-        // SAFETY: a new descriptor, owned at once.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                0,
-            )
-        };
-        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
-        // SAFETY: fd is ours and open.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: addr is a sockaddr_un of the size given.
-        let rv = unsafe {
-            libc::connect(
-                std::os::fd::AsRawFd::as_raw_fd(&fd),
-                (&addr as *const libc::sockaddr_un).cast(),
-                std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
-            )
-        };
-        if rv == 0 {
-            queued.push(fd);
-            continue;
-        }
-        let e = std::io::Error::last_os_error();
-        assert_eq!(e.raw_os_error(), Some(libc::EAGAIN), "connect: {e}");
-        return queued;
-    }
-    queued
-}
-
 /// ipc:// dials to a listener whose backlog is full (a Unix domain socket
 /// with a backlog of 0 that never accepts, filled first): nng's `connect`
 /// gets `EAGAIN`, so `ipc_dialer_dial` takes its asynchronous path, arms the
@@ -598,9 +556,15 @@ fn fill_unix_backlog(path: &str) -> Vec<std::os::fd::OwnedFd> {
 /// the poller thread take the dialer's lock, which the dialer's close holds),
 /// no dial completes (nothing is accepted), and once everything is closed no
 /// descriptor is left open.
+///
+/// Since `ipc-dial-backlog-full` (tests/ipc_backlog.rs), `EAGAIN` fails the
+/// dial at once with `ConnectionRefused` and the dialer redials after its
+/// back-off: these dials no longer take the asynchronous path, and are given
+/// up between and during refused attempts. Built with
+/// `NNG_SYS_SKIP_FIXES=ipc-dial-backlog-full` the test drives that path (and
+/// `posix-ipc-dial-race`'s race) as before.
 #[test]
 fn ipc_dials_to_a_full_backlog_given_up_from_threads() {
-    use std::os::fd::AsRawFd;
     let _serial = serial();
     within(
         scaled(Duration::from_secs(60)),
@@ -609,10 +573,7 @@ fn ipc_dials_to_a_full_backlog_given_up_from_threads() {
             let base = fd_baseline();
             let url = ipc_url("backlog");
             let path = url.strip_prefix("ipc://").unwrap().to_string();
-            let server = std::os::unix::net::UnixListener::bind(&path).unwrap();
-            // SAFETY: a listening socket of ours; only its backlog changes.
-            assert_eq!(unsafe { libc::listen(server.as_raw_fd(), 0) }, 0);
-            let queued = fill_unix_backlog(&path);
+            let (server, queued) = full_unix_backlog(&path);
             let dials = Arc::new(AtomicUsize::new(0));
             let connected = Arc::new(AtomicUsize::new(0));
             let workers: Vec<_> = (0..3u64)

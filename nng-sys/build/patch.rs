@@ -2249,6 +2249,79 @@ const FIXES: &[Fix] = &[
             \t\t\t\tnng_stream_close(&c->stream);\n\
             \t\t\t\tnng_stream_free(&c->stream);\n",
     },
+    // An ipc dial whose connect did not succeed at once never completed:
+    // the asynchronous path cleared c->dial_aio before returning, so the
+    // poller's callback (nni_posix_ipc_dialer_cb) never finished it, and
+    // Linux's EAGAIN (the listener's backlog full) took that path though no
+    // connection is in progress. A synchronous dial hung until given up and
+    // a background dialer never redialled (tests/ipc_backlog.rs). EAGAIN now
+    // fails the dial with NNG_ECONNREFUSED, as ENOENT does (nobody accepts
+    // now; the SP dialer retries after its back-off); EINPROGRESS keeps
+    // c->dial_aio so that the callback completes the dial, and that
+    // callback's error path no longer stops the connection on the poller
+    // thread (the stop waits for that thread), as tcp's does not: the free's
+    // reap stops it.
+    Fix {
+        name: "ipc-dial-backlog-full",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "\tif (rv != 0) {\n\
+              \t\tnng_stream_close(&c->stream);\n\
+              \t\tnng_stream_stop(&c->stream);\n\
+              \t\tnng_stream_free(&c->stream);\n\
+              \t\tnni_aio_finish_error(aio, rv);\n",
+        to: "\tif (rv != 0) {\n\
+            \t\t// No stop here: this is the poller thread, which the stop\n\
+            \t\t// waits for. The free's reap stops the connection.\n\
+            \t\tnng_stream_close(&c->stream);\n\
+            \t\tnng_stream_free(&c->stream);\n\
+            \t\tnni_aio_finish_error(aio, rv);\n",
+    },
+    Fix {
+        name: "ipc-dial-backlog-full",
+        file: "src/platform/posix/posix_ipcdial.c",
+        from: "\t\tif (errno != EINPROGRESS && errno != EAGAIN) {\n\
+              \t\t\tif (errno == ENOENT) {\n\
+              \t\t\t\t// No socket present means nobody listening.\n\
+              \t\t\t\trv = NNG_ECONNREFUSED;\n\
+              \t\t\t} else {\n\
+              \t\t\t\trv = nni_plat_errno(errno);\n\
+              \t\t\t}\n\
+              \t\t\tgoto error;\n\
+              \t\t}\n\
+              \t\t// Asynchronous connect.\n\
+              \t\tif ((rv = nni_posix_pfd_arm(&c->pfd, NNI_POLL_OUT)) != 0) {\n\
+              \t\t\tgoto error;\n\
+              \t\t}\n\
+              \t\tc->dial_aio = NULL;\n\
+              \t\tnni_aio_set_prov_data(aio, c);\n",
+        to: "\t\tif (errno != EINPROGRESS) {\n\
+            \t\t\tif ((errno == ENOENT) || (errno == EAGAIN)) {\n\
+            \t\t\t\t// No socket present means nobody listening.\n\
+            \t\t\t\t// EAGAIN (Linux): the listener's backlog is\n\
+            \t\t\t\t// full. Nothing is in progress then, and nothing\n\
+            \t\t\t\t// would complete: nobody is accepting now.\n\
+            \t\t\t\trv = NNG_ECONNREFUSED;\n\
+            \t\t\t} else {\n\
+            \t\t\t\trv = nni_plat_errno(errno);\n\
+            \t\t\t}\n\
+            \t\t\tgoto error;\n\
+            \t\t}\n\
+            \t\t// Asynchronous connect: c->dial_aio stays set, so that\n\
+            \t\t// nni_posix_ipc_dialer_cb finishes the dial.\n\
+            #ifdef NNG_TEST_LIB\n\
+            \t\t// test-no-connect made no connect: nothing to poll for,\n\
+            \t\t// and only a cancel or timeout ends the dial.\n\
+            \t\tif ((!d->no_connect) &&\n\
+            \t\t    ((rv = nni_posix_pfd_arm(&c->pfd, NNI_POLL_OUT)) != 0)) {\n\
+            \t\t\tgoto error;\n\
+            \t\t}\n\
+            #else\n\
+            \t\tif ((rv = nni_posix_pfd_arm(&c->pfd, NNI_POLL_OUT)) != 0) {\n\
+            \t\t\tgoto error;\n\
+            \t\t}\n\
+            #endif\n\
+            \t\tnni_aio_set_prov_data(aio, c);\n",
+    },
     // bus0's send never waits (it queues or drops per pipe, as pub0's), but
     // it began with nni_aio_start, which fails an aio with a zero timeout
     // (NNG_FLAG_NONBLOCK) at once: every non-blocking send failed with
@@ -2469,6 +2542,10 @@ const NEEDS: &[(&str, &str)] = &[
     ("stale-cancel", "cancel-close-race"),        // changes aio_cancel_unlock
     ("tls-handshake-timeout", "tls-bio-failed-ops"), // tls_fail_queued
     ("ws-dial-cancel-uaf", "cancel-close-race"),  // nni_aio_cancel_drain
+    // Keeps c->dial_aio set while connecting: the poller's callback must
+    // read it under the dialer's lock, which ipc_dialer_close must not hold
+    // while it stops a connection (both changed by posix-ipc-dial-race).
+    ("ipc-dial-backlog-full", "posix-ipc-dial-race"),
 ];
 
 /// Fixes that add functions to nng's API: each sets the cfg

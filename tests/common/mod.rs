@@ -375,6 +375,72 @@ pub fn silent_tcp_peer() -> (
     (addr, stop)
 }
 
+/// A non-blocking Unix domain stream socket connected (or connecting) to
+/// `path`: `connect`'s error as it was, e.g. `EAGAIN` when the listener's
+/// backlog is full (Linux).
+#[cfg(target_os = "linux")]
+pub fn unix_connect_nonblocking(path: &str) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: an all-zero sockaddr_un is valid (an empty path).
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    assert!(path.len() < addr.sun_path.len(), "{path}: too long");
+    for (d, s) in addr.sun_path.iter_mut().zip(path.bytes()) {
+        *d = s as libc::c_char;
+    }
+    // SAFETY: a new descriptor, owned at once.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+    // SAFETY: fd is ours and open.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: addr is a sockaddr_un of the size given.
+    let rv = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+        )
+    };
+    if rv == 0 {
+        Ok(fd)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// A Unix domain socket listening on `path` with a backlog of 0, which never
+/// accepts, and its backlog filled: sockets connected to it until one is
+/// refused with `EAGAIN` (Linux's answer when the backlog is full). Returns
+/// the listener and the connections queued in its backlog (at most 64: the
+/// bound of a kernel that never refuses). Until the listener is dropped,
+/// further non-blocking connects to `path` get `EAGAIN`.
+#[cfg(target_os = "linux")]
+pub fn full_unix_backlog(
+    path: &str,
+) -> (std::os::unix::net::UnixListener, Vec<std::os::fd::OwnedFd>) {
+    use std::os::fd::AsRawFd;
+    let server = std::os::unix::net::UnixListener::bind(path).unwrap();
+    // SAFETY: a listening socket of ours; only its backlog changes.
+    assert_eq!(unsafe { libc::listen(server.as_raw_fd(), 0) }, 0);
+    let mut queued = Vec::new();
+    while queued.len() < 64 {
+        match unix_connect_nonblocking(path) {
+            Ok(fd) => queued.push(fd),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(libc::EAGAIN), "connect: {e}");
+                break;
+            }
+        }
+    }
+    (server, queued)
+}
+
 /// One working pair of TLS configurations, made once per test binary: a
 /// server presenting a "localhost" certificate from a fresh CA, and a client
 /// that trusts that CA and expects "localhost".
