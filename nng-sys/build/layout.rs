@@ -5,8 +5,9 @@
 //! an emulator or wine and no C compiler is at hand).
 //!
 //! Two files are written to `OUT_DIR`: `layout.c`, whose table holds
-//! `sizeof`, `_Alignof`, `offsetof` and signedness of each listed type, and
-//! `layout_items.rs`, the same questions asked of the Rust items. The object
+//! `sizeof`, `_Alignof`, `offsetof` and (integer typedefs) signedness of each
+//! listed type, and `layout_items.rs`, the same questions asked of the Rust
+//! items, with the list of the enums among them. The object
 //! of `layout.c` is linked into this package's test binaries only
 //! (`rustc-link-arg-tests`); nothing of it reaches the library.
 
@@ -29,6 +30,9 @@ struct Item {
 enum Kind {
     Record,
     Int,
+    /// A C enum: size and alignment only (its signedness is the compiler's
+    /// choice; `tests/layout.rs` checks the enumerators' range instead).
+    Enum,
     Fn,
 }
 
@@ -43,6 +47,7 @@ fn parse(text: &str) -> Vec<Item> {
         let kind = match words.next() {
             Some("record") => Kind::Record,
             Some("int") => Kind::Int,
+            Some("enum") => Kind::Enum,
             Some("fn") => Kind::Fn,
             other => panic!("tests/layout/items.txt:{}: unknown kind {other:?}", n + 1),
         };
@@ -107,6 +112,15 @@ pub fn prepare(include_dir: &Path, out_dir: &Path) {
          pub const ITEMS: &[&str] = &[\n",
     );
     for item in &items {
+        let _ = writeln!(rs, "    {:?},", item.rust);
+    }
+    rs.push_str(
+        "];\n\
+         \n\
+         /// The Rust items of the list that are C enums.\n\
+         pub const ENUMS: &[&str] = &[\n",
+    );
+    for item in items.iter().filter(|i| i.kind == Kind::Enum) {
         let _ = writeln!(rs, "    {:?},", item.rust);
     }
     rs.push_str(

@@ -1,11 +1,12 @@
 //! The bindings' types have the layout the C compiler gives nng's types on the
 //! target being built: for every type listed in `tests/layout/items.txt`, the
-//! size, alignment, field offsets and (integers, enums) signedness that the
+//! size, alignment, field offsets and (integer typedefs) signedness that the
 //! target's C compiler computes (the build script compiles them into a table,
 //! see `build/layout.rs`) equal `size_of`, `align_of`, `offset_of!` of the
 //! Rust item. Target-generic: cross-built, it runs under wine or qemu with
 //! the answers of the cross C compiler. A second test fails when the bindings
-//! gain a type with a layout that the list lacks.
+//! gain a type with a layout that the list lacks; a third checks that the
+//! enums' values mean the same whichever signedness the compiler gives them.
 
 use std::collections::BTreeMap;
 use std::ffi::{c_char, CStr};
@@ -149,4 +150,47 @@ fn every_type_with_a_layout_is_listed() {
             "tests/layout/items.txt lists {item}, which the bindings do not define"
         );
     }
+}
+
+/// The enums' signedness is the C compiler's choice (`items.txt`, kind
+/// `enum`): GCC and Clang say unsigned for nng's enums, MSVC says `int`, and
+/// the shipped bindings spell them `c_uint`. Both read a value the same when
+/// it is in `0..=i32::MAX`: every enumerator the bindings define for a
+/// listed enum is.
+#[test]
+fn enumerators_read_the_same_signed_or_unsigned() {
+    let mut seen: BTreeMap<&str, usize> = items::ENUMS.iter().map(|e| (*e, 0)).collect();
+    let mut outside = Vec::new();
+    for line in BINDINGS.lines() {
+        // `pub const NNG_EINTR: nng_err = 1;`
+        let Some(rest) = line.trim().strip_prefix("pub const ") else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once(": ") else {
+            continue;
+        };
+        let Some((ty, value)) = rest.split_once(" = ") else {
+            continue;
+        };
+        let Some(count) = seen.get_mut(ty) else {
+            continue;
+        };
+        *count += 1;
+        let value: i128 = value
+            .trim_end_matches(';')
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}: {value:?} is not an integer: {e}"));
+        if !(0..=i128::from(i32::MAX)).contains(&value) {
+            outside.push(format!("{name}: {ty} = {value}"));
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "enumerators that a signed and an unsigned int read differently: {outside:?}"
+    );
+    let empty: Vec<_> = seen.iter().filter(|(_, n)| **n == 0).collect();
+    assert!(
+        empty.is_empty(),
+        "enums of tests/layout/items.txt without enumerators in the bindings: {empty:?}"
+    );
 }
