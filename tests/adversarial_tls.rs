@@ -604,18 +604,7 @@ mod tls {
                     .unwrap();
                 let (_l, port) = scheme.listen(&rep);
                 let servers: Vec<_> = (0..3)
-                    .map(|_| {
-                        let ctx = Context::new(&rep).unwrap();
-                        std::thread::spawn(move || loop {
-                            match ctx.recv() {
-                                Ok(m) => {
-                                    let _ = ctx.send(m);
-                                }
-                                Err(Error::Closed) => return,
-                                Err(e) => panic!("server: {e}"),
-                            }
-                        })
-                    })
+                    .map(|_| echo_until_closed(Context::new(&rep).unwrap()))
                     .collect();
                 let req = Arc::new(client(Protocol::Req0));
                 req.set_opt::<nng::options::ReqResendTime>(Some(100 * MS))

@@ -19,13 +19,14 @@
 
 use nng::options::{ReconnectMaxTime, ReconnectMinTime, RecvTimeout, ReqResendTick, ReqResendTime};
 use nng::tls::TlsConfig;
-use nng::{Context, Error, Pipe, PipeEvent, Protocol, Socket};
+use nng::{Context, Pipe, PipeEvent, Protocol, Socket};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[path = "../examples/common/certs.rs"]
-mod certs;
+mod common;
+
+use common::{certs, echo_until_closed};
 
 /// Far longer than a request takes with resend every 100 ms, even with the
 /// connection closed under it.
@@ -65,18 +66,7 @@ fn server_closes_connections(scheme: &str) {
     let url = format!("{scheme}://127.0.0.1:{}{path}", listener.port().unwrap());
     // Echo servers, one per context.
     let servers: Vec<_> = (0..4)
-        .map(|_| {
-            let ctx = Context::new(&rep).unwrap();
-            std::thread::spawn(move || loop {
-                match ctx.recv() {
-                    Ok(m) => {
-                        let _ = ctx.send(m);
-                    }
-                    Err(Error::Closed) => return,
-                    Err(e) => panic!("server: {e}"),
-                }
-            })
-        })
+        .map(|_| echo_until_closed(Context::new(&rep).unwrap()))
         .collect();
 
     let req = Arc::new(Socket::new(Protocol::Req0).unwrap());

@@ -303,6 +303,20 @@ pub fn vm_rss_kib() -> u64 {
         .expect("VmRSS in /proc/self/status")
 }
 
+/// A thread that answers each request received on `ctx` with the request
+/// itself until the socket closes; any other receive error fails the test.
+pub fn echo_until_closed(ctx: nng::Context) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || loop {
+        match ctx.recv() {
+            Ok(m) => {
+                let _ = ctx.send(m);
+            }
+            Err(nng::Error::Closed) => return,
+            Err(e) => panic!("echo server: {e}"),
+        }
+    })
+}
+
 /// Serves `rep` on its own thread, echoing every request, until the returned
 /// guard is dropped (which joins the thread). Receives poll every 50 ms, so
 /// the guard stops promptly.
