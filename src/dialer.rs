@@ -145,12 +145,18 @@ impl Dialer {
     /// failure nothing is retried, and the dialer can be started again.
     ///
     /// Like the other futures ([`crate::future`]) it starts when first
-    /// polled and keeps the dialer's id, not a borrow. Dropping it before it
-    /// resolves does not stop the dialer: the dial goes on in the
-    /// background, as after [`start_background`](Self::start_background)
-    /// (a failed attempt is retried); only the first result is not
-    /// reported. To give the dial up, close or drop the dialer; the future
-    /// then resolves with an error.
+    /// polled and keeps the dialer's id, not a borrow. Dropping it while
+    /// the first attempt is under way does not stop the dialer: the dial
+    /// goes on in the background, as after
+    /// [`start_background`](Self::start_background) (a failed attempt is
+    /// retried); only the first result is not reported. Known limit: if
+    /// that attempt has already failed when the future is dropped (its
+    /// result arrived but was not polled), the dialer is left idle, as after
+    /// a failed [`start`](Self::start), and must be started again
+    /// (`tests/adversarial_ipc.rs`, ignored test
+    /// `start_async_dropped_after_its_attempt_failed_redials`). To give the
+    /// dial up, close or drop the dialer; the future then resolves with an
+    /// error.
     ///
     /// ```
     /// use nng::{Error, Protocol, Socket};
